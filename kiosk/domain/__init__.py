@@ -1,0 +1,1 @@
+"""Pure rules and value types. No I/O, no Kivy."""

@@ -1,0 +1,92 @@
+"""Ports: the interfaces services call. Adapters implement them; services never import an adapter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Callable, Iterable, Protocol
+
+from kiosk.domain.model import (
+    AuthMethod, ClockReading, Credential, Department, Employee, EmploymentType, Punch, Recorder,
+)
+
+
+class PunchLedger(Protocol):
+    """The offline ledger of punches: a punch is durable when ``record`` returns."""
+
+    def record(self, punch: Punch) -> None:
+        """Commit durably, or raise KioskError('punch_record_failed')."""
+
+    def last_punch_at(self, employee_key: str) -> datetime | None: ...
+
+    def recent_punches(self, limit: int) -> list[Punch]: ...
+
+    def count(self) -> int: ...
+
+
+class MasterData(Protocol):
+    """Cached master data (employees, credentials, departments...) as last pulled from the server."""
+
+    def employee(self, key: str) -> Employee | None: ...
+
+    def employee_by_code_or_login(self, text: str) -> Employee | None: ...
+
+    def employee_by_credential(self, method: AuthMethod, ref: str) -> Employee | None: ...
+
+    def employment_type(self, code: str) -> EmploymentType | None: ...
+
+    def help_departments(self, employee_key: str) -> frozenset[str]: ...
+
+    def recorder(self) -> Recorder | None: ...
+
+    def departments(self) -> list[Department]: ...
+
+    def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
+                    departments: Iterable[Department], employment_types: Iterable[EmploymentType],
+                    help_registrations: Iterable[tuple[str, str]], recorder: Recorder) -> None: ...
+
+
+class Clock(Protocol):
+    def read(self) -> ClockReading: ...
+
+
+class CardType(str, Enum):
+    FELICA = "felica"
+    MIFARE = "mifare"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    """One physical tap: the card's ID (hex, upper case), its type, the reader and when we got it."""
+
+    card_id: str
+    card_type: CardType
+    reader: str
+    received_monotonic: float
+
+
+class ReaderState(str, Enum):
+    READY = "ready"
+    DISCONNECTED = "disconnected"   # reader vanished or the PC/SC service stopped: retrying
+    INIT_FAILED = "init_failed"     # never came up: retrying in the background
+
+
+@dataclass(frozen=True)
+class ReaderStatus:
+    state: ReaderState
+    reader: str = ""
+    detail: str = ""
+
+
+class CardReader(Protocol):
+    """A card reader. Callbacks run on the reader's own thread; the UI bridge moves them onto the UI thread."""
+
+    def start(self, on_card: Callable[[CardEvent], None],
+              on_status: Callable[[ReaderStatus], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Sound(Protocol):
+    def play(self, name: str) -> None: ...

@@ -1,0 +1,1 @@
+"""Use cases (punch, register, data update, sync, diagnose). They call ports, never Kivy."""

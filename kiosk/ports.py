@@ -41,9 +41,13 @@ class MasterData(Protocol):
 
     def departments(self) -> list[Department]: ...
 
+    def card_key(self) -> bytes | None:
+        """The company's key for hashing card IDs (kiosk.domain.credentials.card_ref)."""
+
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],
-                    help_registrations: Iterable[tuple[str, str]], recorder: Recorder) -> None: ...
+                    help_registrations: Iterable[tuple[str, str]], recorder: Recorder,
+                    card_key: bytes) -> None: ...
 
 
 class Clock(Protocol):

@@ -1,0 +1,169 @@
+"""Opening the ledger: SQLite in WAL mode with synchronous=FULL, versioned migrations, and the one place
+where database failures become catalogue errors."""
+from __future__ import annotations
+
+import functools
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import peewee as pw
+
+from kiosk.adapters.ledger.models import database_proxy
+from kiosk.errors import KioskError, Situation
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": 2,        # FULL: the WAL is fsynced at every commit
+    "foreign_keys": 1,
+    "busy_timeout": 2000,    # ms: wait this long for another writer, then fail the punch visibly
+}
+
+# Each migration takes the schema from version i to i + 1. Never edit a released one: append.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE punch (
+            uuid TEXT PRIMARY KEY NOT NULL,
+            employee_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            stamped_at_utc TEXT NOT NULL,
+            utc_offset_min INTEGER NOT NULL,
+            time_source TEXT NOT NULL,
+            offline INTEGER NOT NULL,
+            auth_method TEXT NOT NULL,
+            recorder_code TEXT NOT NULL,
+            created_at_utc TEXT NOT NULL,
+            sync_state TEXT NOT NULL DEFAULT 'pending',
+            sync_attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            synced_at_utc TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX punch_employee_time ON punch (employee_key, stamped_at_utc)",
+        "CREATE INDEX punch_pending ON punch (sync_state, created_at_utc)",
+        "CREATE INDEX punch_time ON punch (stamped_at_utc)",
+        "CREATE TABLE department (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)",
+        """CREATE TABLE employment_type (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,
+            break_punch_allowed INTEGER NOT NULL)""",
+        """CREATE TABLE employee (
+            key TEXT PRIMARY KEY NOT NULL, code TEXT NOT NULL, login_id TEXT NOT NULL DEFAULT '',
+            last_name TEXT NOT NULL, first_name TEXT NOT NULL, kana TEXT NOT NULL DEFAULT '',
+            department_code TEXT NOT NULL, employment_type_code TEXT NOT NULL,
+            hired_on DATE, retired_on DATE,
+            password_punch_allowed INTEGER NOT NULL DEFAULT 0, password_hash TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE UNIQUE INDEX employee_code ON employee (code)",
+        "CREATE INDEX employee_login ON employee (login_id)",
+        """CREATE TABLE credential (method TEXT NOT NULL, ref TEXT NOT NULL, employee_key TEXT NOT NULL,
+            PRIMARY KEY (method, ref))""",
+        """CREATE TABLE help_registration (employee_key TEXT NOT NULL, department_code TEXT NOT NULL,
+            PRIMARY KEY (employee_key, department_code))""",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# SQLite primary result codes (sqlite3.h) that mean "this write cannot happen right now".
+_WRITE_REFUSED = {5: "busy", 6: "locked", 8: "read-only", 13: "disk full", 10: "I/O error", 14: "cannot open"}
+# ... and those that mean the file itself is broken: restart (and have a person look at the file).
+_BROKEN = {11: "corrupt", 26: "not a database"}
+
+
+def ledger_error(exc: BaseException, situation: Situation = Situation.PUNCH) -> KioskError:
+    """Translate a database failure into the catalogue's 勤務時間の記録に失敗しました / 打刻の保存に失敗しました."""
+    sqlite_exc, primary = _root_sqlite_error(exc)
+    if primary in _BROKEN or isinstance(exc, OSError):
+        variant, reason = "save", _BROKEN.get(primary, type(exc).__name__)
+    else:
+        variant, reason = None, _WRITE_REFUSED.get(primary, type(exc).__name__)
+    return KioskError("punch_record_failed", situation=situation, variant=variant,
+                      detail=f"{reason}: {sqlite_exc or exc}")
+
+
+def _root_sqlite_error(exc: BaseException | None) -> tuple[sqlite3.Error | None, int | None]:
+    """The most telling SQLite error in the chain. A failed write may surface as a later error (e.g. peewee's
+    rollback after SQLite already rolled back a full disk), so prefer one whose code we know."""
+    found: list[sqlite3.Error] = []
+    seen = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            found.append(current)
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        stack.extend((current.__cause__, current.__context__))
+    for err in found:
+        code = getattr(err, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in {**_WRITE_REFUSED, **_BROKEN}:
+            return err, code & 0xFF
+    return (found[0] if found else None), None
+
+
+def translated(method):
+    """Decorator for adapter methods: database failures leave as catalogue errors, never as peewee's."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except KioskError:
+            raise
+        except (pw.PeeweeException, sqlite3.Error, OSError) as exc:
+            raise ledger_error(exc) from exc
+    return wrapper
+
+
+class LedgerDatabase:
+    """One SQLite file; peewee keeps one connection per thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = pw.SqliteDatabase(str(self.path), pragmas=PRAGMAS, timeout=PRAGMAS["busy_timeout"] / 1000)
+        database_proxy.initialize(self.db)
+
+    def migrate(self) -> int:
+        """Bring the schema to SCHEMA_VERSION; returns the version found before."""
+        version = self.db.execute_sql("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise KioskError("punch_record_failed", situation=Situation.STARTUP, variant="save",
+                             detail=f"ledger schema {version} is newer than this program ({SCHEMA_VERSION})")
+        for target in range(version, SCHEMA_VERSION):
+            with self.db.atomic():
+                for statement in MIGRATIONS[target]:
+                    self.db.execute_sql(statement)
+                self.db.execute_sql(f"PRAGMA user_version = {target + 1}")
+        return version
+
+    @contextmanager
+    def writing(self, situation: Situation = Situation.PUNCH) -> Iterator[None]:
+        """A durable write transaction; any failure becomes the catalogue's ledger error."""
+        try:
+            with self.db.atomic("IMMEDIATE"):
+                yield
+        except KioskError:
+            raise
+        except (pw.PeeweeException, sqlite3.Error, OSError) as exc:
+            raise ledger_error(exc, situation) from exc
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+
+def open_ledger(path: Path, situation: Situation = Situation.STARTUP) -> LedgerDatabase:
+    """Open (creating if needed) and migrate the ledger; failures are catalogue errors."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        ledger = LedgerDatabase(path)
+        ledger.db.connect(reuse_if_open=True)
+        ledger.migrate()
+        return ledger
+    except KioskError:
+        raise
+    except (pw.PeeweeException, sqlite3.Error, OSError) as exc:
+        raise ledger_error(exc, situation) from exc

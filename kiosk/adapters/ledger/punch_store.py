@@ -1,0 +1,72 @@
+"""The punch outbox: a punch is committed (WAL fsynced) before the confirmation is shown."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import peewee as pw
+
+from kiosk.adapters.ledger.db import LedgerDatabase, translated
+from kiosk.adapters.ledger.models import PunchRow
+from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+
+
+def to_utc_text(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_utc_text(text: str, offset_min: int = 0) -> datetime:
+    utc = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return utc.astimezone(timezone(timedelta(minutes=offset_min)))
+
+
+class SqlitePunchLedger:
+    def __init__(self, ledger: LedgerDatabase):
+        self._ledger = ledger
+
+    def record(self, punch: Punch) -> None:
+        offset = punch.stamped_at.utcoffset() or timedelta(0)
+        with self._ledger.writing():
+            PunchRow.insert(
+                uuid=punch.uuid, employee_key=punch.employee_key, kind=punch.kind.value,
+                stamped_at_utc=to_utc_text(punch.stamped_at), utc_offset_min=int(offset.total_seconds() // 60),
+                time_source=punch.time_source.value, offline=punch.offline, auth_method=punch.auth_method.value,
+                recorder_code=punch.recorder_code, created_at_utc=to_utc_text(datetime.now(timezone.utc)),
+            ).execute()
+
+    @translated
+    def last_punch_at(self, employee_key: str) -> datetime | None:
+        row = (PunchRow.select(PunchRow.stamped_at_utc, PunchRow.utc_offset_min)
+               .where(PunchRow.employee_key == employee_key)
+               .order_by(PunchRow.stamped_at_utc.desc()).limit(1).first())
+        return from_utc_text(row.stamped_at_utc, row.utc_offset_min) if row else None
+
+    @translated
+    def recent_punches(self, limit: int) -> list[Punch]:
+        rows = PunchRow.select().order_by(PunchRow.stamped_at_utc.desc()).limit(limit)
+        return [_to_punch(r) for r in rows]
+
+    @translated
+    def get(self, uuid: str) -> Punch | None:
+        row = PunchRow.get_or_none(PunchRow.uuid == uuid)
+        return _to_punch(row) if row else None
+
+    @translated
+    def count(self) -> int:
+        return PunchRow.select().count()
+
+    @translated
+    def pending_summary(self) -> tuple[int, datetime | None]:
+        """Unsent punches and when the oldest of them was made (for the status line)."""
+        query = PunchRow.select(pw.fn.COUNT(PunchRow.uuid), pw.fn.MIN(PunchRow.stamped_at_utc)).where(
+            PunchRow.sync_state == "pending")
+        count, oldest = query.scalar(as_tuple=True)
+        return count, (from_utc_text(oldest) if oldest else None)
+
+
+def _to_punch(row: PunchRow) -> Punch:
+    return Punch(
+        uuid=row.uuid, employee_key=row.employee_key, kind=PunchKind(row.kind),
+        stamped_at=from_utc_text(row.stamped_at_utc, row.utc_offset_min),
+        time_source=TimeSource(row.time_source), offline=bool(row.offline),
+        auth_method=AuthMethod(row.auth_method), recorder_code=row.recorder_code,
+    )

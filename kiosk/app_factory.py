@@ -1,0 +1,54 @@
+"""The composition root: settings → adapters → services. The UI receives the finished :class:`Kiosk`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
+from kiosk.adapters.ledger.db import LedgerDatabase
+from kiosk.adapters.simulated_reader import SimulatedCardReader
+from kiosk.demo import seed_demo
+from kiosk.errors import KioskError, Situation
+from kiosk.ports import CardReader
+from kiosk.services.clock import KioskClock
+from kiosk.services.punch import PunchService
+from kiosk.settings import ReaderSettings, Settings
+
+
+@dataclass
+class Kiosk:
+    settings: Settings
+    ledger_db: LedgerDatabase
+    punches: SqlitePunchLedger
+    master: SqliteMasterData
+    clock: KioskClock
+    punch_service: PunchService
+    reader: CardReader
+    startup_errors: list[KioskError] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.reader.stop()
+        self.ledger_db.close()
+
+
+def make_reader(settings: ReaderSettings) -> CardReader:
+    """The configured reader adapter. A backend that cannot load is a start-up error, never a fallback."""
+    if settings.backend == "simulated":
+        return SimulatedCardReader()
+    raise KioskError("device_init_failed", situation=Situation.STARTUP,
+                     detail=f"reader backend {settings.backend!r} is not available in this build")
+
+
+def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kiosk:
+    ledger_db = open_ledger(settings.ledger_path)
+    master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
+    clock = KioskClock(settings.tz)
+    if settings.demo:
+        seed_demo(master, clock.read().at.date())
+    startup_errors: list[KioskError] = []
+    if master.recorder() is None:
+        startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
+    service = PunchService(master, punches, clock,
+                           reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
+    return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
+                 startup_errors)

@@ -1,0 +1,89 @@
+"""JSON Schemas (draft 2020-12) of the Recorder API request bodies, checked by the server, and of the
+main responses, which a client may check. docs/api/openapi.yaml describes the same shapes."""
+from __future__ import annotations
+
+CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+KEY = {"type": "string", "minLength": 1, "maxLength": 64}
+UUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+DATETIME = {"type": "string", "format": "date-time", "maxLength": 40}
+METHOD = {"enum": ["card", "fingerprint"]}
+REF = {"type": "string", "pattern": "^[0-9a-zA-Z_-]{8,128}$"}
+MAX_PUNCHES_PER_BATCH = 500
+
+PUNCH = {
+    "type": "object",
+    "required": ["uuid", "employee_key", "kind", "stamped_at", "time_source", "offline", "auth_method"],
+    "properties": {
+        "uuid": UUID,
+        "employee_key": KEY,
+        "kind": {"enum": ["clock_in", "clock_out", "break_start", "break_end"]},
+        "stamped_at": DATETIME,
+        "time_source": {"enum": ["ntp", "server", "local"]},
+        "offline": {"type": "boolean"},
+        "auth_method": {"enum": ["card", "fingerprint", "password"]},
+        "recorder_code": CODE,
+    },
+    "additionalProperties": False,
+}
+
+PUNCH_BATCH = {
+    "type": "object",
+    "required": ["punches"],
+    "properties": {"punches": {"type": "array", "minItems": 1, "maxItems": MAX_PUNCHES_PER_BATCH,
+                               "items": {"type": "object"}}},
+    "additionalProperties": False,
+}
+
+CREDENTIAL_REGISTRATION = {
+    "type": "object",
+    "required": ["employee_key", "method", "ref"],
+    "properties": {"employee_key": KEY, "method": METHOD, "ref": REF},
+    "additionalProperties": False,
+}
+
+HELP_REGISTRATION = {
+    "type": "object",
+    "required": ["employee_key"],
+    "properties": {"employee_key": KEY, "department_code": CODE},
+    "additionalProperties": False,
+}
+
+TIMECARD_URL_REQUEST = {
+    "type": "object",
+    "properties": {"ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 600}},
+    "additionalProperties": False,
+}
+
+PUNCH_RESULT = {
+    "type": "object",
+    "required": ["uuid", "status"],
+    "properties": {
+        "uuid": {"type": "string"},
+        "status": {"enum": ["accepted", "duplicate", "rejected"]},
+        "recorded_status": {"enum": ["accepted", "rejected"]},
+        "error": {"type": "object", "required": ["key"]},
+    },
+}
+
+PUNCH_BATCH_RESULT = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {"results": {"type": "array", "items": PUNCH_RESULT}},
+}
+
+MASTER_DATA = {
+    "type": "object",
+    "required": ["version", "full", "company", "card_key", "recorder", "departments", "employment_types",
+                 "employees", "credentials", "help_registrations", "deleted"],
+    "properties": {
+        "version": {"type": "integer", "minimum": 0},
+        "full": {"type": "boolean"},
+        "card_key": {"type": "string", "minLength": 22},
+        "departments": {"type": "array"},
+        "employment_types": {"type": "array"},
+        "employees": {"type": "array"},
+        "credentials": {"type": "array"},
+        "help_registrations": {"type": "array"},
+        "deleted": {"type": "array"},
+    },
+}

@@ -1,0 +1,81 @@
+"""The punch use case: credential → employee → rules → durable ledger row → confirmation."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Callable
+
+from kiosk.domain.credentials import card_ref
+from kiosk.domain.model import AuthMethod, Employee, Punch, PunchKind, PunchResult
+from kiosk.domain.passwords import verify_password
+from kiosk.domain.rules import PunchContext, check_clock, check_punch, greeting_key
+from kiosk.errors import KioskError, Situation
+from kiosk.ports import Clock, MasterData, PunchLedger
+
+PUNCH = Situation.PUNCH
+
+
+class PunchService:
+    """Thread-safe: punches are serialised so the re-authentication interval cannot be raced."""
+
+    def __init__(self, master: MasterData, ledger: PunchLedger, clock: Clock, *,
+                 reauth_interval: timedelta = timedelta(seconds=30),
+                 is_online: Callable[[], bool] = lambda: False):
+        self._master = master
+        self._ledger = ledger
+        self._clock = clock
+        self._reauth_interval = reauth_interval
+        self._is_online = is_online
+        self._lock = threading.Lock()
+
+    def punch_with_card(self, kind: PunchKind, card_id: str) -> PunchResult:
+        key = self._master.card_key()
+        if key is None:
+            raise KioskError("startup_data_missing", situation=PUNCH)
+        try:
+            ref = card_ref(key, card_id)
+        except ValueError as exc:
+            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", detail=str(exc)) from exc
+        employee = self._master.employee_by_credential(AuthMethod.CARD, ref)
+        if employee is None:  # an unregistered card: the device read nothing it knows
+            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", detail="card not registered")
+        return self._punch(employee, kind, AuthMethod.CARD)
+
+    def find_for_password(self, login_or_code: str) -> Employee:
+        """Step one of パスワード認証: who is punching (login ID or employee code)."""
+        if not login_or_code.strip():
+            raise KioskError("login_id_empty", situation=PUNCH)
+        employee = self._master.employee_by_code_or_login(login_or_code)
+        if employee is None:
+            raise KioskError("employee_not_found", situation=PUNCH)
+        return employee
+
+    def punch_with_password(self, kind: PunchKind, login_or_code: str, password: str) -> PunchResult:
+        employee = self.find_for_password(login_or_code)
+        if not employee.password_punch_allowed:
+            raise KioskError("password_punch_not_allowed", situation=PUNCH)
+        if not password:
+            raise KioskError("password_empty", situation=PUNCH)
+        if not employee.password_hash or not verify_password(password, employee.password_hash):
+            raise KioskError("password_wrong", situation=PUNCH)
+        return self._punch(employee, kind, AuthMethod.PASSWORD)
+
+    def _punch(self, employee: Employee, kind: PunchKind, method: AuthMethod) -> PunchResult:
+        recorder = self._master.recorder()
+        if recorder is None:
+            raise KioskError("startup_data_missing", situation=PUNCH)
+        with self._lock:
+            clock = self._clock.read()
+            check_clock(clock)
+            ctx = PunchContext(
+                kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
+                employment_type=self._master.employment_type(employee.employment_type_code),
+                help_departments=self._master.help_departments(employee.key),
+                last_punch_at=self._ledger.last_punch_at(employee.key),
+                reauth_interval=self._reauth_interval,
+            )
+            check_punch(employee, ctx)
+            punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
+                          offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
+            self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
+        return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))

@@ -1,0 +1,116 @@
+"""The punch use case through the real SQLite ledger: every rule raises its catalogue error."""
+from __future__ import annotations
+
+import pytest
+
+from kiosk.demo import DEMO_CARDS, DEMO_PASSWORD
+from kiosk.domain.model import AuthMethod, PunchKind, TimeSource
+from kiosk.errors import KioskError
+
+CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
+
+
+def error_of(fn, *args) -> KioskError:
+    with pytest.raises(KioskError) as info:
+        fn(*args)
+    return info.value
+
+
+def test_card_punch_is_recorded_with_source_and_offline_flag(demo_kiosk, clock):
+    master, punches, service = demo_kiosk
+    result = service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+    assert result.employee.code == "1001"
+    assert result.greeting_key == "greeting.morning"
+    stored = punches.get(result.punch.uuid)
+    assert stored == result.punch
+    assert stored.stamped_at == clock.at and stored.time_source is TimeSource.LOCAL
+    assert stored.offline is True and stored.auth_method is AuthMethod.CARD
+    assert punches.pending_summary() == (1, clock.at)
+
+
+def test_card_id_is_normalised_before_lookup(demo_kiosk):
+    _, _, service = demo_kiosk
+    spaced = " ".join(CARD["1002"][i:i + 2] for i in range(0, 16, 2)).lower()
+    assert service.punch_with_card(PunchKind.CLOCK_IN, spaced).employee.code == "1002"
+
+
+def test_unregistered_card_fails_authentication_cause_a(demo_kiosk):
+    err = error_of(demo_kiosk[2].punch_with_card, PunchKind.CLOCK_IN, CARD["unknown"])
+    assert (err.key, err.cause_letter, err.message()) == ("auth_failed", "A", "認証に失敗しました")
+
+
+@pytest.mark.parametrize("code, kind, key, letter", [
+    ("1006", PunchKind.CLOCK_IN, "after_retirement", None),
+    ("1007", PunchKind.CLOCK_IN, "before_hire_date", None),
+    ("1003", PunchKind.BREAK_START, "break_not_allowed", None),
+    ("1003", PunchKind.BREAK_END, "break_not_allowed", None),
+    ("1005", PunchKind.CLOCK_IN, "auth_failed", "C"),
+])
+def test_rule_violations(demo_kiosk, code, kind, key, letter):
+    _, punches, service = demo_kiosk
+    err = error_of(service.punch_with_card, kind, CARD[code])
+    assert (err.key, err.cause_letter) == (key, letter)
+    assert punches.count() == 0
+
+
+def test_help_registration_allows_other_department(demo_kiosk):
+    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["1004"]).employee.code == "1004"
+
+
+def test_part_timer_may_clock_in(demo_kiosk):
+    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["1003"]).employee.code == "1003"
+
+
+def test_reauthentication_interval(demo_kiosk, clock):
+    _, punches, service = demo_kiosk
+    service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+    clock.advance(seconds=29)
+    err = error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["1001"])
+    assert err.key == "already_punched" and err.message() == "既に打刻受け付け済みです"
+    service.punch_with_card(PunchKind.CLOCK_IN, CARD["1002"])  # someone else is not blocked
+    clock.advance(seconds=2)
+    service.punch_with_card(PunchKind.CLOCK_OUT, CARD["1001"])
+    assert punches.count() == 3
+
+
+def test_clock_being_adjusted_refuses_punch_cause_b(demo_kiosk, clock):
+    clock.adjusting = True
+    err = error_of(demo_kiosk[2].punch_with_card, PunchKind.CLOCK_IN, CARD["1001"])
+    assert (err.key, err.cause_letter) == ("auth_failed", "B")
+    assert demo_kiosk[1].count() == 0
+
+
+def test_password_punch(demo_kiosk):
+    _, _, service = demo_kiosk
+    result = service.punch_with_password(PunchKind.CLOCK_IN, "user1001", DEMO_PASSWORD)
+    assert result.punch.auth_method is AuthMethod.PASSWORD
+
+
+@pytest.mark.parametrize("login, password, key", [
+    ("", "x", "login_id_empty"),
+    ("   ", "x", "login_id_empty"),
+    ("9999", "x", "employee_not_found"),
+    ("1001", "", "password_empty"),
+    ("1001", "0000", "password_wrong"),
+    ("1002", DEMO_PASSWORD, "password_punch_not_allowed"),
+])
+def test_password_errors(demo_kiosk, login, password, key):
+    _, punches, service = demo_kiosk
+    assert error_of(service.punch_with_password, PunchKind.CLOCK_IN, login, password).key == key
+    assert punches.count() == 0
+
+
+def test_greetings_follow_kind_and_time(demo_kiosk, clock):
+    _, _, service = demo_kiosk
+    clock.advance(hours=4)
+    assert service.punch_with_card(PunchKind.CLOCK_IN, CARD["1002"]).greeting_key == "greeting.hello"
+    assert service.punch_with_card(PunchKind.BREAK_START, CARD["1001"]).greeting_key == "greeting.break_start"
+
+
+def test_missing_master_data_is_008(ledger_db, clock):
+    from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
+    from kiosk.services.punch import PunchService
+
+    service = PunchService(SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db), clock)
+    err = error_of(service.punch_with_card, PunchKind.CLOCK_IN, "0123")
+    assert (err.key, err.code) == ("startup_data_missing", "008")

@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("peewee").setLevel(logging.WARNING)
     demo = args.command == "demo"
     data_dir = args.data_dir or (default_data_dir() / "demo" if demo else default_data_dir())
     settings_path = args.settings or data_dir / "settings.json"
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     except KioskError as err:
         print(f"[{err.code}] {err.message()}\n{err.cause()}\n{err.remedy()}\n({err.detail})", file=sys.stderr)
         return 2
-    from kiosk.ui.app import run_app  # Kivy is imported only when a window is wanted
+    from kiosk.ui.launcher import run_app  # Kivy is imported only when a window is wanted
 
     return run_app(settings, windowed=args.windowed, screenshot=args.screenshot)
 

@@ -1,0 +1,198 @@
+"""The Kivy application: wires the screens to the services built by the composition root.
+
+Everything here runs on the Kivy thread. Services run on the bridge's worker; device callbacks arrive
+through the bridge. No widget is touched from another thread."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.uix.boxlayout import BoxLayout
+from kivymd.app import MDApp
+from kivymd.uix.screenmanager import MDScreenManager
+
+from kiosk.app_factory import Kiosk
+from kiosk.domain.model import PunchKind, PunchResult
+from kiosk.errors import KioskError, Situation
+from kiosk.i18n import set_language
+from kiosk.ports import CardEvent, ReaderState, ReaderStatus
+from kiosk.ui import format as fmt
+from kiosk.ui.bridge import UiBridge
+from kiosk.ui.error_presenter import ErrorPresenter
+from kiosk.ui.fonts import register_fonts
+from kiosk.ui.screens.punch import PunchScreen
+from kiosk.ui.screens.standby import StandbyScreen
+
+log = logging.getLogger(__name__)
+KV_DIR = Path(__file__).resolve().parents[2] / "kv"
+KV_FILES = ("common.kv", "standby.kv", "punch.kv", "error_presenter.kv", "demo_panel.kv")
+_kv_loaded = False
+
+
+def load_kv() -> None:
+    global _kv_loaded
+    if not _kv_loaded:
+        register_fonts()
+        for name in KV_FILES:
+            Builder.load_file(str(KV_DIR / name))
+        _kv_loaded = True
+
+
+class KioskApp(MDApp):
+    STATUS_EVERY = 5.0   # seconds between status line refreshes (a cheap indexed query off the UI thread)
+
+    def __init__(self, kiosk: Kiosk, **kwargs):
+        super().__init__(**kwargs)
+        self.kiosk = kiosk
+        self.display = kiosk.settings.display
+        self.bridge = UiBridge()
+        self.presenter = ErrorPresenter()
+        self.reader_state: ReaderState | None = None
+        self._events: list = []
+        self._wait_left = 0
+        self._return_event = None
+
+    # -- building -----------------------------------------------------------------------------
+    def build(self):
+        set_language(self.display.language)
+        load_kv()
+        self.title = "Dakoku"
+        self.theme_cls.primary_palette = "Blue"
+        self.manager = MDScreenManager()
+        self.standby = StandbyScreen(name="standby", show_history=self.display.show_history)
+        self.standby.add_punch_buttons(list(PunchKind), self.choose_kind)
+        self.punch_screen = PunchScreen(name="punch")
+        self.punch_screen.bind(on_back=lambda *_: self.go_standby())
+        self.manager.add_widget(self.standby)
+        self.manager.add_widget(self.punch_screen)
+        root = BoxLayout(orientation="vertical")
+        root.add_widget(self.manager)
+        self.demo_panel = None
+        if self.kiosk.settings.demo and hasattr(self.kiosk.reader, "tap"):
+            from kiosk.ui.demo_panel import DemoPanel
+
+            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.clock.read().at.date())
+            root.add_widget(self.demo_panel)
+        return root
+
+    def on_start(self) -> None:
+        Window.bind(on_request_close=lambda *_: True)   # a kiosk does not close from the window manager
+        self._tick(0)
+        self._events = [Clock.schedule_interval(self._tick, 0.2),
+                        Clock.schedule_interval(lambda _dt: self.refresh_status(), self.STATUS_EVERY)]
+        self.refresh_status()
+        for error in self.kiosk.startup_errors:
+            self.presenter.show(error)
+        self.kiosk.reader.start(self.bridge.callback(self.handle_card),
+                                self.bridge.callback(self.handle_reader_status))
+
+    def on_stop(self) -> None:
+        for event in self._events:
+            event.cancel()
+        if self.demo_panel is not None:
+            self.demo_panel.unbind_keys()
+        self.kiosk.reader.stop()
+        self.bridge.shutdown()
+
+    # -- the punch flow -------------------------------------------------------------------------
+    def choose_kind(self, kind: PunchKind) -> None:
+        self.punch_screen.start_wait(kind)
+        self._wait_left = int(self.display.wait_seconds)
+        self.punch_screen.show_countdown(self._wait_left)
+        self.manager.current = "punch"
+
+    def handle_card(self, event: CardEvent) -> None:
+        if self.presenter.is_open:
+            return   # an error is being shown: the tap is not taken (the person reads the error first)
+        if self.manager.current != "punch":
+            self.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
+                                auto_dismiss_after=self.display.error_seconds)
+            return
+        if not self.punch_screen.accept_credential():
+            return   # already punching or confirming: one tap is one punch
+        kind = self.punch_screen.kind
+        self.bridge.submit(lambda: self.kiosk.punch_service.punch_with_card(kind, event.card_id),
+                           self._punched, self._punch_failed)
+
+    def _punched(self, result: PunchResult) -> None:
+        self.punch_screen.show_result(result)
+        self._schedule_return(self.display.confirmation_seconds)
+        self.refresh_status()
+
+    def _punch_failed(self, error: KioskError) -> None:
+        self.go_standby()
+        self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
+
+    def _schedule_return(self, seconds: float) -> None:
+        if self._return_event is not None:
+            self._return_event.cancel()
+        self._return_event = Clock.schedule_once(lambda _dt: self.go_standby(), seconds)
+
+    def go_standby(self) -> None:
+        if self._return_event is not None:
+            self._return_event.cancel()
+            self._return_event = None
+        self.manager.current = "standby"
+
+    # -- status ----------------------------------------------------------------------------------
+    def handle_reader_status(self, status: ReaderStatus) -> None:
+        previous, self.reader_state = self.reader_state, status.state
+        if status.state is ReaderState.INIT_FAILED and previous is not ReaderState.INIT_FAILED:
+            self.presenter.show(KioskError("device_init_failed", situation=Situation.STARTUP, detail=status.detail))
+        elif status.state is ReaderState.DISCONNECTED and previous is not ReaderState.DISCONNECTED:
+            self.presenter.show(KioskError("reader_disconnected", situation=Situation.PUNCH, detail=status.detail))
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        kiosk = self.kiosk
+
+        def gather():
+            count, oldest = kiosk.punches.pending_summary()
+            recent = kiosk.punches.recent_punches(8) if self.display.show_history else []
+            names = {p.employee_key: (kiosk.master.employee(p.employee_key) or None) for p in recent}
+            return count, oldest, [(p, names[p.employee_key]) for p in recent]
+
+        self.bridge.submit(gather, self._show_status, lambda err: log.warning("status refresh failed: %s", err))
+
+    def _show_status(self, gathered) -> None:
+        count, oldest, recent = gathered
+        reading = self.kiosk.clock.read()
+        self.standby.status_text = fmt.status_line(online=False, unsent=count, oldest=oldest, now=reading.at,
+                                                   reader=self.reader_state, source=reading.source)
+        lines = [fmt.history_line(p, e.display_name if e else p.employee_key) for p, e in recent]
+        self.standby.history_text = "\n".join(lines) if lines else fmt.tr("standby.history_empty")
+
+    def _tick(self, _dt: float) -> None:
+        at = self.kiosk.clock.read().at
+        text = fmt.clock_line(at)
+        if text != self.standby.time_text:
+            self.standby.time_text = text
+            self.standby.date_text = fmt.date_line(at)
+            self._count_down_wait()
+
+    def _count_down_wait(self) -> None:
+        if self.manager.current == "punch" and self.punch_screen.phase == "wait":
+            self._wait_left -= 1
+            self.punch_screen.show_countdown(max(self._wait_left, 0))
+            if self._wait_left <= 0:
+                self.go_standby()
+
+
+class StartupErrorApp(MDApp):
+    """When the kiosk cannot even start (unreadable ledger, missing device backend): show why, full screen."""
+
+    def __init__(self, error: KioskError, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+        self.presenter = ErrorPresenter()
+
+    def build(self):
+        load_kv()
+        return BoxLayout()
+
+    def on_start(self) -> None:
+        Window.bind(on_request_close=lambda *_: True)
+        self.presenter.show(self.error)

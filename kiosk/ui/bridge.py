@@ -1,0 +1,51 @@
+"""The one thread boundary into the UI.
+
+Device, network and disk work runs on worker threads; results reach widgets only through :meth:`post`,
+which schedules the call on the Kivy thread. Nothing else in the project calls Clock.schedule_once from
+another thread."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from kivy.clock import Clock
+
+from kiosk.errors import KioskError, unexpected
+
+log = logging.getLogger(__name__)
+
+
+class UiBridge:
+    def __init__(self, workers: int = 1):
+        # One worker: jobs run in the order the person asked for them (punches are never reordered).
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-worker")
+
+    @staticmethod
+    def post(fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the Kivy thread at the next frame. Safe from any thread."""
+        Clock.schedule_once(lambda _dt: fn(*args), 0)
+
+    def callback(self, fn: Callable[..., Any]) -> Callable[..., None]:
+        """Wrap ``fn`` so that calling it from any thread runs it on the Kivy thread."""
+        return lambda *args: self.post(fn, *args)
+
+    def submit(self, job: Callable[[], Any], on_done: Callable[[Any], None],
+               on_error: Callable[[KioskError], None]) -> Future:
+        """Run ``job`` off the Kivy thread; its result or catalogue error comes back on the Kivy thread."""
+        future = self._executor.submit(job)
+        future.add_done_callback(lambda f: self._deliver(f, on_done, on_error))
+        return future
+
+    def _deliver(self, future: Future, on_done, on_error) -> None:
+        exc = future.exception()
+        if exc is None:
+            self.post(on_done, future.result())
+        elif isinstance(exc, KioskError):
+            self.post(on_error, exc)
+        else:
+            log.error("unexpected error in a background job", exc_info=exc)
+            self.post(on_error, unexpected(exc))
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,48 @@
+"""Texts the screens show, computed without Kivy (so they are unit-tested without a window)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from kiosk.domain.model import Punch, PunchKind, TimeSource
+from kiosk.i18n import text, tr
+from kiosk.ports import ReaderState
+
+
+def kind_label(kind: PunchKind) -> str:
+    return tr(f"punch.{kind.value}")
+
+
+def date_line(at: datetime) -> str:
+    names = text("weekday").get()
+    width = 1 if len(names) == 7 else 3
+    weekday = names[at.weekday() * width:(at.weekday() + 1) * width]
+    return tr("date.format", year=at.year, month=at.month, day=at.day, weekday=weekday)
+
+
+def clock_line(at: datetime) -> str:
+    return at.strftime("%H:%M:%S")
+
+
+def age_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return tr("age.minutes", n=max(minutes, 0))
+    if minutes < 24 * 60:
+        return tr("age.hours", n=minutes // 60)
+    return tr("age.days", n=minutes // (24 * 60))
+
+
+def status_line(*, online: bool, unsent: int, oldest: datetime | None, now: datetime,
+                reader: ReaderState | None, source: TimeSource) -> str:
+    parts = [tr("status.online" if online else "status.offline")]
+    if unsent and oldest is not None:
+        parts.append(tr("status.unsent_oldest", count=unsent, age=age_text((now - oldest).total_seconds())))
+    else:
+        parts.append(tr("status.unsent", count=unsent))
+    parts.append(tr(f"status.reader.{reader.value}" if reader else "status.reader.starting"))
+    parts.append(tr(f"status.time.{source.value}"))
+    return "  ·  ".join(parts)
+
+
+def history_line(punch: Punch, name: str) -> str:
+    return f"{punch.stamped_at:%H:%M}  {kind_label(punch.kind)}  {name}"

@@ -1,0 +1,61 @@
+"""Punch: wait for a credential after a punch type was chosen, then confirm (name, type, time, greeting).
+
+Phases: ``wait`` (accepting one credential) → ``busy`` (the punch is being committed) → ``done``
+(confirmation). Only ``wait`` accepts a credential, so one tap is one punch."""
+from __future__ import annotations
+
+from kivy.properties import ColorProperty, OptionProperty, StringProperty
+from kivymd.uix.screen import MDScreen
+
+from kiosk.domain.model import PunchKind, PunchResult
+from kiosk.i18n import tr
+from kiosk.ui.format import clock_line, kind_label
+from kiosk.ui.widgets import KIND_COLOURS
+
+
+class PunchScreen(MDScreen):
+    phase = OptionProperty("wait", options=["wait", "busy", "done"])
+    kind_text = StringProperty("")
+    kind_color = ColorProperty((0, 0, 0, 1))
+    headline = StringProperty("")
+    time_text = StringProperty("")
+    greeting = StringProperty("")
+    note = StringProperty("")
+    kind: PunchKind = PunchKind.CLOCK_IN
+
+    def __init__(self, **kwargs):
+        self.register_event_type("on_back")
+        super().__init__(**kwargs)
+
+    def on_back(self) -> None:
+        """The person pressed 戻る (the app returns to standby)."""
+
+    def start_wait(self, kind: PunchKind) -> None:
+        self.kind = kind
+        self.kind_text, self.kind_color = kind_label(kind), KIND_COLOURS[kind]
+        self.headline, self.time_text, self.greeting = tr("wait.tap_card"), "", ""
+        self.phase = "wait"
+
+    def show_countdown(self, seconds: int) -> None:
+        if self.phase == "wait":
+            self.note = tr("wait.countdown", seconds=seconds)
+
+    def accept_credential(self) -> bool:
+        """Take one credential if waiting for one; False means it must be ignored (debounce)."""
+        if self.phase != "wait":
+            return False
+        self.phase = "busy"
+        return True
+
+    def show_result(self, result: PunchResult) -> None:
+        self.phase = "done"
+        self.headline = f"{result.employee.display_name} さん" if _ja() else result.employee.display_name
+        self.time_text = clock_line(result.punch.stamped_at)[:5]
+        self.greeting = tr(result.greeting_key)
+        self.note = tr("confirm.offline") if result.punch.offline else tr("confirm.punched", kind=self.kind_text)
+
+
+def _ja() -> bool:
+    from kiosk.i18n import language
+
+    return language() == "ja"

@@ -1,0 +1,32 @@
+"""Standby (home): date, a large clock, the punch-type buttons, the punch history and a status line."""
+from __future__ import annotations
+
+from typing import Callable
+
+from kivy.metrics import sp
+from kivy.properties import BooleanProperty, StringProperty
+from kivymd.uix.screen import MDScreen
+
+from kiosk.domain.model import PunchKind
+from kiosk.ui.format import kind_label
+from kiosk.ui.widgets import KIND_COLOURS, BigButton
+
+
+class StandbyScreen(MDScreen):
+    date_text = StringProperty("")
+    time_text = StringProperty("")
+    status_text = StringProperty("")
+    history_text = StringProperty("")
+    show_history = BooleanProperty(True)
+
+    def add_punch_buttons(self, kinds: list[PunchKind], on_choose: Callable[[PunchKind], None]) -> None:
+        grid = self.ids.punch_buttons
+        grid.clear_widgets()
+        for kind in kinds:
+            button = BigButton(text=kind_label(kind), font_size=sp(44), face_color=KIND_COLOURS[kind])
+            button.kind = kind
+            button.bind(on_release=lambda b: on_choose(b.kind))
+            grid.add_widget(button)
+
+    def punch_button(self, kind: PunchKind) -> BigButton:
+        return next(b for b in self.ids.punch_buttons.children if b.kind is kind)

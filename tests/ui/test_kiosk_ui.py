@@ -1,0 +1,172 @@
+"""Real screens rendered offscreen (Mesa llvmpipe), driven by real touches; frames are advanced, never slept."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk.app_factory import build_kiosk
+from kiosk.demo import DEMO_CARDS
+from kiosk.domain.model import PunchKind
+from kiosk.errors import KioskError, Situation
+from kiosk.settings import DisplaySettings, Settings
+
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
+CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
+
+
+@pytest.fixture(scope="module")
+def window():
+    from kiosk.ui.window import configure_kivy
+    import sys
+
+    if "kivy" not in sys.modules:
+        configure_kivy(DisplaySettings(fullscreen=False), windowed=True)
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    EventLoop.ensure_window()
+    Window.size = (1280, 800)
+    return Window
+
+
+def advance(frames: int = 3) -> None:
+    from kivy.base import EventLoop
+
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        advance(1)
+
+
+def touch(widget) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    advance(2)
+    t.touch_up()
+    advance(2)
+
+
+def screenshot(window, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    advance(2)
+    return Path(window.screenshot(name=str(SHOTS / f"{name}.png")))
+
+
+@pytest.fixture
+def app(window, tmp_path):
+    from kiosk.ui.app import KioskApp
+
+    display = DisplaySettings(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30, display=display))
+    app = KioskApp(kiosk)
+    app.root = app.build()
+    window.add_widget(app.root)
+    app.on_start()
+    wait_until(lambda: app.reader_state is not None)
+    yield app
+    app.presenter.dismiss()
+    advance(2)
+    app.on_stop()
+    window.remove_widget(app.root)
+    kiosk.close()
+
+
+def test_standby_renders_clock_date_and_large_buttons(app, window):
+    from kivy.metrics import dp
+
+    advance(5)
+    standby = app.standby
+    assert len(standby.time_text) == 8 and standby.time_text[2] == ":"
+    assert "年" in standby.date_text and "月" in standby.date_text
+    for kind in PunchKind:
+        button = standby.punch_button(kind)
+        assert button.height >= dp(150) and button.width >= dp(150), kind
+    assert "未送信 0 件" in standby.status_text and "カードリーダー: 接続中" in standby.status_text
+    assert screenshot(window, "standby").stat().st_size > 10_000
+
+
+def test_touch_then_tap_records_and_confirms(app, window):
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    assert app.manager.current == "punch" and app.punch_screen.phase == "wait"
+    app.kiosk.reader.tap(CARD["1001"])
+    wait_until(lambda: app.punch_screen.phase == "done")
+    punches = app.kiosk.punches.recent_punches(5)
+    assert len(punches) == 1 and punches[0].kind is PunchKind.CLOCK_IN
+    assert app.punch_screen.headline == "山田 太郎 さん"
+    assert app.punch_screen.kind_text == "出勤"
+    assert app.punch_screen.time_text == punches[0].stamped_at.strftime("%H:%M")
+    screenshot(window, "confirmation")
+    wait_until(lambda: app.manager.current == "standby")   # returns by itself
+    wait_until(lambda: "山田" in app.standby.history_text)
+    assert "未送信 1 件" in app.standby.status_text
+
+
+def test_one_physical_burst_is_one_punch(app):
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    for _ in range(3):
+        app.kiosk.reader.tap(CARD["1002"])
+    wait_until(lambda: app.punch_screen.phase == "done")
+    advance(10)
+    assert app.kiosk.punches.count() == 1
+    assert not app.presenter.is_open
+
+
+def test_rule_violation_opens_presenter_with_details(app, window):
+    touch(app.standby.punch_button(PunchKind.BREAK_START))
+    app.kiosk.reader.tap(CARD["1003"])
+    wait_until(lambda: app.presenter.is_open)
+    dialog = app.presenter.dialog
+    assert app.presenter.current.key == "break_not_allowed"
+    assert dialog.message == "打刻による休憩が許可されていません" and dialog.code == ""
+    assert app.manager.current == "standby"
+    assert app.kiosk.punches.count() == 0
+    advance(5)
+    touch(dialog.ids.details_button)
+    assert dialog.details_open and "雇用区分設定" in dialog.remedy
+    screenshot(window, "error_details")
+    touch(dialog.ids.close_button)
+    wait_until(lambda: not app.presenter.is_open)
+
+
+def test_coded_errors_queue_and_never_stack(app, window):
+    from kivy.uix.modalview import ModalView
+
+    app.presenter.show(KioskError("connect_failed", situation=Situation.DATA_UPDATE))
+    app.presenter.show(KioskError("ip_not_allowed", situation=Situation.DATA_UPDATE))
+    advance(5)
+    assert app.presenter.dialog.code == "004" and app.presenter.dialog.message == "データの更新に失敗しました"
+    assert app.presenter.pending == 1
+    assert sum(isinstance(w, ModalView) for w in window.children) == 1
+    screenshot(window, "error_coded")
+    touch(app.presenter.dialog.ids.close_button)
+    wait_until(lambda: app.presenter.dialog is not None and app.presenter.dialog.code == "009")
+    assert app.presenter.dialog.message == "アクセス元のIPが許可されていません"
+
+
+def test_tap_on_standby_asks_for_a_punch_type(app):
+    app.kiosk.reader.tap(CARD["1001"])
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "punch_kind_not_selected"
+    assert app.kiosk.punches.count() == 0
+
+
+def test_error_on_punch_path_dismisses_itself(app):
+    app.display = DisplaySettings(fullscreen=False, error_seconds=1)
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    app.kiosk.reader.tap(CARD["1006"])
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "after_retirement"
+    wait_until(lambda: not app.presenter.is_open, timeout=10)
+    assert app.manager.current == "standby"

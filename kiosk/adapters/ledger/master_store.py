@@ -1,7 +1,10 @@
-"""Master data as last pulled from the server (or seeded by the demo), cached in the ledger file."""
+"""Master data as last pulled from the server (or seeded by the demo), cached in the ledger file and,
+for reads, in memory."""
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import dataclass
 from typing import Iterable
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
@@ -15,60 +18,70 @@ _EMPLOYEE_FIELDS = ("key", "code", "login_id", "last_name", "first_name", "kana"
                     "employment_type_code", "hired_on", "retired_on", "password_punch_allowed", "password_hash")
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """All cached master data in memory: the punch path does no master-data query."""
+
+    employees: dict[str, Employee]
+    by_code: dict[str, Employee]
+    by_login: dict[str, Employee]
+    credentials: dict[tuple[str, str], str]
+    employment_types: dict[str, EmploymentType]
+    help: dict[str, frozenset[str]]
+    departments: list[Department]
+    recorder: Recorder | None
+    card_key: bytes | None
+
+
 class SqliteMasterData:
+    """Reads come from an in-memory snapshot, loaded once and swapped whole after each replace_all."""
+
     def __init__(self, ledger: LedgerDatabase):
         self._ledger = ledger
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @translated
+    def _snap(self) -> _Snapshot:
+        snapshot = self._snapshot
+        if snapshot is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._snapshot = _load_snapshot()
+                snapshot = self._snapshot
+        return snapshot
 
     # -- reads --------------------------------------------------------------------------------
-    @translated
     def employee(self, key: str) -> Employee | None:
-        return _to_employee(EmployeeRow.get_or_none(EmployeeRow.key == key))
+        return self._snap().employees.get(key)
 
-    @translated
     def employee_by_code_or_login(self, text: str) -> Employee | None:
         text = text.strip()
-        if not text:
-            return None
-        row = (EmployeeRow.get_or_none(EmployeeRow.code == text)
-               or EmployeeRow.get_or_none(EmployeeRow.login_id == text))
-        return _to_employee(row)
+        snap = self._snap()
+        return snap.by_code.get(text) or snap.by_login.get(text) if text else None
 
-    @translated
     def employee_by_credential(self, method: AuthMethod, ref: str) -> Employee | None:
-        cred = CredentialRow.get_or_none((CredentialRow.method == method.value) & (CredentialRow.ref == ref))
-        return self.employee(cred.employee_key) if cred else None
+        snap = self._snap()
+        key = snap.credentials.get((method.value, ref))
+        return snap.employees.get(key) if key else None
 
-    @translated
     def employees(self) -> list[Employee]:
-        return [_to_employee(r) for r in EmployeeRow.select().order_by(EmployeeRow.code)]
+        return sorted(self._snap().employees.values(), key=lambda e: e.code)
 
-    @translated
     def employment_type(self, code: str) -> EmploymentType | None:
-        row = EmploymentTypeRow.get_or_none(EmploymentTypeRow.code == code)
-        return EmploymentType(row.code, row.name, bool(row.break_punch_allowed)) if row else None
+        return self._snap().employment_types.get(code)
 
-    @translated
     def help_departments(self, employee_key: str) -> frozenset[str]:
-        rows = HelpRegistrationRow.select().where(HelpRegistrationRow.employee_key == employee_key)
-        return frozenset(r.department_code for r in rows)
+        return self._snap().help.get(employee_key, frozenset())
 
-    @translated
     def departments(self) -> list[Department]:
-        return [Department(r.code, r.name) for r in DepartmentRow.select().order_by(DepartmentRow.code)]
+        return list(self._snap().departments)
 
-    @translated
     def recorder(self) -> Recorder | None:
-        raw = self._meta("recorder")
-        return Recorder(**json.loads(raw)) if raw else None
+        return self._snap().recorder
 
-    @translated
     def card_key(self) -> bytes | None:
-        raw = self._meta("card_key")
-        return bytes.fromhex(raw) if raw else None
-
-    def _meta(self, key: str) -> str | None:
-        row = MetaRow.get_or_none(MetaRow.key == key)
-        return row.value if row else None
+        return self._snap().card_key
 
     # -- replace (データ更新) --------------------------------------------------------------------
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
@@ -92,6 +105,28 @@ class SqliteMasterData:
                                         "department_code": recorder.department_code})
             MetaRow.replace(key="recorder", value=recorder_json).execute()
             MetaRow.replace(key="card_key", value=card_key.hex()).execute()
+        with self._lock:
+            self._snapshot = None
+
+
+def _load_snapshot() -> _Snapshot:
+    employees = {r.key: _to_employee(r) for r in EmployeeRow.select()}
+    help_map: dict[str, set[str]] = {}
+    for row in HelpRegistrationRow.select():
+        help_map.setdefault(row.employee_key, set()).add(row.department_code)
+    meta = {r.key: r.value for r in MetaRow.select()}
+    return _Snapshot(
+        employees=employees,
+        by_code={e.code: e for e in employees.values()},
+        by_login={e.login_id: e for e in employees.values() if e.login_id},
+        credentials={(r.method, r.ref): r.employee_key for r in CredentialRow.select()},
+        employment_types={r.code: EmploymentType(r.code, r.name, bool(r.break_punch_allowed))
+                          for r in EmploymentTypeRow.select()},
+        help={k: frozenset(v) for k, v in help_map.items()},
+        departments=[Department(r.code, r.name) for r in DepartmentRow.select().order_by(DepartmentRow.code)],
+        recorder=Recorder(**json.loads(meta["recorder"])) if "recorder" in meta else None,
+        card_key=bytes.fromhex(meta["card_key"]) if "card_key" in meta else None,
+    )
 
 
 def _insert_many(model, rows: list[dict], batch: int = 500) -> None:

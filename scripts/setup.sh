@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine needs to run the kiosk and its tests: apt packages (only the
+# missing ones), a virtual environment in .venv, and the package (editable) with its test extras.
+# Idempotent: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # build: pycairo (KivyMD → materialshapes) and pyscard compile from source
+  gcc pkg-config libcairo2-dev libpcsclite-dev python3-dev python3-venv
+  # runtime: Kivy's bundled SDL needs GL/EGL (Mesa, also for offscreen rendering) and X libraries
+  libgl1 libgl1-mesa-dri libegl1 libegl-mesa0 libgbm1 libmtdev1 libxrender1 libxi6 libxrandr2
+  libxcursor1 libxss1 libxxf86vm1 libdbus-1-3 xclip
+  # PC/SC: the smart-card daemon; the virtual reader driver is for tests only (never on a kiosk)
+  pcscd vsmartcard-vpcd
+  # tests: chattr (read-only ledger test), mount (full-disk test)
+  e2fsprogs mount
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing apt packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: Python 3.11 or newer is needed ($PYTHON is $("$PYTHON" --version 2>&1))" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.dakoku-installed
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  touch "$stamp"
+fi

@@ -74,7 +74,8 @@ class RecorderClient:
         self.connection = connection
         self.session = session or requests.Session()
         self.session.auth = RecorderAuth(certificate)
-        self.session.verify = verify_setting(connection, certificate, ca_file)
+        # Passed with every request: a session-level ``verify`` loses to $REQUESTS_CA_BUNDLE in requests.
+        self.verify = verify_setting(connection, certificate, ca_file)
         self.timeout = timeout
 
     def url(self, path: str) -> str:
@@ -85,7 +86,8 @@ class RecorderClient:
         if json is not None:
             data = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
             headers = {"Content-Type": "application/json", **(headers or {})}
-        return self.session.request(method, self.url(path), data=data, headers=headers, timeout=self.timeout)
+        return self.session.request(method, self.url(path), data=data, headers=headers, timeout=self.timeout,
+                                    verify=self.verify)
 
     def server_time(self) -> requests.Response:
         return self.request("GET", "v1/time")

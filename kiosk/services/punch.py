@@ -48,12 +48,12 @@ class PunchService:
         employee = self._master.employee_by_code_or_login(login_or_code)
         if employee is None:
             raise KioskError("employee_not_found", situation=PUNCH)
+        if not employee.password_punch_allowed:   # said before the password is typed, not after
+            raise KioskError("password_punch_not_allowed", situation=PUNCH)
         return employee
 
     def punch_with_password(self, kind: PunchKind, login_or_code: str, password: str) -> PunchResult:
         employee = self.find_for_password(login_or_code)
-        if not employee.password_punch_allowed:
-            raise KioskError("password_punch_not_allowed", situation=PUNCH)
         if not password:
             raise KioskError("password_empty", situation=PUNCH)
         if not employee.password_hash or not verify_password(password, employee.password_hash):

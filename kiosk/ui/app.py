@@ -11,6 +11,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import FadeTransition
 from kivymd.app import MDApp
 from kivymd.uix.screenmanager import MDScreenManager
 
@@ -23,12 +24,13 @@ from kiosk.ui import format as fmt
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.screens.password import PasswordScreen
 from kiosk.ui.screens.punch import PunchScreen
 from kiosk.ui.screens.standby import StandbyScreen
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).resolve().parents[2] / "kv"
-KV_FILES = ("common.kv", "standby.kv", "punch.kv", "error_presenter.kv", "demo_panel.kv")
+KV_FILES = ("common.kv", "standby.kv", "punch.kv", "password.kv", "error_presenter.kv", "demo_panel.kv")
 _kv_loaded = False
 
 
@@ -61,13 +63,16 @@ class KioskApp(MDApp):
         load_kv()
         self.title = "Dakoku"
         self.theme_cls.primary_palette = "Blue"
-        self.manager = MDScreenManager()
+        self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
         self.standby = StandbyScreen(name="standby", show_history=self.display.show_history)
         self.standby.add_punch_buttons(list(PunchKind), self.choose_kind)
         self.punch_screen = PunchScreen(name="punch")
-        self.punch_screen.bind(on_back=lambda *_: self.go_standby())
-        self.manager.add_widget(self.standby)
-        self.manager.add_widget(self.punch_screen)
+        self.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
+        self.password_screen = PasswordScreen(name="password")
+        self.password_screen.bind(on_back=lambda *_: self.go_standby(), on_code=self._password_code,
+                                  on_password=self._password_punch, entry=lambda *_: self._reset_wait())
+        for screen in (self.standby, self.punch_screen, self.password_screen):
+            self.manager.add_widget(screen)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)
         self.demo_panel = None
@@ -100,13 +105,16 @@ class KioskApp(MDApp):
     # -- the punch flow -------------------------------------------------------------------------
     def choose_kind(self, kind: PunchKind) -> None:
         self.punch_screen.start_wait(kind)
-        self._wait_left = int(self.display.wait_seconds)
+        self._reset_wait()
         self.punch_screen.show_countdown(self._wait_left)
         self.manager.current = "punch"
 
+    def _reset_wait(self) -> None:
+        self._wait_left = int(self.display.wait_seconds)
+
     def handle_card(self, event: CardEvent) -> None:
-        if self.presenter.is_open:
-            return   # an error is being shown: the tap is not taken (the person reads the error first)
+        if self.presenter.is_open or self.manager.current == "password":
+            return   # the person is reading an error or typing a password: the tap is not taken
         if self.manager.current != "punch":
             self.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
                                 auto_dismiss_after=self.display.error_seconds)
@@ -124,6 +132,31 @@ class KioskApp(MDApp):
 
     def _punch_failed(self, error: KioskError) -> None:
         self.go_standby()
+        self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
+
+    # -- パスワード認証 ------------------------------------------------------------------------------
+    def open_password(self) -> None:
+        self.password_screen.start(self.punch_screen.kind)
+        self._reset_wait()
+        self.manager.current = "password"
+
+    def _password_code(self, _screen, code: str) -> None:
+        self.bridge.submit(lambda: self.kiosk.punch_service.find_for_password(code),
+                           self.password_screen.ask_password, self._password_failed)
+
+    def _password_punch(self, _screen, code: str, password: str) -> None:
+        kind = self.password_screen.kind
+        self.bridge.submit(lambda: self.kiosk.punch_service.punch_with_password(kind, code, password),
+                           self._password_punched, self._password_failed)
+
+    def _password_punched(self, result: PunchResult) -> None:
+        self.punch_screen.start_wait(result.punch.kind)
+        self.punch_screen.accept_credential()
+        self.manager.current = "punch"
+        self._punched(result)
+
+    def _password_failed(self, error: KioskError) -> None:
+        self.password_screen.failed()
         self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
 
     def _schedule_return(self, seconds: float) -> None:
@@ -174,7 +207,10 @@ class KioskApp(MDApp):
             self._count_down_wait()
 
     def _count_down_wait(self) -> None:
-        if self.manager.current == "punch" and self.punch_screen.phase == "wait":
+        """A chosen punch type (or a half-typed password) does not wait for ever."""
+        waiting = self.manager.current == "password" or (
+            self.manager.current == "punch" and self.punch_screen.phase == "wait")
+        if waiting and not self.presenter.is_open:
             self._wait_left -= 1
             self.punch_screen.show_countdown(max(self._wait_left, 0))
             if self._wait_left <= 0:

@@ -48,8 +48,13 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
 
 
 def touch(widget) -> None:
+    """A real touch at the widget's centre, once any screen transition has finished (as a person would)."""
+    from kivy.app import App
     from kivy.tests.common import UnitTestTouch
 
+    manager = getattr(App.get_running_app(), "manager", None)
+    if manager is not None:
+        wait_until(lambda: not manager.transition.is_active)
     x, y = widget.to_window(*widget.center)
     t = UnitTestTouch(x, y)
     t.touch_down()
@@ -170,3 +175,55 @@ def test_error_on_punch_path_dismisses_itself(app):
     assert app.presenter.current.key == "after_retirement"
     wait_until(lambda: not app.presenter.is_open, timeout=10)
     assert app.manager.current == "standby"
+
+
+def press_keys(screen, keys: str) -> None:
+    buttons = {b.key: b for b in screen.ids.keypad.children}
+    for key in keys:
+        touch(buttons[key])
+
+
+def test_password_punch_on_the_keypad(app, window):
+    from kiosk.domain.model import AuthMethod
+
+    touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+    touch(app.punch_screen.ids.password_button)
+    screen = app.password_screen
+    assert app.manager.current == "password" and screen.kind is PunchKind.CLOCK_OUT
+    press_keys(screen, "10012")
+    touch(screen.ids.keypad.children[0])           # ⌫ (the last key of the grid)
+    assert screen.entry == "1001"
+    touch(screen.ids.submit_button)
+    wait_until(lambda: screen.step == "password")
+    assert "山田 太郎" in screen.prompt
+    press_keys(screen, "1234")
+    assert screen.shown_entry == "●●●●"
+    screenshot(window, "password")
+    touch(screen.ids.submit_button)
+    wait_until(lambda: app.punch_screen.phase == "done")
+    punch = app.kiosk.punches.recent_punches(1)[0]
+    assert punch.auth_method is AuthMethod.PASSWORD and punch.kind is PunchKind.CLOCK_OUT
+    assert app.punch_screen.kind_text == "退勤"
+
+
+@pytest.mark.parametrize("code, password, key", [
+    ("", None, "login_id_empty"),
+    ("9999", None, "employee_not_found"),
+    ("1002", None, "password_punch_not_allowed"),
+    ("1001", "", "password_empty"),
+    ("1001", "9", "password_wrong"),
+])
+def test_password_errors_are_presented(app, code, password, key):
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    touch(app.punch_screen.ids.password_button)
+    screen = app.password_screen
+    press_keys(screen, code)
+    touch(screen.ids.submit_button)
+    if password is not None:
+        wait_until(lambda: screen.step == "password")
+        press_keys(screen, password)
+        touch(screen.ids.submit_button)
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == key
+    assert not screen.busy and screen.entry == ""     # the person can correct and try again
+    assert app.kiosk.punches.count() == 0

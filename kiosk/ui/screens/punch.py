@@ -25,10 +25,14 @@ class PunchScreen(MDScreen):
 
     def __init__(self, **kwargs):
         self.register_event_type("on_back")
+        self.register_event_type("on_password")
         super().__init__(**kwargs)
 
     def on_back(self) -> None:
         """The person pressed 戻る (the app returns to standby)."""
+
+    def on_password(self) -> None:
+        """The person chose パスワード認証 instead of a card."""
 
     def start_wait(self, kind: PunchKind) -> None:
         self.kind = kind

@@ -19,7 +19,7 @@ from kiosk.app_factory import Kiosk
 from kiosk.domain.model import PunchKind, PunchResult
 from kiosk.errors import KioskError, Situation
 from kiosk.i18n import set_language
-from kiosk.ports import CardEvent, ReaderState, ReaderStatus
+from kiosk.ports import CardEvent, ReaderState, ReaderStatus, Sound
 from kiosk.ui import format as fmt
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
@@ -46,9 +46,10 @@ def load_kv() -> None:
 class KioskApp(MDApp):
     STATUS_EVERY = 5.0   # seconds between status line refreshes (a cheap indexed query off the UI thread)
 
-    def __init__(self, kiosk: Kiosk, **kwargs):
+    def __init__(self, kiosk: Kiosk, sound: Sound | None = None, **kwargs):
         super().__init__(**kwargs)
         self.kiosk = kiosk
+        self.sound = sound
         self.display = kiosk.settings.display
         self.bridge = UiBridge()
         self.presenter = ErrorPresenter()
@@ -84,6 +85,10 @@ class KioskApp(MDApp):
         return root
 
     def on_start(self) -> None:
+        if self.sound is None:
+            from kiosk.ui.sound import KivySound
+
+            self.sound = KivySound(self.kiosk.settings.data_dir / "sounds")
         Window.bind(on_request_close=lambda *_: True)   # a kiosk does not close from the window manager
         self._tick(0)
         self._events = [Clock.schedule_interval(self._tick, 0.2),
@@ -127,10 +132,12 @@ class KioskApp(MDApp):
 
     def _punched(self, result: PunchResult) -> None:
         self.punch_screen.show_result(result)
+        self.sound.play("ok")
         self._schedule_return(self.display.confirmation_seconds)
         self.refresh_status()
 
     def _punch_failed(self, error: KioskError) -> None:
+        self.sound.play("error")
         self.go_standby()
         self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
 
@@ -156,6 +163,7 @@ class KioskApp(MDApp):
         self._punched(result)
 
     def _password_failed(self, error: KioskError) -> None:
+        self.sound.play("error")
         self.password_screen.failed()
         self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
 
@@ -230,5 +238,9 @@ class StartupErrorApp(MDApp):
         return BoxLayout()
 
     def on_start(self) -> None:
+        if self.sound is None:
+            from kiosk.ui.sound import KivySound
+
+            self.sound = KivySound(self.kiosk.settings.data_dir / "sounds")
         Window.bind(on_request_close=lambda *_: True)
         self.presenter.show(self.error)

@@ -69,13 +69,21 @@ def screenshot(window, name: str) -> Path:
     return Path(window.screenshot(name=str(SHOTS / f"{name}.png")))
 
 
+class RecordingSound:
+    def __init__(self):
+        self.played = []
+
+    def play(self, name: str) -> None:
+        self.played.append(name)
+
+
 @pytest.fixture
 def app(window, tmp_path):
     from kiosk.ui.app import KioskApp
 
     display = DisplaySettings(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
     kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30, display=display))
-    app = KioskApp(kiosk)
+    app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()
     window.add_widget(app.root)
     app.on_start()
@@ -112,6 +120,7 @@ def test_touch_then_tap_records_and_confirms(app, window):
     assert app.punch_screen.headline == "山田 太郎 さん"
     assert app.punch_screen.kind_text == "出勤"
     assert app.punch_screen.time_text == punches[0].stamped_at.strftime("%H:%M")
+    assert app.sound.played == ["ok"]
     screenshot(window, "confirmation")
     wait_until(lambda: app.manager.current == "standby")   # returns by itself
     wait_until(lambda: "山田" in app.standby.history_text)
@@ -133,7 +142,7 @@ def test_rule_violation_opens_presenter_with_details(app, window):
     app.kiosk.reader.tap(CARD["1003"])
     wait_until(lambda: app.presenter.is_open)
     dialog = app.presenter.dialog
-    assert app.presenter.current.key == "break_not_allowed"
+    assert app.presenter.current.key == "break_not_allowed" and app.sound.played == ["error"]
     assert dialog.message == "打刻による休憩が許可されていません" and dialog.code == ""
     assert app.manager.current == "standby"
     assert app.kiosk.punches.count() == 0
@@ -227,3 +236,15 @@ def test_password_errors_are_presented(app, code, password, key):
     assert app.presenter.current.key == key
     assert not screen.busy and screen.entry == ""     # the person can correct and try again
     assert app.kiosk.punches.count() == 0
+
+
+def test_kivy_sound_adapter_synthesises_and_loads_tones(window, tmp_path):
+    import wave
+
+    from kiosk.ui.sound import KivySound
+
+    sound = KivySound(tmp_path / "sounds")
+    with wave.open(str(tmp_path / "sounds" / "ok.wav")) as ok:
+        assert ok.getframerate() == 22050 and ok.getnframes() > 5000
+    sound.play("ok")      # with or without an audio device: never raises
+    sound.play("missing")

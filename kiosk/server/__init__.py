@@ -1,0 +1,1 @@
+"""The reference attendance server (Recorder API): see docs/server.md."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,11 @@ def touch(widget) -> None:
 
 
 def screenshot(window, name: str) -> Path:
+    """Render to artifacts/screens/<name>0001.png (replacing the last run's), for a person to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    advance(2)
+    for old in SHOTS.glob(f"{name}0*.png"):
+        old.unlink()
+    advance(20)   # let KivyMD's colour animations settle
     return Path(window.screenshot(name=str(SHOTS / f"{name}.png")))
 
 
@@ -77,23 +81,33 @@ class RecordingSound:
         self.played.append(name)
 
 
-@pytest.fixture
-def app(window, tmp_path):
+@contextmanager
+def running_app(window, tmp_path, **display_options):
     from kiosk.ui.app import KioskApp
 
-    display = DisplaySettings(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30, display=display))
+    options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
+    options.update(display_options)
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
+                                 display=DisplaySettings(**options)))
     app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()
     window.add_widget(app.root)
     app.on_start()
-    wait_until(lambda: app.reader_state is not None)
-    yield app
-    app.presenter.dismiss()
-    advance(2)
-    app.on_stop()
-    window.remove_widget(app.root)
-    kiosk.close()
+    try:
+        wait_until(lambda: app.reader_state is not None)
+        yield app
+    finally:
+        app.presenter.dismiss()
+        advance(2)
+        app.on_stop()
+        window.remove_widget(app.root)
+        kiosk.close()
+
+
+@pytest.fixture
+def app(window, tmp_path):
+    with running_app(window, tmp_path) as running:
+        yield running
 
 
 def test_standby_renders_clock_date_and_large_buttons(app, window):
@@ -248,3 +262,40 @@ def test_kivy_sound_adapter_synthesises_and_loads_tones(window, tmp_path):
         assert ok.getframerate() == 22050 and ok.getnframes() > 5000
     sound.play("ok")      # with or without an audio device: never raises
     sound.play("missing")
+
+
+def test_auto_mode_by_time_of_day_punches_on_a_bare_tap(window, tmp_path):
+    all_day = [{"start": "00:00", "end": "23:59", "kind": "clock_in"}]
+    with running_app(window, tmp_path, auto_modes=all_day) as app:
+        advance(3)
+        assert "出勤" in app.standby.hint_text
+        app.kiosk.reader.tap(CARD["1001"])
+        wait_until(lambda: app.punch_screen.phase == "done")
+        assert app.kiosk.punches.recent_punches(1)[0].kind is PunchKind.CLOCK_IN
+        wait_until(lambda: app.manager.current == "standby")
+
+
+def test_keep_mode_waits_again_with_the_same_type(window, tmp_path):
+    with running_app(window, tmp_path, punch_mode="keep") as app:
+        touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+        app.kiosk.reader.tap(CARD["1001"])
+        wait_until(lambda: app.punch_screen.phase == "done")
+        wait_until(lambda: app.punch_screen.phase == "wait")   # back to waiting, not to standby
+        assert app.manager.current == "punch" and app.punch_screen.kind is PunchKind.CLOCK_OUT
+        app.kiosk.reader.tap(CARD["1002"])
+        wait_until(lambda: app.kiosk.punches.count() == 2)
+        wait_until(lambda: app.punch_screen.phase == "wait")
+        touch(app.punch_screen.ids.back_button)
+        assert app.manager.current == "standby"
+
+
+def test_relabelled_and_hidden_buttons(window, tmp_path):
+    labels = {"break_start": "外出開始", "break_end": "外出終了"}
+    with running_app(window, tmp_path, labels=labels, hidden=["clock_out"]) as app:
+        texts = {b.kind: b.text for b in app.standby.ids.punch_buttons.children}
+        assert texts == {PunchKind.CLOCK_IN: "出勤", PunchKind.BREAK_START: "外出開始",
+                         PunchKind.BREAK_END: "外出終了"}
+        screenshot(window, "standby_relabelled")
+    from kiosk.ui.format import set_kind_labels
+
+    set_kind_labels({})

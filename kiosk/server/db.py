@@ -1,0 +1,214 @@
+"""The reference server's tables (peewee): SQLite by default, PostgreSQL by URL.
+
+Master data rows carry ``version``: the company's ``data_version`` at their last change. Deleting a row
+leaves a :class:`Tombstone` with the version of the deletion, so ``GET /v1/master?since=N`` can send only
+what changed after N. Times are stored as naive UTC.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import peewee as pw
+from playhouse.db_url import connect as url_connect
+
+database = pw.DatabaseProxy()
+SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": 15000}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+
+
+class ServerSetting(BaseModel):
+    name = pw.CharField(primary_key=True, max_length=64)
+    value = pw.TextField()
+
+
+class Company(BaseModel):
+    code = pw.CharField(unique=True, max_length=32)
+    name = pw.CharField(max_length=200)
+    timezone = pw.CharField(max_length=64, default="Asia/Tokyo")
+    card_key = pw.CharField(max_length=128)        # base64url of 32 random bytes (HMAC key for card refs)
+    data_version = pw.BigIntegerField(default=1)
+
+
+class AllowedIp(BaseModel):
+    company = pw.ForeignKeyField(Company, backref="allowed_ips", on_delete="CASCADE")
+    address = pw.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("company", "address"), True),)
+
+
+class Department(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    code = pw.CharField(max_length=32)
+    name = pw.CharField(max_length=200)
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("company", "code"), True),)
+
+
+class EmploymentType(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    code = pw.CharField(max_length=32)
+    name = pw.CharField(max_length=200)
+    break_punch_allowed = pw.BooleanField(default=True)
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("company", "code"), True),)
+
+
+class Employee(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    key = pw.CharField(unique=True, max_length=64)
+    code = pw.CharField(max_length=32)
+    login_id = pw.CharField(max_length=64, default="")
+    last_name = pw.CharField(max_length=100)
+    first_name = pw.CharField(max_length=100, default="")
+    last_name_kana = pw.CharField(max_length=100, default="")
+    first_name_kana = pw.CharField(max_length=100, default="")
+    department = pw.ForeignKeyField(Department)
+    employment_type = pw.ForeignKeyField(EmploymentType)
+    hired_on = pw.DateField(null=True)
+    retired_on = pw.DateField(null=True)
+    password_punch_allowed = pw.BooleanField(default=False)
+    password_hash = pw.CharField(max_length=200, default="")
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("company", "code"), True),)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+
+class Credential(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    employee = pw.ForeignKeyField(Employee, on_delete="CASCADE")
+    method = pw.CharField(max_length=16)
+    ref = pw.CharField(max_length=128)
+    created_at = pw.DateTimeField(default=utcnow)
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("company", "method", "ref"), True),)
+
+
+class HelpRegistration(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    employee = pw.ForeignKeyField(Employee, on_delete="CASCADE")
+    department = pw.ForeignKeyField(Department, on_delete="CASCADE")
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("employee", "department"), True),)
+
+
+class Recorder(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    code = pw.CharField(max_length=32)
+    name = pw.CharField(max_length=200, default="")
+    department = pw.ForeignKeyField(Department)
+    device = pw.CharField(max_length=16, default="card")
+    settings_json = pw.TextField(default="{}")
+    version = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("company", "code"), True),)
+
+
+class RecorderKey(BaseModel):
+    recorder = pw.ForeignKeyField(Recorder, backref="keys", on_delete="CASCADE")
+    key_id = pw.CharField(unique=True, max_length=64)
+    public_key = pw.BlobField()
+    created_at = pw.DateTimeField(default=utcnow)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class Nonce(BaseModel):
+    key_id = pw.CharField(max_length=64)
+    nonce = pw.CharField(max_length=64)
+    expires_at = pw.DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("key_id", "nonce"), True),)
+
+
+class Punch(BaseModel):
+    uuid = pw.CharField(unique=True, max_length=36)
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    recorder = pw.ForeignKeyField(Recorder, null=True, on_delete="SET NULL")
+    employee = pw.ForeignKeyField(Employee, null=True, on_delete="SET NULL")
+    employee_key = pw.CharField(max_length=64)
+    kind = pw.CharField(max_length=16)
+    stamped_at = pw.CharField(max_length=40)          # as the kiosk sent it (ISO 8601 with offset)
+    stamped_utc = pw.DateTimeField(index=True)
+    time_source = pw.CharField(max_length=8)
+    offline = pw.BooleanField(default=False)
+    auth_method = pw.CharField(max_length=16)
+    status = pw.CharField(max_length=10)              # accepted | rejected
+    error_key = pw.CharField(max_length=64, default="")
+    error_cause = pw.CharField(max_length=4, default="")
+    received_at = pw.DateTimeField(default=utcnow)
+
+
+class Tombstone(BaseModel):
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    kind = pw.CharField(max_length=24)                # employee | credential | help_registration | ...
+    key = pw.CharField(max_length=200)
+    version = pw.BigIntegerField(index=True)
+
+
+MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employee, Credential,
+          HelpRegistration, Recorder, RecorderKey, Nonce, Punch, Tombstone]
+
+
+def open_database(url: str) -> pw.Database:
+    """Bind the models to the database at ``url`` (``sqlite:///path``, ``postgresql://...``)."""
+    if url.startswith("sqlite"):
+        path = url.split("://", 1)[1][1:] if "://" in url else ""
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        db = url_connect(url, pragmas=SQLITE_PRAGMAS, timeout=15)
+    else:
+        db = url_connect(url)
+    database.initialize(db)
+    return db
+
+
+def create_tables() -> None:
+    database.create_tables(MODELS, safe=True)
+
+
+def write_transaction():
+    """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlocks)."""
+    db = database.obj
+    if isinstance(db, pw.SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def bump_version(company: Company) -> int:
+    """Next master-data version of ``company`` (call inside a write transaction)."""
+    Company.update(data_version=Company.data_version + 1).where(Company.id == company.id).execute()
+    company.data_version = Company.get_by_id(company.id).data_version
+    return company.data_version
+
+
+def setting(name: str, default: str = "") -> str:
+    row = ServerSetting.get_or_none(ServerSetting.name == name)
+    return row.value if row else default
+
+
+def set_setting(name: str, value: str) -> None:
+    ServerSetting.replace(name=name, value=value).execute()

@@ -1,0 +1,104 @@
+"""``kiosk-server demo``: a whole demo company the demo kiosk can talk to.
+
+Writes into the demo directory: ``tls/`` (local CA + server certificate), ``connection.txt`` (the
+connection string), ``certificate.txt`` (the recorder certificate), ``recorder.txt`` (both, as an admin
+would hand them over), ``cards.txt`` and ``demo.json`` (the raw demo card IDs for the simulated reader).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from kiosk.server import admin, recorders
+from kiosk.server.cli_commands import write_private
+from kiosk.server.db import set_setting
+from kiosk.server.tls import create_local_ca
+
+COMPANY = ("DEMO", "デモ株式会社")
+DEPARTMENTS = [("HQ", "本社"), ("STORE", "店舗"), ("WAREHOUSE", "倉庫")]
+TYPES = [("FULL", "正社員", True), ("PART", "パート", True), ("SHORT", "短時間勤務(休憩打刻なし)", False)]
+DEMO_PASSWORD = "1234"
+
+# code, last, first, last kana, first kana, department, type, extra fields, note
+EMPLOYEES = [
+    ("1001", "山田", "太郎", "ヤマダ", "タロウ", "HQ", "FULL", {}, ""),
+    ("1002", "佐藤", "花子", "サトウ", "ハナコ", "HQ", "FULL", {"password_punch_allowed": True, "login_id": "sato"},
+     f"password punching allowed (password {DEMO_PASSWORD})"),
+    ("1003", "鈴木", "一郎", "スズキ", "イチロウ", "HQ", "PART", {}, ""),
+    ("1004", "高橋", "美咲", "タカハシ", "ミサキ", "HQ", "SHORT", {}, "break punching not allowed"),
+    ("1005", "田中", "健", "タナカ", "ケン", "STORE", "FULL", {}, "help-registered to HQ"),
+    ("1006", "伊藤", "さくら", "イトウ", "サクラ", "STORE", "PART", {}, "other department: refused at HQ (認証に失敗しました C)"),
+    ("1007", "渡辺", "誠", "ワタナベ", "マコト", "HQ", "FULL", {"retired_on": "RETIRED"}, "retired last month"),
+    ("1008", "中村", "陽菜", "ナカムラ", "ヒナ", "HQ", "FULL", {"hired_on": "FUTURE"}, "hire date next month"),
+]
+
+
+def card_id(n: int) -> str:
+    """Demo raw card IDs: 0123456789ABCDE1, 0123456789ABCDE2, ..."""
+    return f"0123456789ABCDE{n:X}"
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    url: str
+    cards: list[dict] = field(default_factory=list)
+
+    def summary(self, db_url: str) -> str:
+        lines = [f"demo company {COMPANY[0]} ready; recorder R001 at HQ.",
+                 f"connection string + certificate: {self.directory / 'recorder.txt'}",
+                 f"CA: {self.directory / 'tls' / 'ca.pem'}",
+                 f"start the server: kiosk-server --db {db_url} serve --tls-dir {self.directory / 'tls'} "
+                 f"--port {self.url.rsplit(':', 1)[1].rstrip('/')}",
+                 "demo cards (tap these in the simulated reader):"]
+        lines += [f"  {c['card_id']}  {c['employee_code']} {c['name']}  {c['note']}" for c in self.cards]
+        return "\n".join(lines)
+
+
+def _employees(comp, today: date) -> list[dict]:
+    cards = []
+    for n, (code, last, first, last_kana, first_kana, dept, etype, extra, note) in enumerate(EMPLOYEES, 1):
+        fields = dict(extra)
+        if fields.get("retired_on") == "RETIRED":
+            fields["retired_on"] = today.replace(day=1) - timedelta(days=1)
+        if fields.get("hired_on") == "FUTURE":
+            fields["hired_on"] = today + timedelta(days=31)
+        fields.setdefault("hired_on", date(2020, 4, 1))
+        if fields.get("password_punch_allowed"):
+            fields["password"] = DEMO_PASSWORD
+        row = admin.add_employee(comp, code, last, dept, etype, first_name=first, last_name_kana=last_kana,
+                                 first_name_kana=first_kana, **fields)
+        admin.add_card(comp, code, card_id(n))
+        cards.append({"card_id": card_id(n), "employee_code": code, "employee_key": row.key,
+                      "name": row.display_name, "note": note})
+    return cards
+
+
+def create_demo(directory: str, *, host: str = "127.0.0.1", port: int = 8443,
+                today: date | None = None) -> DemoResult:
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    hosts = list(dict.fromkeys([host, "127.0.0.1", "localhost"]))
+    tls = create_local_ca(out / "tls", hosts)
+    set_setting("ca_pem", tls.ca_cert.read_text("ascii"))
+    url = f"https://{host}:{port}/"
+    set_setting("public_url", url)
+    comp = admin.add_company(*COMPANY)
+    for code, name in DEPARTMENTS:
+        admin.add_department(comp, code, name)
+    for code, name, breaks in TYPES:
+        admin.add_employment_type(comp, code, name, breaks)
+    cards = _employees(comp, today or date.today())
+    admin.add_help(comp, "1005", "HQ")
+    prov = recorders.add_recorder(comp, "R001", "HQ", device="card", name="本社 1F", server_url=url)
+    write_private(str(out / "connection.txt"), prov.connection_string + "\n")
+    write_private(str(out / "certificate.txt"), prov.certificate)
+    write_private(str(out / "recorder.txt"), prov.text())
+    (out / "cards.txt").write_text("".join(f"{c['card_id']}\t{c['employee_code']}\t{c['name']}\t{c['note']}\n"
+                                           for c in cards), "utf-8")
+    (out / "demo.json").write_text(json.dumps({"url": url, "company": COMPANY[0], "recorder": "R001",
+                                               "password": DEMO_PASSWORD, "cards": cards},
+                                              ensure_ascii=False, indent=2), "utf-8")
+    return DemoResult(out, url, cards)

@@ -1,0 +1,133 @@
+"""Timecard links: POST /v1/employees/<key>/timecard-url (signed) issues a short-lived URL; GET on it
+renders a minimal HTML timecard of the employee's month (no recorder key needed: the kiosk opens it in
+the browser).
+
+The token is ``<base64url JSON {"e": employee key, "c": company code, "x": expiry epoch}>.<base64url
+HMAC-SHA256>`` under the server's ``timecard_secret``. An expired or forged link answers 403 with key
+``auth_failed`` and reason ``timecard_link_expired`` / ``timecard_link_invalid`` (JSON, or a small HTML page
+when the browser asks for HTML).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, g, jsonify, render_template_string, request
+
+from kiosk.protocol.certificate import b64url, b64url_decode
+from kiosk.protocol.schemas import TIMECARD_URL_REQUEST
+from kiosk.server.app import api, caller, json_body
+from kiosk.server.db import Company, Employee, Punch, set_setting, setting
+from kiosk.server.errors import ApiError
+
+pages = Blueprint("timecard", __name__)
+DEFAULT_TTL = 120
+KIND_LABELS = {"clock_in": "出勤", "clock_out": "退勤", "break_start": "休憩開始", "break_end": "休憩終了"}
+
+PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>タイムカード {{ name }}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .8em}</style>
+</head><body>
+<h1>タイムカード / Timecard</h1>
+<p>{{ name }}({{ code }}) {{ department }} — {{ month }}</p>
+<table><tr><th>日付 / Date</th><th>時刻 / Time</th><th>打刻 / Punch</th><th></th></tr>
+{% for p in punches %}<tr><td>{{ p.date }}</td><td>{{ p.time }}</td><td>{{ p.kind }}</td><td>{{ p.mark }}</td></tr>
+{% else %}<tr><td colspan="4">打刻はありません / No punches</td></tr>{% endfor %}
+</table><p><small>(L) = オフライン打刻 / offline punch</small></p></body></html>"""
+
+ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{{ message }}</title></head>
+<body><h1>{{ message }}</h1><p>{{ message_en }}</p><p><small>{{ reason }}</small></p></body></html>"""
+
+
+def _secret() -> bytes:
+    value = setting("timecard_secret")
+    if not value:
+        value = b64url(secrets.token_bytes(32))
+        set_setting("timecard_secret", value)
+    return b64url_decode(value)
+
+
+def make_token(employee_key: str, company_code: str, expires: int) -> str:
+    payload = b64url(json.dumps({"e": employee_key, "c": company_code, "x": expires}).encode("utf-8"))
+    mac = hmac.new(_secret(), payload.encode("ascii"), hashlib.sha256).digest()
+    return f"{payload}.{b64url(mac)}"
+
+
+def read_token(token: str, now: float) -> dict:
+    payload, _, mac = token.partition(".")
+    try:
+        expected = hmac.new(_secret(), payload.encode("ascii"), hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, b64url_decode(mac)):
+            raise ValueError("bad mac")
+        claims = json.loads(b64url_decode(payload))
+    except (ValueError, UnicodeEncodeError):
+        raise ApiError(403, "auth_failed", "timecard_link_invalid") from None
+    if now > int(claims["x"]):
+        raise ApiError(403, "auth_failed", "timecard_link_expired")
+    return claims
+
+
+@api.post("/employees/<employee_key>/timecard-url")
+def timecard_url(employee_key: str) -> Response:
+    body = json_body(TIMECARD_URL_REQUEST)
+    comp = caller().company
+    if not Employee.select().where((Employee.company == comp) & (Employee.key == employee_key)).exists():
+        raise ApiError(404, "employee_not_found", "employee_not_found")
+    expires = int(time.time()) + int(body.get("ttl_seconds", DEFAULT_TTL))
+    base = (g.config.public_url or request.host_url).rstrip("/")
+    url = f"{base}/timecard/{make_token(employee_key, comp.code, expires)}"
+    return jsonify({"url": url, "expires_at": datetime.fromtimestamp(expires, timezone.utc).isoformat()})
+
+
+def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month ``YYYY-MM`` in the company's zone, as naive UTC [start, end)."""
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=tz)
+    except ValueError:
+        raise ApiError(400, "unexpected", "invalid_month") from None
+    end = (start + timedelta(days=32)).replace(day=1)
+    return tuple(t.astimezone(timezone.utc).replace(tzinfo=None) for t in (start, end))
+
+
+def _month_rows(emp: Employee, tz: ZoneInfo, month: str) -> list[dict]:
+    start, end = _month_bounds(month, tz)
+    query = (Punch.select().where((Punch.employee == emp) & (Punch.status == "accepted")
+                                  & (Punch.stamped_utc >= start) & (Punch.stamped_utc < end))
+             .order_by(Punch.stamped_utc))
+    rows = []
+    for punch in query:
+        local = punch.stamped_utc.replace(tzinfo=timezone.utc).astimezone(tz)
+        rows.append({"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"),
+                     "kind": KIND_LABELS.get(punch.kind, punch.kind), "mark": "(L)" if punch.offline else ""})
+    return rows
+
+
+def _wants_html() -> bool:
+    """A browser (text/html preferred over JSON) gets a small HTML error page; anything else JSON."""
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"]
+
+
+@pages.get("/timecard/<token>")
+def timecard_page(token: str) -> Response:
+    try:
+        claims = read_token(token, time.time())
+    except ApiError as exc:
+        if not _wants_html():
+            raise
+        body = exc.response().get_json()["error"]
+        return Response(render_template_string(ERROR_PAGE, **body), status=exc.status, mimetype="text/html")
+    comp = Company.get_or_none(Company.code == claims["c"])
+    emp = Employee.get_or_none((Employee.company == comp) & (Employee.key == claims["e"])) if comp else None
+    if emp is None:
+        raise ApiError(404, "employee_not_found", "employee_not_found")
+    tz = ZoneInfo(comp.timezone)
+    month = request.args.get("month") or datetime.now(tz).strftime("%Y-%m")
+    html = render_template_string(PAGE, name=emp.display_name, code=emp.code, department=emp.department.name,
+                                  month=month, punches=_month_rows(emp, tz, month))
+    return Response(html, mimetype="text/html")

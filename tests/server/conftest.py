@@ -1,0 +1,137 @@
+"""The reference server, for real: a temp SQLite DB filled with the admin functions (the demo company
+plus what the security tests need), gunicorn in a subprocess serving HTTPS on 127.0.0.1 with a local CA,
+and clients that verify TLS against that CA."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk.protocol.certificate import parse_certificate
+from kiosk.protocol.client import RecorderClient
+from kiosk.protocol.connection import parse_connection_string
+from kiosk.server import admin, recorders
+from kiosk.server.db import create_tables, open_database
+from kiosk.server.demo import create_demo
+
+JST = timezone(timedelta(hours=9))
+READY_DEADLINE = 45.0
+
+
+@dataclass
+class RunningServer:
+    url: str
+    db_url: str
+    db_path: Path
+    ca_file: str
+    directory: Path
+    process: subprocess.Popen
+    demo: object
+    log_path: Path
+    extra: dict
+
+    def client(self, provisioning_text: str) -> RecorderClient:
+        connection = parse_connection_string(provisioning_text.split("\n")[1])
+        return RecorderClient(connection, parse_certificate(provisioning_text), ca_file=self.ca_file)
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(process: subprocess.Popen, url: str, ca_file: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_DEADLINE
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if requests.get(url + "healthz", verify=ca_file, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {READY_DEADLINE}s:\n{log_path.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _extra_setup(port: int) -> dict:
+    """A second company whose allow-list does not hold 127.0.0.1, and a recorder to renew."""
+    url = f"https://127.0.0.1:{port}/"
+    ipco = admin.add_company("IPCO", "IP制限株式会社")
+    admin.add_department(ipco, "MAIN", "本店")
+    admin.allow_ip(ipco, "127.0.0.2")
+    demo = admin.company("DEMO")
+    return {"ipco": recorders.add_recorder(ipco, "R9", "MAIN", server_url=url).text(),
+            "renewable": recorders.add_recorder(demo, "R002", "HQ", server_url=url).text()}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> RunningServer:
+    directory = tmp_path_factory.mktemp("kiosk-server")
+    db_path = directory / "server.sqlite"
+    db_url = f"sqlite:///{db_path}"
+    port = free_port()
+    open_database(db_url)
+    create_tables()
+    demo = create_demo(str(directory / "demo"), port=port)
+    extra = _extra_setup(port)
+    log_path = directory / "server.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--tls-dir", str(directory / "demo" / "tls"), "--workers", "2"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    running = RunningServer(demo.url, db_url, db_path, str(directory / "demo" / "tls" / "ca.pem"), directory,
+                            process, demo, log_path, extra)
+    try:
+        _wait_ready(process, demo.url, running.ca_file, log_path)
+        yield running
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def client(server) -> RecorderClient:
+    return server.client((server.demo.directory / "recorder.txt").read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def employees(client) -> dict:
+    """Demo employees by code, from a full master-data pull."""
+    return {e["code"]: e for e in client.master_data().json()["employees"]}
+
+
+def _stamp(days_ago: int, hour: int = 9, minute: int = 0, second: int = 0) -> str:
+    day = datetime.now(JST) - timedelta(days=days_ago)
+    return day.replace(hour=hour, minute=minute, second=second, microsecond=0).isoformat()
+
+
+@pytest.fixture
+def stamp():
+    """``stamp(days_ago, hour, minute, second)``: an ISO time (JST) that many days before today. Tests use
+    distinct days so the re-authentication interval of one test never meets another test's punch."""
+    return _stamp

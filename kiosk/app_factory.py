@@ -5,12 +5,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
+from kiosk.adapters.ledger.audit_store import SqliteAuditLog
 from kiosk.adapters.ledger.db import LedgerDatabase
 from kiosk.adapters.simulated_reader import SimulatedCardReader
-from kiosk.demo import seed_demo
+from kiosk.demo import DEMO_MANAGER_PIN, seed_demo
+from kiosk.domain.passwords import hash_password
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardReader
 from kiosk.services.clock import KioskClock
+from kiosk.services.manager import ManagerGate
 from kiosk.services.punch import PunchService
 from kiosk.settings import ReaderSettings, Settings
 
@@ -24,6 +27,7 @@ class Kiosk:
     clock: KioskClock
     punch_service: PunchService
     reader: CardReader
+    manager: ManagerGate
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def close(self) -> None:
@@ -50,5 +54,7 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kios
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
     service = PunchService(master, punches, clock,
                            reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
+    pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
+    manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                 startup_errors)
+                 manager, startup_errors)

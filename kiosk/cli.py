@@ -22,11 +22,34 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
         cmd.add_argument("--windowed", action="store_true", help="a 1280×800 window instead of full screen")
         cmd.add_argument("--screenshot", type=Path, help="render the standby screen to this PNG and exit")
+    pin = sub.add_parser("set-manager-pin", help="set the manager password that guards 設定 and registration")
+    pin.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
+    pin.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
     return parser
+
+
+def set_manager_pin(settings_path: Path) -> int:
+    import getpass
+
+    from kiosk.domain.passwords import hash_password
+    from kiosk.settings import save_settings_value
+
+    first = getpass.getpass("新しい管理者パスワード (digits, 4-12) / new manager password: ")
+    if not (first.isdigit() and 4 <= len(first) <= 12):
+        print("The manager password must be 4 to 12 digits (the kiosk has a numeric keypad).", file=sys.stderr)
+        return 2
+    if getpass.getpass("もう一度 / again: ") != first:
+        print("The two entries differ; nothing was changed.", file=sys.stderr)
+        return 2
+    save_settings_value(settings_path, "manager_pin_hash", hash_password(first))
+    print(f"saved in {settings_path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "set-manager-pin":
+        return set_manager_pin(args.settings or (args.data_dir or default_data_dir()) / "settings.json")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("peewee").setLevel(logging.WARNING)
     demo = args.command == "demo"

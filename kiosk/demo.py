@@ -13,6 +13,7 @@ from kiosk.ports import MasterData
 
 DEMO_CARD_KEY = bytes.fromhex("6461 6b6f 6b75 2d64 656d 6f2d 6361 7264 2d6b 6579".replace(" ", ""))
 DEMO_PASSWORD = "1234"
+DEMO_MANAGER_PIN = "0000"   # the demo's manager password (設定); a real kiosk sets one with set-manager-pin
 RECORDER = Recorder(code="R001", company_code="C001", department_code="D01")
 
 

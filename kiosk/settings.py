@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.domain.model import PunchKind
+from kiosk.domain.modes import AutoMode
 from kiosk.errors import KioskError, Situation
 
 READER_BACKENDS = ("simulated", "pcsc", "wedge")
@@ -30,6 +32,10 @@ class ReaderSettings:
 @dataclass(frozen=True)
 class DisplaySettings:
     language: str = "ja"
+    punch_mode: str = "each_time"       # 都度選択 (each_time) or モード動作 (keep): see docs/settings.md
+    auto_modes: list = field(default_factory=list)   # [{"start": "05:00", "end": "12:59", "kind": "clock_in"}]
+    labels: dict = field(default_factory=dict)       # {"break_start": "外出開始", "break_end": "外出終了"}
+    hidden: list = field(default_factory=list)       # punch types without a button, e.g. ["break_start"]
     fullscreen: bool = True
     width: int = 1280
     height: int = 800
@@ -38,12 +44,19 @@ class DisplaySettings:
     wait_seconds: float = 20.0          # a chosen punch type waits this long for a credential
     error_seconds: float = 8.0          # errors on the punch path dismiss themselves
 
+    def parsed_auto_modes(self) -> tuple[AutoMode, ...]:
+        return tuple(AutoMode.parse(raw) for raw in self.auto_modes)
+
+    def visible_kinds(self) -> list[PunchKind]:
+        return [k for k in PunchKind if k.value not in self.hidden]
+
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     timezone: str = "Asia/Tokyo"
     reauth_interval_seconds: int = 30   # 同一コードの再認証間隔
+    manager_pin_hash: str = ""          # scrypt (kiosk set-manager-pin); guards 設定 and registration
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     demo: bool = False
@@ -60,6 +73,20 @@ class Settings:
         data = asdict(self)
         data["data_dir"] = str(self.data_dir)
         return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def save_settings_value(path: Path, key: str, value: object) -> None:
+    """Set one top-level key in the settings file, atomically (the old file stays whole on failure)."""
+    data = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    data[key] = value
+    _build(data)   # never write what load_settings would refuse
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, ensure_ascii=False, indent=2))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def load_settings(path: Path | None, **overrides: object) -> Settings:
@@ -93,13 +120,26 @@ def _build(data: dict) -> Settings:
     values["display"] = _section(DisplaySettings, values.get("display", {}), "display")
     settings = replace(Settings(), **values)
     _typed(settings.timezone, str, "timezone")
+    _typed(settings.manager_pin_hash, str, "manager_pin_hash")
     if not isinstance(settings.reauth_interval_seconds, int) or not 0 <= settings.reauth_interval_seconds <= 3600:
         raise ValueError("reauth_interval_seconds must be an integer from 0 to 3600")
     if settings.reader.backend not in READER_BACKENDS:
         raise ValueError(f"reader.backend must be one of {READER_BACKENDS}")
     if settings.display.language not in ("ja", "en"):
         raise ValueError("display.language must be 'ja' or 'en'")
+    _check_punch_display(settings.display)
     return settings
+
+
+def _check_punch_display(display: "DisplaySettings") -> None:
+    if display.punch_mode not in ("each_time", "keep"):
+        raise ValueError("display.punch_mode must be 'each_time' or 'keep'")
+    display.parsed_auto_modes()  # raises ValueError when malformed
+    kinds = {k.value for k in PunchKind}
+    if not set(display.labels) <= kinds or not all(isinstance(v, str) and v.strip() for v in display.labels.values()):
+        raise ValueError(f"display.labels maps punch types {sorted(kinds)} to non-empty texts")
+    if not set(display.hidden) <= kinds or len(set(display.hidden)) == len(kinds):
+        raise ValueError("display.hidden lists punch types, and at least one must stay visible")
 
 
 def _section(cls, raw: object, name: str):

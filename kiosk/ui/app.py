@@ -16,11 +16,13 @@ from kivymd.app import MDApp
 from kivymd.uix.screenmanager import MDScreenManager
 
 from kiosk.app_factory import Kiosk
-from kiosk.domain.model import PunchKind, PunchResult
+from kiosk.domain.model import PunchResult
+from kiosk.domain.modes import auto_kind
 from kiosk.errors import KioskError, Situation
 from kiosk.i18n import set_language
-from kiosk.ports import CardEvent, ReaderState, ReaderStatus, Sound
+from kiosk.ports import ReaderState, ReaderStatus, Sound
 from kiosk.ui import format as fmt
+from kiosk.ui.punch_flow import PunchFlow
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
@@ -54,24 +56,21 @@ class KioskApp(MDApp):
         self.bridge = UiBridge()
         self.presenter = ErrorPresenter()
         self.reader_state: ReaderState | None = None
+        self.flow = PunchFlow(self)
         self._events: list = []
-        self._wait_left = 0
-        self._return_event = None
 
     # -- building -----------------------------------------------------------------------------
     def build(self):
         set_language(self.display.language)
+        fmt.set_kind_labels(self.display.labels)
         load_kv()
         self.title = "Dakoku"
         self.theme_cls.primary_palette = "Blue"
         self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
         self.standby = StandbyScreen(name="standby", show_history=self.display.show_history)
-        self.standby.add_punch_buttons(list(PunchKind), self.choose_kind)
         self.punch_screen = PunchScreen(name="punch")
-        self.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
         self.password_screen = PasswordScreen(name="password")
-        self.password_screen.bind(on_back=lambda *_: self.go_standby(), on_code=self._password_code,
-                                  on_password=self._password_punch, entry=lambda *_: self._reset_wait())
+        self.flow.bind_screens()
         for screen in (self.standby, self.punch_screen, self.password_screen):
             self.manager.add_widget(screen)
         root = BoxLayout(orientation="vertical")
@@ -96,7 +95,7 @@ class KioskApp(MDApp):
         self.refresh_status()
         for error in self.kiosk.startup_errors:
             self.presenter.show(error)
-        self.kiosk.reader.start(self.bridge.callback(self.handle_card),
+        self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
                                 self.bridge.callback(self.handle_reader_status))
 
     def on_stop(self) -> None:
@@ -107,76 +106,8 @@ class KioskApp(MDApp):
         self.kiosk.reader.stop()
         self.bridge.shutdown()
 
-    # -- the punch flow -------------------------------------------------------------------------
-    def choose_kind(self, kind: PunchKind) -> None:
-        self.punch_screen.start_wait(kind)
-        self._reset_wait()
-        self.punch_screen.show_countdown(self._wait_left)
-        self.manager.current = "punch"
-
-    def _reset_wait(self) -> None:
-        self._wait_left = int(self.display.wait_seconds)
-
-    def handle_card(self, event: CardEvent) -> None:
-        if self.presenter.is_open or self.manager.current == "password":
-            return   # the person is reading an error or typing a password: the tap is not taken
-        if self.manager.current != "punch":
-            self.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
-                                auto_dismiss_after=self.display.error_seconds)
-            return
-        if not self.punch_screen.accept_credential():
-            return   # already punching or confirming: one tap is one punch
-        kind = self.punch_screen.kind
-        self.bridge.submit(lambda: self.kiosk.punch_service.punch_with_card(kind, event.card_id),
-                           self._punched, self._punch_failed)
-
-    def _punched(self, result: PunchResult) -> None:
-        self.punch_screen.show_result(result)
-        self.sound.play("ok")
-        self._schedule_return(self.display.confirmation_seconds)
+    def on_punched(self, _result: PunchResult) -> None:
         self.refresh_status()
-
-    def _punch_failed(self, error: KioskError) -> None:
-        self.sound.play("error")
-        self.go_standby()
-        self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
-
-    # -- パスワード認証 ------------------------------------------------------------------------------
-    def open_password(self) -> None:
-        self.password_screen.start(self.punch_screen.kind)
-        self._reset_wait()
-        self.manager.current = "password"
-
-    def _password_code(self, _screen, code: str) -> None:
-        self.bridge.submit(lambda: self.kiosk.punch_service.find_for_password(code),
-                           self.password_screen.ask_password, self._password_failed)
-
-    def _password_punch(self, _screen, code: str, password: str) -> None:
-        kind = self.password_screen.kind
-        self.bridge.submit(lambda: self.kiosk.punch_service.punch_with_password(kind, code, password),
-                           self._password_punched, self._password_failed)
-
-    def _password_punched(self, result: PunchResult) -> None:
-        self.punch_screen.start_wait(result.punch.kind)
-        self.punch_screen.accept_credential()
-        self.manager.current = "punch"
-        self._punched(result)
-
-    def _password_failed(self, error: KioskError) -> None:
-        self.sound.play("error")
-        self.password_screen.failed()
-        self.presenter.show(error, auto_dismiss_after=self.display.error_seconds)
-
-    def _schedule_return(self, seconds: float) -> None:
-        if self._return_event is not None:
-            self._return_event.cancel()
-        self._return_event = Clock.schedule_once(lambda _dt: self.go_standby(), seconds)
-
-    def go_standby(self) -> None:
-        if self._return_event is not None:
-            self._return_event.cancel()
-            self._return_event = None
-        self.manager.current = "standby"
 
     # -- status ----------------------------------------------------------------------------------
     def handle_reader_status(self, status: ReaderStatus) -> None:
@@ -212,17 +143,10 @@ class KioskApp(MDApp):
         if text != self.standby.time_text:
             self.standby.time_text = text
             self.standby.date_text = fmt.date_line(at)
-            self._count_down_wait()
-
-    def _count_down_wait(self) -> None:
-        """A chosen punch type (or a half-typed password) does not wait for ever."""
-        waiting = self.manager.current == "password" or (
-            self.manager.current == "punch" and self.punch_screen.phase == "wait")
-        if waiting and not self.presenter.is_open:
-            self._wait_left -= 1
-            self.punch_screen.show_countdown(max(self._wait_left, 0))
-            if self._wait_left <= 0:
-                self.go_standby()
+            kind = auto_kind(self.flow.auto_modes, at.time())
+            self.standby.hint_text = (fmt.tr("standby.auto", kind=fmt.kind_label(kind)) if kind
+                                      else fmt.tr("standby.choose"))
+            self.flow.count_down_wait()
 
 
 class StartupErrorApp(MDApp):

@@ -8,8 +8,17 @@ from kiosk.i18n import text, tr
 from kiosk.ports import ReaderState
 
 
+_label_overrides: dict[str, str] = {}
+
+
+def set_kind_labels(labels: dict[str, str]) -> None:
+    """Site-specific button labels (e.g. 外出開始/外出終了 for the break pair) from the display settings."""
+    _label_overrides.clear()
+    _label_overrides.update(labels)
+
+
 def kind_label(kind: PunchKind) -> str:
-    return tr(f"punch.{kind.value}")
+    return _label_overrides.get(kind.value) or tr(f"punch.{kind.value}")
 
 
 def date_line(at: datetime) -> str:

@@ -46,3 +46,19 @@ def test_undecodable_bytes_are_010(tmp_path):
     with pytest.raises(KioskError) as info:
         load_settings(path)
     assert info.value.code == "010"
+
+
+@pytest.mark.parametrize("display", [
+    {"punch_mode": "sometimes"},
+    {"auto_modes": [{"start": "25:00", "end": "12:59", "kind": "clock_in"}]},
+    {"labels": {"lunch": "昼食"}},
+    {"labels": {"break_start": ""}},
+    {"hidden": ["clock_in", "clock_out", "break_start", "break_end"]},
+    {"hidden": ["nap"]},
+])
+def test_malformed_punch_display_settings_are_010(tmp_path, display):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"display": display}))
+    with pytest.raises(KioskError) as info:
+        load_settings(path)
+    assert info.value.code == "010"

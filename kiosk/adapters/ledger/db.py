@@ -60,6 +60,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (employee_key, department_code))""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
     ),
+    (   # 2: manager actions at the kiosk are audit-logged (design.md §5)
+        """CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at_utc TEXT NOT NULL,
+            action TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX audit_log_time ON audit_log (at_utc)",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,6 +17,7 @@ class StandbyScreen(MDScreen):
     time_text = StringProperty("")
     status_text = StringProperty("")
     history_text = StringProperty("")
+    hint_text = StringProperty("")
     show_history = BooleanProperty(True)
 
     def add_punch_buttons(self, kinds: list[PunchKind], on_choose: Callable[[PunchKind], None]) -> None:

@@ -1,0 +1,141 @@
+"""The punch flow on the Kivy thread: punch type → credential (card or password) → confirmation or error.
+
+Modes: 都度選択 returns to standby after each punch; モード動作 (``punch_mode: keep``) keeps waiting with the
+chosen type; automatic modes let a bare tap on standby punch the type the time of day selects."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kivy.clock import Clock
+
+from kiosk.domain.model import PunchKind, PunchResult
+from kiosk.domain.modes import auto_kind
+from kiosk.errors import KioskError, Situation
+from kiosk.ports import CardEvent
+from kiosk.ui import format as fmt
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+class PunchFlow:
+    def __init__(self, app: "KioskApp"):
+        self.app = app
+        self.auto_modes = app.display.parsed_auto_modes()
+        self.kept_kind: PunchKind | None = None   # モード動作: the type the kiosk keeps waiting with
+        self._wait_left = 0
+        self._return_event = None
+
+    def bind_screens(self) -> None:
+        app = self.app
+        app.standby.add_punch_buttons(app.display.visible_kinds(), self.choose_kind)
+        app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
+        app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
+                                 on_password=self._password_punch, entry=lambda *_: self._reset_wait())
+
+    # -- choosing and waiting ------------------------------------------------------------------
+    def choose_kind(self, kind: PunchKind) -> None:
+        """A punch-type button: wait for a credential (in モード動作, keep waiting with this type)."""
+        if self.app.display.punch_mode == "keep":
+            self.kept_kind = kind
+        self._wait_for(kind)
+
+    def _wait_for(self, kind: PunchKind) -> None:
+        screen = self.app.punch_screen
+        screen.start_wait(kind)
+        self._reset_wait()
+        if self.kept_kind is None:
+            screen.show_countdown(self._wait_left)
+        else:
+            screen.note = fmt.tr("wait.keep")
+        self.app.manager.current = "punch"
+
+    def _reset_wait(self) -> None:
+        self._wait_left = int(self.app.display.wait_seconds)
+
+    def return_home(self) -> None:
+        """After a confirmation or an error: the kept punch type's wait screen, else standby."""
+        if self.kept_kind is not None:
+            self._wait_for(self.kept_kind)
+        else:
+            self.go_standby()
+
+    def go_standby(self) -> None:
+        self.kept_kind = None
+        if self._return_event is not None:
+            self._return_event.cancel()
+            self._return_event = None
+        self.app.manager.current = "standby"
+
+    def count_down_wait(self) -> None:
+        """Once a second: a chosen punch type (or a half-typed password) does not wait for ever."""
+        app = self.app
+        current = app.manager.current
+        waiting = current == "password" or (
+            current == "punch" and app.punch_screen.phase == "wait" and self.kept_kind is None)
+        if waiting and not app.presenter.is_open:
+            self._wait_left -= 1
+            app.punch_screen.show_countdown(max(self._wait_left, 0))
+            if self._wait_left <= 0:
+                self.return_home()
+
+    # -- a card --------------------------------------------------------------------------------
+    def handle_card(self, event: CardEvent) -> None:
+        app = self.app
+        if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
+            return   # reading an error, typing a password or in the manager's screens: not a punch
+        if app.manager.current != "punch":
+            kind = auto_kind(self.auto_modes, app.kiosk.clock.read().at.time())
+            if kind is None:
+                app.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
+                                   auto_dismiss_after=app.display.error_seconds)
+                return
+            self._wait_for(kind)   # the time of day chose the punch type: just tap
+        if not app.punch_screen.accept_credential():
+            return   # already punching or confirming: one tap is one punch
+        kind = app.punch_screen.kind
+        app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_card(kind, event.card_id),
+                          self._punched, self._punch_failed)
+
+    def _punched(self, result: PunchResult) -> None:
+        app = self.app
+        app.punch_screen.show_result(result)
+        app.sound.play("ok")
+        if self._return_event is not None:
+            self._return_event.cancel()
+        self._return_event = Clock.schedule_once(lambda _dt: self.return_home(), app.display.confirmation_seconds)
+        app.on_punched(result)
+
+    def _punch_failed(self, error: KioskError) -> None:
+        self.app.sound.play("error")
+        self.return_home()
+        self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
+
+    # -- パスワード認証 ----------------------------------------------------------------------------
+    def open_password(self) -> None:
+        self.app.password_screen.start(self.app.punch_screen.kind)
+        self._reset_wait()
+        self.app.manager.current = "password"
+
+    def _password_code(self, _screen, code: str) -> None:
+        app = self.app
+        app.bridge.submit(lambda: app.kiosk.punch_service.find_for_password(code),
+                          app.password_screen.ask_password, self._password_failed)
+
+    def _password_punch(self, _screen, code: str, password: str) -> None:
+        app = self.app
+        kind = app.password_screen.kind
+        app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_password(kind, code, password),
+                          self._password_punched, self._password_failed)
+
+    def _password_punched(self, result: PunchResult) -> None:
+        screen = self.app.punch_screen
+        screen.start_wait(result.punch.kind)
+        screen.accept_credential()
+        self.app.manager.current = "punch"
+        self._punched(result)
+
+    def _password_failed(self, error: KioskError) -> None:
+        self.app.sound.play("error")
+        self.app.password_screen.failed()
+        self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)

@@ -37,10 +37,22 @@ class Kiosk:
 
 def make_reader(settings: ReaderSettings) -> CardReader:
     """The configured reader adapter. A backend that cannot load is a start-up error, never a fallback."""
-    if settings.backend == "simulated":
-        return SimulatedCardReader()
+    try:
+        if settings.backend == "pcsc":
+            from kiosk.adapters.pcsc_reader import PcscCardReader
+
+            return PcscCardReader(settings.name_pattern)
+        if settings.backend == "wedge":
+            from kiosk.adapters.wedge_reader import WedgeCardReader, WedgeConfig
+
+            return WedgeCardReader(WedgeConfig())
+        if settings.backend == "simulated":
+            return SimulatedCardReader()
+    except KioskError as error:
+        error.situation = Situation.STARTUP
+        raise
     raise KioskError("device_init_failed", situation=Situation.STARTUP,
-                     detail=f"reader backend {settings.backend!r} is not available in this build")
+                     detail=f"unknown reader backend {settings.backend!r}")
 
 
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kiosk:

@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
         cmd.add_argument("--windowed", action="store_true", help="a 1280×800 window instead of full screen")
         cmd.add_argument("--screenshot", type=Path, help="render the standby screen to this PNG and exit")
+    doctor = sub.add_parser("doctor", help="self-diagnosis (NFCポート自己診断): PC/SC service, readers, a test read")
+    doctor.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
+    doctor.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
+    doctor.add_argument("--test-read", action="store_true", help="also wait for a card to be tapped and read it")
+    doctor.add_argument("--reader", help="reader name pattern (default: from the settings)")
     pin = sub.add_parser("set-manager-pin", help="set the manager password that guards 設定 and registration")
     pin.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
     pin.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
@@ -46,8 +51,33 @@ def set_manager_pin(settings_path: Path) -> int:
     return 0
 
 
+def doctor(args) -> int:
+    """Print one line per check (OK / NG / --) and, for a failure, the catalogue's remedy."""
+    from kiosk.adapters.reader_diagnosis import diagnose_readers
+    from kiosk.errors import catalogue
+
+    try:
+        settings = load_settings(args.settings or (args.data_dir or default_data_dir()) / "settings.json")
+        pattern = args.reader or settings.reader.name_pattern
+    except KioskError as err:
+        print(f"[NG] settings: [{err.code}] {err.message()} ({err.detail})")
+        return 1
+    if args.test_read:
+        print("ICカードをリーダーにかざしてください / tap a card on the reader (15 s)", flush=True)
+    failed = False
+    for check in diagnose_readers(pattern, test_read=args.test_read):
+        mark = {"ok": "OK", "fail": "NG", "skipped": "--"}[check.outcome.value]
+        failed |= check.outcome.value == "fail"
+        print(f"[{mark}] {check.label.get()}" + (f": {check.detail}" if check.detail else ""))
+        if check.remedy_key and check.outcome.value == "fail":
+            print("     " + catalogue()[check.remedy_key].remedy().get().replace("\n", "\n     "))
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return doctor(args)
     if args.command == "set-manager-pin":
         return set_manager_pin(args.settings or (args.data_dir or default_data_dir()) / "settings.json")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

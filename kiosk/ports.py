@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
+if TYPE_CHECKING:
+    from kiosk.errors import KioskError
 from kiosk.domain.model import (
     AuthMethod, ClockReading, Credential, Department, Employee, EmploymentType, Punch, Recorder,
 )
@@ -86,8 +88,9 @@ class ReaderStatus:
 class CardReader(Protocol):
     """A card reader. Callbacks run on the reader's own thread; the UI bridge moves them onto the UI thread."""
 
-    def start(self, on_card: Callable[[CardEvent], None],
-              on_status: Callable[[ReaderStatus], None]) -> None: ...
+    def start(self, on_card: Callable[[CardEvent], None], on_status: Callable[[ReaderStatus], None],
+              on_error: Callable[["KioskError"], None] | None = None) -> None:
+        """``on_error`` gets a catalogue error for a tap that could not be read (e.g. card_read_failed)."""
 
     def stop(self) -> None: ...
 

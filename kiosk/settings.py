@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,7 +27,7 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True)
 class ReaderSettings:
     backend: str = "simulated"
-    name_pattern: str = r"(?i)(RC-S300|RC-S380|PaSoRi)"
+    name_pattern: str = r"(?i)RC-S(300|380|660)|PaSoRi"   # = pcsc_reader.DEFAULT_READER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def load_settings(path: Path | None, **overrides: object) -> Settings:
     try:
         settings = _build(data)
         settings.tz  # noqa: B018 - validates the zone name
-    except (TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+    except (TypeError, ValueError, re.error, ZoneInfoNotFoundError) as exc:
         raise _invalid(path, str(exc)) from exc
     return settings
 
@@ -125,6 +126,7 @@ def _build(data: dict) -> Settings:
         raise ValueError("reauth_interval_seconds must be an integer from 0 to 3600")
     if settings.reader.backend not in READER_BACKENDS:
         raise ValueError(f"reader.backend must be one of {READER_BACKENDS}")
+    re.compile(settings.reader.name_pattern)   # re.error: refused like any malformed value
     if settings.display.language not in ("ja", "en"):
         raise ValueError("display.language must be 'ja' or 'en'")
     _check_punch_display(settings.display)

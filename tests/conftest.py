@@ -20,6 +20,7 @@ from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledg
 from kiosk.demo import seed_demo  # noqa: E402
 from kiosk.domain.model import ClockReading, TimeSource  # noqa: E402
 from kiosk.services.punch import PunchService  # noqa: E402
+from kivy_harness import window  # noqa: E402,F401  (the session's one Kivy window, created on first use)
 
 JST = timezone(timedelta(hours=9))
 

@@ -19,7 +19,8 @@ class SimulatedCardReader:
         self._queue: queue.Queue[CardEvent | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def start(self, on_card: Callable[[CardEvent], None], on_status: Callable[[ReaderStatus], None]) -> None:
+    def start(self, on_card: Callable[[CardEvent], None], on_status: Callable[[ReaderStatus], None],
+              on_error=None) -> None:
         def loop() -> None:
             on_status(ReaderStatus(ReaderState.READY, NAME))
             while (event := self._queue.get()) is not None:

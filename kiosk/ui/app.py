@@ -15,6 +15,7 @@ from kivy.uix.screenmanager import FadeTransition
 from kivymd.app import MDApp
 from kivymd.uix.screenmanager import MDScreenManager
 
+from kiosk.adapters.wedge_reader import WedgeCardReader
 from kiosk.app_factory import Kiosk
 from kiosk.domain.model import PunchResult
 from kiosk.domain.modes import auto_kind
@@ -23,6 +24,7 @@ from kiosk.i18n import set_language
 from kiosk.ports import ReaderState, ReaderStatus, Sound
 from kiosk.ui import format as fmt
 from kiosk.ui.punch_flow import PunchFlow
+from kiosk.ui.wedge_input import WedgeKeyboard
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
@@ -95,14 +97,21 @@ class KioskApp(MDApp):
         self.refresh_status()
         for error in self.kiosk.startup_errors:
             self.presenter.show(error)
+        self.wedge = None
+        if isinstance(self.kiosk.reader, WedgeCardReader):
+            self.wedge = WedgeKeyboard(self.kiosk.reader,
+                                       accepts=lambda: self.manager.current in ("standby", "punch"))
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
-                                self.bridge.callback(self.handle_reader_status))
+                                self.bridge.callback(self.handle_reader_status),
+                                self.bridge.callback(self.flow.handle_read_error))
 
     def on_stop(self) -> None:
         for event in self._events:
             event.cancel()
         if self.demo_panel is not None:
             self.demo_panel.unbind_keys()
+        if self.wedge is not None:
+            self.wedge.unbind()
         self.kiosk.reader.stop()
         self.bridge.shutdown()
 

@@ -97,6 +97,17 @@ class PunchFlow:
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_card(kind, event.card_id),
                           self._punched, self._punch_failed)
 
+    def handle_read_error(self, error: KioskError) -> None:
+        """A tap the reader could not read (e.g. pulled away too soon): ask for another tap."""
+        app = self.app
+        if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
+            return
+        if app.manager.current == "punch" and app.punch_screen.phase != "wait":
+            return
+        error.situation = error.situation or Situation.PUNCH
+        app.sound.play("error")
+        app.presenter.show(error, auto_dismiss_after=app.display.error_seconds)
+
     def _punched(self, result: PunchResult) -> None:
         app = self.app
         app.punch_screen.show_result(result)

@@ -1,107 +1,16 @@
 """Real screens rendered offscreen (Mesa llvmpipe), driven by real touches; frames are advanced, never slept."""
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
-from kiosk.app_factory import build_kiosk
 from kiosk.demo import DEMO_CARDS
 from kiosk.domain.model import PunchKind
 from kiosk.errors import KioskError, Situation
-from kiosk.settings import DisplaySettings, Settings
+from kiosk.settings import DisplaySettings
+from kivy_harness import advance, running_app, screenshot, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
-
-
-@pytest.fixture(scope="module")
-def window():
-    from kiosk.ui.window import configure_kivy
-    import sys
-
-    if "kivy" not in sys.modules:
-        configure_kivy(DisplaySettings(fullscreen=False), windowed=True)
-    from kivy.base import EventLoop
-    from kivy.core.window import Window
-
-    EventLoop.ensure_window()
-    Window.size = (1280, 800)
-    return Window
-
-
-def advance(frames: int = 3) -> None:
-    from kivy.base import EventLoop
-
-    for _ in range(frames):
-        EventLoop.idle()
-
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        advance(1)
-
-
-def touch(widget) -> None:
-    """A real touch at the widget's centre, once any screen transition has finished (as a person would)."""
-    from kivy.app import App
-    from kivy.tests.common import UnitTestTouch
-
-    manager = getattr(App.get_running_app(), "manager", None)
-    if manager is not None:
-        wait_until(lambda: not manager.transition.is_active)
-    x, y = widget.to_window(*widget.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down()
-    advance(2)
-    t.touch_up()
-    advance(2)
-
-
-def screenshot(window, name: str) -> Path:
-    """Render to artifacts/screens/<name>0001.png (replacing the last run's), for a person to look at."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob(f"{name}0*.png"):
-        old.unlink()
-    advance(20)   # let KivyMD's colour animations settle
-    return Path(window.screenshot(name=str(SHOTS / f"{name}.png")))
-
-
-class RecordingSound:
-    def __init__(self):
-        self.played = []
-
-    def play(self, name: str) -> None:
-        self.played.append(name)
-
-
-@contextmanager
-def running_app(window, tmp_path, **display_options):
-    from kiosk.ui.app import KioskApp
-
-    options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
-    options.update(display_options)
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
-                                 display=DisplaySettings(**options)))
-    app = KioskApp(kiosk, sound=RecordingSound())
-    app.root = app.build()
-    window.add_widget(app.root)
-    app.on_start()
-    try:
-        wait_until(lambda: app.reader_state is not None)
-        yield app
-    finally:
-        app.presenter.dismiss()
-        advance(2)
-        app.on_stop()
-        window.remove_widget(app.root)
-        kiosk.close()
 
 
 @pytest.fixture
@@ -299,3 +208,39 @@ def test_relabelled_and_hidden_buttons(window, tmp_path):
     from kiosk.ui.format import set_kind_labels
 
     set_kind_labels({})
+
+
+def type_keys(window, text: str, gap_frames: int = 0) -> None:
+    """Key events as a keyboard-wedge reader (or a person) would type them into the window."""
+    for char in text:
+        window.dispatch("on_key_down", 13 if char == "\n" else ord(char.lower()), 0,
+                        None if char == "\n" else char, [])
+        advance(gap_frames)
+
+
+def test_keyboard_wedge_burst_punches(window, tmp_path):
+    from kiosk.adapters.wedge_reader import WedgeCardReader
+
+    with running_app(window, tmp_path, reader=WedgeCardReader()) as app:
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+        type_keys(window, CARD["1002"] + "\n")
+        wait_until(lambda: app.punch_screen.phase == "done")
+        assert app.punch_screen.headline == "佐藤 花子 さん"
+        assert app.kiosk.punches.count() == 1
+
+
+def test_keyboard_wedge_ignores_slow_typing(window, tmp_path):
+    import time
+
+    from kiosk.adapters.wedge_reader import WedgeCardReader
+
+    with running_app(window, tmp_path, reader=WedgeCardReader()) as app:
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+        for char in CARD["1002"]:
+            type_keys(window, char)
+            deadline = time.monotonic() + 0.08   # slower than any wedge: a person at a keyboard
+            while time.monotonic() < deadline:
+                advance(1)
+        type_keys(window, "\n")
+        advance(10)
+        assert app.punch_screen.phase == "wait" and app.kiosk.punches.count() == 0

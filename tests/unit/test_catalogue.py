@@ -81,7 +81,7 @@ CODES = {"000": "connection_string_invalid", "004": "connect_failed", "005": "ti
          "999": "unexpected"}
 # Seed texts deliberately adapted to this product (the anchor's domain, Windows folders, Windows itself):
 # their Japanese is not checked against the seed, only that the seed's cause is kept where required.
-ADAPTED = {("connect_failed", "causes"), ("timeout", "causes"), ("tls_or_proxy_failed", "causes"),
+ADAPTED = {("device_init_failed", "remedies"), ("connect_failed", "causes"), ("timeout", "causes"), ("tls_or_proxy_failed", "causes"),
            ("server_error", "causes"), ("settings_unreadable", "causes"),
            ("connect_failed", "remedies"), ("timeout", "remedies"), ("tls_or_proxy_failed", "remedies"),
            ("server_error", "remedies"), ("settings_unreadable", "remedies"),

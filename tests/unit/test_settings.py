@@ -29,6 +29,7 @@ def test_values_are_read_and_overrides_win(tmp_path):
     json.dumps({"timezone": "Mars/Olympus"}),
     json.dumps({"reader": {"backend": "magic"}}),
     json.dumps({"reader": "pcsc"}),
+    json.dumps({"reader": {"name_pattern": "RC-S(300"}}),
     json.dumps({"display": {"fullscreen": "yes"}}),
     json.dumps({"no_such_setting": 1}),
 ])
@@ -62,3 +63,10 @@ def test_malformed_punch_display_settings_are_010(tmp_path, display):
     with pytest.raises(KioskError) as info:
         load_settings(path)
     assert info.value.code == "010"
+
+
+def test_default_reader_pattern_is_the_adapters():
+    from kiosk.adapters.pcsc_reader import DEFAULT_READER_PATTERN
+    from kiosk.settings import ReaderSettings
+
+    assert ReaderSettings().name_pattern == DEFAULT_READER_PATTERN

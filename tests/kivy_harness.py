@@ -1,0 +1,102 @@
+"""Driving real Kivy screens in tests: one offscreen window per process, real touches, frames advanced
+(never slept). Shared by the UI tests and the end-to-end reader tests."""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from kiosk.app_factory import build_kiosk
+from kiosk.settings import DisplaySettings, Settings
+
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
+
+
+@pytest.fixture(scope="session")
+def window():
+    from kiosk.ui.window import configure_kivy
+
+    if "kivy" not in sys.modules:
+        configure_kivy(DisplaySettings(fullscreen=False), windowed=True)
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    EventLoop.ensure_window()
+    Window.size = (1280, 800)
+    return Window
+
+
+def advance(frames: int = 3) -> None:
+    from kivy.base import EventLoop
+
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        advance(1)
+
+
+def touch(widget) -> None:
+    """A real touch at the widget's centre, once any screen transition has finished (as a person would)."""
+    from kivy.app import App
+    from kivy.tests.common import UnitTestTouch
+
+    manager = getattr(App.get_running_app(), "manager", None)
+    if manager is not None:
+        wait_until(lambda: not manager.transition.is_active)
+    x, y = widget.to_window(*widget.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    advance(2)
+    t.touch_up()
+    advance(2)
+
+
+def screenshot(window, name: str) -> Path:
+    """Render to artifacts/screens/<name>0001.png (replacing the last run's), for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob(f"{name}0*.png"):
+        old.unlink()
+    advance(20)   # let KivyMD's colour animations settle
+    return Path(window.screenshot(name=str(SHOTS / f"{name}.png")))
+
+
+class RecordingSound:
+    def __init__(self):
+        self.played = []
+
+    def play(self, name: str) -> None:
+        self.played.append(name)
+
+
+@contextmanager
+def running_app(window, tmp_path, reader=None, **display_options):
+    """A KioskApp on the demo data in ``tmp_path``, attached to the window; ``reader`` replaces the
+    simulated one (e.g. the real PC/SC adapter)."""
+    from kiosk.ui.app import KioskApp
+
+    options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
+    options.update(display_options)
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
+                                 display=DisplaySettings(**options)), reader=reader)
+    app = KioskApp(kiosk, sound=RecordingSound())
+    app.root = app.build()
+    window.add_widget(app.root)
+    app.on_start()
+    try:
+        wait_until(lambda: app.reader_state is not None)
+        yield app
+    finally:
+        app.presenter.dismiss()
+        advance(2)
+        app.on_stop()
+        window.remove_widget(app.root)
+        kiosk.close()

@@ -14,6 +14,7 @@ from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardReader
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
+from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
 from kiosk.settings import ReaderSettings, Settings
 
@@ -28,6 +29,7 @@ class Kiosk:
     punch_service: PunchService
     reader: CardReader
     manager: ManagerGate
+    status: StatusService
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def close(self) -> None:
@@ -69,4 +71,4 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kios
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                 manager, startup_errors)
+                 manager, StatusService(punches, master), startup_errors)

@@ -86,11 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir or (default_data_dir() / "demo" if demo else default_data_dir())
     settings_path = args.settings or data_dir / "settings.json"
     try:
-        settings = load_settings(settings_path, demo=demo or None,
-                                 data_dir=str(data_dir) if (args.data_dir or demo) else None)
+        overrides = {"demo": True, "reader": {"backend": "simulated"}} if demo else {}
+        settings = load_settings(settings_path, data_dir=str(data_dir) if (args.data_dir or demo) else None,
+                                 **overrides)
     except KioskError as err:
+        # Said on the terminal and on the screen: a kiosk has nobody reading its terminal.
         print(f"[{err.code}] {err.message()}\n{err.cause()}\n{err.remedy()}\n({err.detail})", file=sys.stderr)
-        return 2
+        from kiosk.ui.launcher import show_startup_error
+
+        return show_startup_error(err, windowed=args.windowed, screenshot=args.screenshot)
     from kiosk.ui.launcher import run_app  # Kivy is imported only when a window is wanted
 
     return run_app(settings, windowed=args.windowed, screenshot=args.screenshot)

@@ -26,7 +26,7 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    backend: str = "simulated"
+    backend: str = "pcsc"             # a real kiosk has a reader; the demo uses "simulated"
     name_pattern: str = r"(?i)RC-S(300|380|660)|PaSoRi"   # = pcsc_reader.DEFAULT_READER_PATTERN
 
 
@@ -100,6 +100,8 @@ def load_settings(path: Path | None, **overrides: object) -> Settings:
             raise _invalid(path, f"cannot read: {exc}") from exc
         if not isinstance(data, dict):
             raise _invalid(path, "top level must be an object")
+        if "demo" in data:   # demo data replaces the master data: only `kiosk demo` may ask for it
+            raise _invalid(path, "'demo' is not a setting (use the kiosk demo command)")
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
         settings = _build(data)
@@ -122,7 +124,8 @@ def _build(data: dict) -> Settings:
     settings = replace(Settings(), **values)
     _typed(settings.timezone, str, "timezone")
     _typed(settings.manager_pin_hash, str, "manager_pin_hash")
-    if not isinstance(settings.reauth_interval_seconds, int) or not 0 <= settings.reauth_interval_seconds <= 3600:
+    interval = settings.reauth_interval_seconds
+    if not isinstance(interval, int) or isinstance(interval, bool) or not 0 <= interval <= 3600:
         raise ValueError("reauth_interval_seconds must be an integer from 0 to 3600")
     if settings.reader.backend not in READER_BACKENDS:
         raise ValueError(f"reader.backend must be one of {READER_BACKENDS}")
@@ -134,6 +137,11 @@ def _build(data: dict) -> Settings:
 
 
 def _check_punch_display(display: "DisplaySettings") -> None:
+    if not (320 <= display.width <= 7680 and 240 <= display.height <= 4320):
+        raise ValueError("display.width/height must be a real screen size")
+    for name in ("confirmation_seconds", "wait_seconds", "error_seconds"):
+        if not 0.5 <= getattr(display, name) <= 600:
+            raise ValueError(f"display.{name} must be from 0.5 to 600 seconds")
     if display.punch_mode not in ("each_time", "keep"):
         raise ValueError("display.punch_mode must be 'each_time' or 'keep'")
     display.parsed_auto_modes()  # raises ValueError when malformed

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.app_factory import build_kiosk
-from kiosk.settings import DisplaySettings, Settings
+from kiosk.settings import DisplaySettings, ReaderSettings, Settings
 
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 
@@ -86,6 +86,7 @@ def running_app(window, tmp_path, reader=None, **display_options):
     options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
     options.update(display_options)
     kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
+                                 reader=ReaderSettings(backend="simulated"),
                                  display=DisplaySettings(**options)), reader=reader)
     app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()

@@ -2,17 +2,44 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Callable
 
 from kiosk.domain.credentials import card_ref
 from kiosk.domain.model import AuthMethod, Employee, Punch, PunchKind, PunchResult
 from kiosk.domain.passwords import verify_password
-from kiosk.domain.rules import PunchContext, check_clock, check_punch, greeting_key
+from kiosk.domain.rules import PunchContext, check_punch, greeting_key
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import Clock, MasterData, PunchLedger
 
 PUNCH = Situation.PUNCH
+
+
+class PasswordGuard:
+    """Five wrong passwords in a row lock that employee's password punching for a minute: a 4-digit
+    PIN at a kiosk in a corridor must not be guessable by trying."""
+
+    MAX_FAILURES, LOCK_SECONDS = 5, 60.0
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic):
+        self._now = monotonic
+        self._failures: dict[str, int] = {}
+        self._locked_until: dict[str, float] = {}
+
+    def check(self, key: str) -> None:
+        left = self._locked_until.get(key, 0.0) - self._now()
+        if left > 0:
+            raise KioskError("password_locked_out", situation=PUNCH, context={"seconds": int(left) + 1})
+
+    def failed(self, key: str) -> None:
+        self._failures[key] = self._failures.get(key, 0) + 1
+        if self._failures[key] >= self.MAX_FAILURES:
+            self._failures[key] = 0
+            self._locked_until[key] = self._now() + self.LOCK_SECONDS
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
 
 
 class PunchService:
@@ -27,6 +54,7 @@ class PunchService:
         self._reauth_interval = reauth_interval
         self._is_online = is_online
         self._lock = threading.Lock()
+        self._guard = PasswordGuard()
 
     def punch_with_card(self, kind: PunchKind, card_id: str) -> PunchResult:
         key = self._master.card_key()
@@ -56,8 +84,11 @@ class PunchService:
         employee = self.find_for_password(login_or_code)
         if not password:
             raise KioskError("password_empty", situation=PUNCH)
+        self._guard.check(employee.key)
         if not employee.password_hash or not verify_password(password, employee.password_hash):
+            self._guard.failed(employee.key)
             raise KioskError("password_wrong", situation=PUNCH)
+        self._guard.succeeded(employee.key)
         return self._punch(employee, kind, AuthMethod.PASSWORD)
 
     def _punch(self, employee: Employee, kind: PunchKind, method: AuthMethod) -> PunchResult:
@@ -66,7 +97,6 @@ class PunchService:
             raise KioskError("startup_data_missing", situation=PUNCH)
         with self._lock:
             clock = self._clock.read()
-            check_clock(clock)
             ctx = PunchContext(
                 kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
                 employment_type=self._master.employment_type(employee.employment_type_code),

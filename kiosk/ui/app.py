@@ -57,6 +57,7 @@ class KioskApp(MDApp):
         self.display = kiosk.settings.display
         self.bridge = UiBridge()
         self.presenter = ErrorPresenter()
+        self._status_trigger = Clock.create_trigger(self._query_status, 0.3)
         self.reader_state: ReaderState | None = None
         self.flow = PunchFlow(self)
         self._events: list = []
@@ -81,11 +82,13 @@ class KioskApp(MDApp):
         if self.kiosk.settings.demo and hasattr(self.kiosk.reader, "tap"):
             from kiosk.ui.demo_panel import DemoPanel
 
-            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.clock.read().at.date())
+            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.master)
             root.add_widget(self.demo_panel)
         return root
 
     def on_start(self) -> None:
+        if self.display.fullscreen:
+            Window.show_cursor = False   # a touch kiosk: no pointer on screen
         if self.sound is None:
             from kiosk.ui.sound import KivySound
 
@@ -108,6 +111,9 @@ class KioskApp(MDApp):
     def on_stop(self) -> None:
         for event in self._events:
             event.cancel()
+        self._status_trigger.cancel()
+        self.flow.cancel_timers()
+        self.presenter.cancel_timers()
         if self.demo_panel is not None:
             self.demo_panel.unbind_keys()
         if self.wedge is not None:
@@ -125,25 +131,26 @@ class KioskApp(MDApp):
             self.presenter.show(KioskError("device_init_failed", situation=Situation.STARTUP, detail=status.detail))
         elif status.state is ReaderState.DISCONNECTED and previous is not ReaderState.DISCONNECTED:
             self.presenter.show(KioskError("reader_disconnected", situation=Situation.PUNCH, detail=status.detail))
+        elif status.state is ReaderState.READY:
+            # The reader is back: its error no longer applies, and it must not block the next tap.
+            self.presenter.withdraw({"device_init_failed", "reader_disconnected"})
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        kiosk = self.kiosk
+        """Ask for a status refresh; bursts (punches, reader events, the timer) become one query."""
+        self._status_trigger()
 
-        def gather():
-            count, oldest = kiosk.punches.pending_summary()
-            recent = kiosk.punches.recent_punches(8) if self.display.show_history else []
-            names = {p.employee_key: (kiosk.master.employee(p.employee_key) or None) for p in recent}
-            return count, oldest, [(p, names[p.employee_key]) for p in recent]
+    def _query_status(self, _dt: float = 0) -> None:
+        history = 8 if self.display.show_history else 0
+        self.bridge.submit(lambda: self.kiosk.status.snapshot(history), self._show_status,
+                           lambda err: log.warning("status refresh failed: %s", err))
 
-        self.bridge.submit(gather, self._show_status, lambda err: log.warning("status refresh failed: %s", err))
-
-    def _show_status(self, gathered) -> None:
-        count, oldest, recent = gathered
+    def _show_status(self, status) -> None:
         reading = self.kiosk.clock.read()
-        self.standby.status_text = fmt.status_line(online=False, unsent=count, oldest=oldest, now=reading.at,
+        self.standby.status_text = fmt.status_line(online=status.online, unsent=status.unsent,
+                                                   oldest=status.oldest_unsent, now=reading.at,
                                                    reader=self.reader_state, source=reading.source)
-        lines = [fmt.history_line(p, e.display_name if e else p.employee_key) for p, e in recent]
+        lines = [fmt.history_line(p, name) for p, name in status.recent]
         self.standby.history_text = "\n".join(lines) if lines else fmt.tr("standby.history_empty")
 
     def _tick(self, _dt: float) -> None:
@@ -171,9 +178,5 @@ class StartupErrorApp(MDApp):
         return BoxLayout()
 
     def on_start(self) -> None:
-        if self.sound is None:
-            from kiosk.ui.sound import KivySound
-
-            self.sound = KivySound(self.kiosk.settings.data_dir / "sounds")
         Window.bind(on_request_close=lambda *_: True)
-        self.presenter.show(self.error)
+        self.presenter.show(self.error, details=True)   # nobody else will explain it: cause and remedy open

@@ -6,18 +6,20 @@ from kivy.metrics import sp
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.adapters.simulated_reader import SimulatedCardReader
-from kiosk.demo import DEMO_CARDS, demo_employees
+from kiosk.demo import DEMO_CARDS
+from kiosk.ports import MasterData
 from kiosk.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 
 class DemoPanel(BoxLayout):
-    def __init__(self, reader: SimulatedCardReader, today, **kwargs):
+    def __init__(self, reader: SimulatedCardReader, master: MasterData, **kwargs):
         super().__init__(**kwargs)
         self.reader = reader
-        names = {e.code: e.last_name for e in demo_employees(today)}
         for number, card in enumerate(DEMO_CARDS, start=1):
-            label = f"{number} {names.get(card.employee_code, '？')}\n{tr(card.note)}"
+            employee = master.employee_by_code_or_login(card.employee_code) if card.employee_code else None
+            name = employee.last_name if employee else tr("demo.unknown_name")
+            label = f"{number} {name}\n{tr(card.note)}"
             button = BigButton(text=label, font_size=sp(15), face_color=(0.30, 0.34, 0.40, 1))
             button.card_id = card.card_id
             button.bind(on_release=lambda b: self.reader.tap(b.card_id))

@@ -14,6 +14,7 @@ from kivy.uix.modalview import ModalView
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
+READING_SECONDS = 30   # an error on the punch path whose details were opened stays this long, then closes
 
 
 class ErrorDialog(ModalView):
@@ -23,22 +24,25 @@ class ErrorDialog(ModalView):
     remedy = StringProperty("")
     details_open = BooleanProperty(False)
     seconds_left = NumericProperty(0)
+    extended = BooleanProperty(False)
 
 
 class ErrorPresenter:
     def __init__(self) -> None:
-        self._queue: deque[tuple[KioskError, float, Callable[[], None] | None]] = deque()
+        self._queue: deque[tuple[KioskError, float, bool, Callable[[], None] | None]] = deque()
         self.dialog: ErrorDialog | None = None
         self.current: KioskError | None = None
         self._tick = None
 
-    def show(self, error: KioskError, *, auto_dismiss_after: float = 0,
+    def show(self, error: KioskError, *, auto_dismiss_after: float = 0, details: bool = False,
              on_dismiss: Callable[[], None] | None = None) -> None:
-        """Show ``error`` now, or after the errors already waiting (same key twice in a row is shown once)."""
+        """Show ``error`` now, or after the errors already waiting. The same error (key and message) as
+        the last one shown or queued is not repeated: a flapping reader does not pile up dialogs."""
         log.warning("error shown: %s", error)
-        if self.current is not None and self.current.key == error.key and not self._queue:
+        last = self._queue[-1][0] if self._queue else self.current
+        if last is not None and (last.key, last.message()) == (error.key, error.message()):
             return
-        self._queue.append((error, auto_dismiss_after, on_dismiss))
+        self._queue.append((error, auto_dismiss_after, details, on_dismiss))
         if self.dialog is None:
             self._next()
 
@@ -54,13 +58,24 @@ class ErrorPresenter:
         if self.dialog is not None:
             self.dialog.dismiss()
 
+    def withdraw(self, keys: set[str]) -> None:
+        """The condition behind these errors has cleared: drop them from the queue and close the one shown."""
+        self._queue = deque(item for item in self._queue if item[0].key not in keys)
+        if self.current is not None and self.current.key in keys:
+            self.dismiss()
+
+    def cancel_timers(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+
     def _next(self) -> None:
         if not self._queue:
             return
-        error, seconds, on_dismiss = self._queue.popleft()
+        error, seconds, details, on_dismiss = self._queue.popleft()
         self.current = error
         self.dialog = ErrorDialog(code=error.code or "", message=error.message(), cause=error.cause(),
-                                  remedy=error.remedy(), seconds_left=int(seconds))
+                                  remedy=error.remedy(), seconds_left=int(seconds), details_open=details)
         self.dialog.bind(on_dismiss=lambda *_: self._closed(on_dismiss))
         if seconds > 0:
             self._tick = Clock.schedule_interval(self._count_down, 1)
@@ -68,8 +83,10 @@ class ErrorPresenter:
 
     def _count_down(self, _dt: float) -> None:
         dialog = self.dialog
-        if dialog is None or dialog.details_open:   # reading the details pauses the countdown
+        if dialog is None:
             return
+        if dialog.details_open and not dialog.extended:   # reading the details: more time, once
+            dialog.seconds_left, dialog.extended = max(dialog.seconds_left, READING_SECONDS), True
         dialog.seconds_left -= 1
         if dialog.seconds_left <= 0:
             dialog.dismiss()

@@ -71,7 +71,7 @@ class PunchFlow:
         """Once a second: a chosen punch type (or a half-typed password) does not wait for ever."""
         app = self.app
         current = app.manager.current
-        waiting = current == "password" or (
+        waiting = (current == "password" and not app.password_screen.busy) or (
             current == "punch" and app.punch_screen.phase == "wait" and self.kept_kind is None)
         if waiting and not app.presenter.is_open:
             self._wait_left -= 1
@@ -138,6 +138,11 @@ class PunchFlow:
         kind = app.password_screen.kind
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_password(kind, code, password),
                           self._password_punched, self._password_failed)
+
+    def cancel_timers(self) -> None:
+        if self._return_event is not None:
+            self._return_event.cancel()
+            self._return_event = None
 
     def _password_punched(self, result: PunchResult) -> None:
         screen = self.app.punch_screen

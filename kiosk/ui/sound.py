@@ -38,13 +38,17 @@ class KivySound:
 
     def __init__(self, cache_dir: Path):
         self._sounds = {}
-        cache_dir.mkdir(parents=True, exist_ok=True)
         from kivy.core.audio import SoundLoader
 
         for name, notes in TONES.items():
             path = cache_dir / f"{name}.wav"
-            if not path.exists():
-                write_tone(path, notes)
+            try:
+                if not path.exists():
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    write_tone(path, notes)
+            except OSError as exc:   # e.g. a read-only data directory: silence, not a crash
+                log.warning("cannot write %s: %s", path, exc)
+                continue
             sound = SoundLoader.load(str(path))
             if sound is None:
                 log.warning("no audio output: %s will be silent", name)

@@ -18,6 +18,10 @@ def configure_kivy(display: DisplaySettings, *, windowed: bool) -> None:
 
     Config.set("kivy", "exit_on_escape", "0")        # a kiosk: Escape does not quit
     Config.set("kivy", "keyboard_mode", "dock")
+    # One input provider: SDL2's (touch and mouse). Kivy's default also probes /dev/input through sysfs,
+    # and a Linux touchscreen then reports every touch twice (a keypad digit typed twice).
+    for option in list(Config.options("input")):
+        Config.remove_option("input", option)
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))

@@ -6,6 +6,7 @@ import pytest
 from kiosk.demo import DEMO_CARDS, DEMO_PASSWORD
 from kiosk.domain.model import AuthMethod, PunchKind, TimeSource
 from kiosk.errors import KioskError
+from datetime import timedelta, timezone
 
 CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
 
@@ -114,3 +115,71 @@ def test_missing_master_data_is_008(ledger_db, clock):
     service = PunchService(SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db), clock)
     err = error_of(service.punch_with_card, PunchKind.CLOCK_IN, "0123")
     assert (err.key, err.code) == ("startup_data_missing", "008")
+
+
+def test_hire_and_retirement_days_themselves_are_allowed(ledger_db, clock):
+    from dataclasses import replace
+    from datetime import date
+
+    from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
+    from kiosk.demo import DEMO_CARD_KEY, RECORDER
+    from kiosk.domain.credentials import card_ref
+    from kiosk.domain.model import Credential, Department, Employee, EmploymentType
+    from kiosk.services.punch import PunchService
+
+    today = clock.at.date()
+    base = Employee(key="E1", code="1", last_name="境", first_name="界", department_code="D01",
+                    employment_type_code="FT")
+    people = [replace(base, key="H", code="H", hired_on=today), replace(base, key="R", code="R", retired_on=today),
+              replace(base, key="L", code="L", retired_on=date.fromordinal(today.toordinal() - 1))]
+    master = SqliteMasterData(ledger_db)
+    master.replace_all(employees=people, departments=[Department("D01", "本社")],
+                       employment_types=[EmploymentType("FT", "正社員")], help_registrations=[],
+                       credentials=[Credential(p.key, AuthMethod.CARD, card_ref(DEMO_CARD_KEY, f"0{i}"))
+                                    for i, p in enumerate(people)], recorder=RECORDER, card_key=DEMO_CARD_KEY)
+    service = PunchService(master, SqlitePunchLedger(ledger_db), clock)
+    assert service.punch_with_card(PunchKind.CLOCK_IN, "00").employee.key == "H"
+    assert service.punch_with_card(PunchKind.CLOCK_IN, "01").employee.key == "R"
+    assert error_of(service.punch_with_card, PunchKind.CLOCK_IN, "02").key == "after_retirement"
+
+
+def test_local_day_not_utc_day_decides_retirement(demo_kiosk, clock):
+    """00:30 JST is still the previous day in UTC: the rules must use the kiosk's local date."""
+    from datetime import datetime
+
+    master, _, service = demo_kiosk
+    retired_on = master.employee("E1006").retired_on
+    clock.at = datetime.combine(retired_on, datetime.min.time(), clock.at.tzinfo) + timedelta(days=1, minutes=30)
+    assert clock.at.astimezone(timezone.utc).date() == retired_on   # UTC says: still the last day
+    assert error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["1006"]).key == "after_retirement"
+
+
+def test_two_threads_tapping_the_same_card_record_one_punch(demo_kiosk):
+    import threading
+
+    _, punches, service = demo_kiosk
+    outcomes, start = [], threading.Barrier(4)
+
+    def tap():
+        start.wait()
+        try:
+            service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+            outcomes.append("ok")
+        except KioskError as err:
+            outcomes.append(err.key)
+
+    threads = [threading.Thread(target=tap) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes) == ["already_punched"] * 3 + ["ok"]
+    assert punches.count() == 1
+
+
+def test_password_lockout_after_five_wrong_tries(demo_kiosk):
+    _, _, service = demo_kiosk
+    for _ in range(5):
+        assert error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1001", "0000").key == "password_wrong"
+    err = error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1001", DEMO_PASSWORD)
+    assert err.key == "password_locked_out" and "秒間" in err.message()

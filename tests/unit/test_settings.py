@@ -9,7 +9,7 @@ from kiosk.settings import load_settings
 
 def test_missing_file_gives_defaults(tmp_path):
     settings = load_settings(tmp_path / "none.json")
-    assert settings.reader.backend == "simulated" and settings.reauth_interval_seconds == 30
+    assert settings.reader.backend == "pcsc" and settings.reauth_interval_seconds == 30   # a real kiosk
 
 
 def test_values_are_read_and_overrides_win(tmp_path):
@@ -32,6 +32,11 @@ def test_values_are_read_and_overrides_win(tmp_path):
     json.dumps({"reader": {"name_pattern": "RC-S(300"}}),
     json.dumps({"display": {"fullscreen": "yes"}}),
     json.dumps({"no_such_setting": 1}),
+    json.dumps({"demo": True}),
+    json.dumps({"reauth_interval_seconds": True}),
+    json.dumps({"display": {"wait_seconds": -1}}),
+    json.dumps({"display": {"width": 0}}),
+    json.dumps({"manager_pin_hash": 1234}),
 ])
 def test_malformed_settings_are_010(tmp_path, content):
     path = tmp_path / "s.json"

@@ -17,7 +17,7 @@ PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": 2,        # FULL: the WAL is fsynced at every commit
     "foreign_keys": 1,
-    "busy_timeout": 2000,    # ms: wait this long for another writer, then fail the punch visibly
+    "busy_timeout": 5000,    # ms: wait this long for another writer (e.g. a データ更新), then fail visibly
 }
 
 # Each migration takes the schema from version i to i + 1. Never edit a released one: append.
@@ -121,12 +121,20 @@ def translated(method):
 
 
 class LedgerDatabase:
-    """One SQLite file; peewee keeps one connection per thread."""
+    """One SQLite file; peewee keeps one connection per thread.
+
+    The peewee models are bound through one proxy, so a process has one open ledger at a time; opening a
+    second while the first is open is refused rather than silently redirecting the first one's reads."""
+
+    _open: "LedgerDatabase | None" = None
 
     def __init__(self, path: Path):
+        if LedgerDatabase._open is not None:
+            raise RuntimeError(f"a ledger is already open in this process: {LedgerDatabase._open.path}")
         self.path = Path(path)
         self.db = pw.SqliteDatabase(str(self.path), pragmas=PRAGMAS, timeout=PRAGMAS["busy_timeout"] / 1000)
         database_proxy.initialize(self.db)
+        LedgerDatabase._open = self
 
     def migrate(self) -> int:
         """Bring the schema to SCHEMA_VERSION; returns the version found before."""
@@ -158,6 +166,8 @@ class LedgerDatabase:
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
+        if LedgerDatabase._open is self:
+            LedgerDatabase._open = None
 
 
 def open_ledger(path: Path, situation: Situation = Situation.STARTUP) -> LedgerDatabase:
@@ -165,8 +175,12 @@ def open_ledger(path: Path, situation: Situation = Situation.STARTUP) -> LedgerD
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         ledger = LedgerDatabase(path)
-        ledger.db.connect(reuse_if_open=True)
-        ledger.migrate()
+        try:
+            ledger.db.connect(reuse_if_open=True)
+            ledger.migrate()
+        except BaseException:
+            ledger.close()
+            raise
         return ledger
     except KioskError:
         raise

@@ -110,6 +110,11 @@ class SqliteMasterData:
 
 
 def _load_snapshot() -> _Snapshot:
+    with EmployeeRow._meta.database.atomic():   # one read transaction: never half old, half new data
+        return _read_snapshot()
+
+
+def _read_snapshot() -> _Snapshot:
     employees = {r.key: _to_employee(r) for r in EmployeeRow.select()}
     help_map: dict[str, set[str]] = {}
     for row in HelpRegistrationRow.select():

@@ -53,13 +53,7 @@ class PunchScreen(MDScreen):
 
     def show_result(self, result: PunchResult) -> None:
         self.phase = "done"
-        self.headline = f"{result.employee.display_name} さん" if _ja() else result.employee.display_name
+        self.headline = tr("confirm.name", name=result.employee.display_name)
         self.time_text = clock_line(result.punch.stamped_at)[:5]
         self.greeting = tr(result.greeting_key)
         self.note = tr("confirm.offline") if result.punch.offline else tr("confirm.punched", kind=self.kind_text)
-
-
-def _ja() -> bool:
-    from kiosk.i18n import language
-
-    return language() == "ja"

@@ -14,6 +14,7 @@ from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardReader
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
+from kiosk.services.diagnose import DiagnoseService
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
 from kiosk.settings import ReaderSettings, Settings
@@ -30,6 +31,7 @@ class Kiosk:
     reader: CardReader
     manager: ManagerGate
     status: StatusService
+    diagnose: DiagnoseService
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def close(self) -> None:
@@ -57,6 +59,18 @@ def make_reader(settings: ReaderSettings) -> CardReader:
                      detail=f"unknown reader backend {settings.backend!r}")
 
 
+def reader_checks(settings: ReaderSettings):
+    """The reader part of 自己診断 for the configured backend (PC/SC only: the others have nothing to probe)."""
+    if settings.backend != "pcsc":
+        return None
+
+    def checks(test_read: bool) -> list:
+        from kiosk.adapters.reader_diagnosis import diagnose_readers
+
+        return diagnose_readers(settings.name_pattern, test_read=test_read)
+    return checks
+
+
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kiosk:
     ledger_db = open_ledger(settings.ledger_path)
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
@@ -71,4 +85,5 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kios
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                 manager, StatusService(punches, master), startup_errors)
+                 manager, StatusService(punches, master),
+                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), startup_errors)

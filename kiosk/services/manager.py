@@ -17,6 +17,8 @@ LOCKOUT_SECONDS = 60.0
 class AuditLog(Protocol):
     def record(self, action: str, outcome: str, detail: str = "") -> None: ...
 
+    def recent(self, limit: int = 50) -> list: ...
+
 
 class ManagerGate:
     def __init__(self, pin_hash: str, audit: AuditLog, monotonic: Callable[[], float] = time.monotonic):
@@ -53,3 +55,6 @@ class ManagerGate:
 
     def record(self, action: str, outcome: str, detail: str = "") -> None:
         self._audit.record(action, outcome, detail)
+
+    def recent(self, limit: int = 20) -> list:
+        return self._audit.recent(limit)

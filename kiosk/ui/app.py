@@ -23,7 +23,9 @@ from kiosk.errors import KioskError, Situation
 from kiosk.i18n import set_language
 from kiosk.ports import ReaderState, ReaderStatus, Sound
 from kiosk.ui import format as fmt
+from kiosk.ui.manager_flow import ManagerFlow
 from kiosk.ui.punch_flow import PunchFlow
+from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.wedge_input import WedgeKeyboard
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
@@ -34,7 +36,8 @@ from kiosk.ui.screens.standby import StandbyScreen
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).resolve().parents[2] / "kv"
-KV_FILES = ("common.kv", "standby.kv", "punch.kv", "password.kv", "error_presenter.kv", "demo_panel.kv")
+KV_FILES = ("common.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv", "error_presenter.kv",
+            "demo_panel.kv")
 _kv_loaded = False
 
 
@@ -60,6 +63,7 @@ class KioskApp(MDApp):
         self._status_trigger = Clock.create_trigger(self._query_status, 0.3)
         self.reader_state: ReaderState | None = None
         self.flow = PunchFlow(self)
+        self.manager_flow = ManagerFlow(self)
         self._events: list = []
 
     # -- building -----------------------------------------------------------------------------
@@ -73,8 +77,10 @@ class KioskApp(MDApp):
         self.standby = StandbyScreen(name="standby", show_history=self.display.show_history)
         self.punch_screen = PunchScreen(name="punch")
         self.password_screen = PasswordScreen(name="password")
+        self.settings_screen = SettingsScreen(name="settings")
         self.flow.bind_screens()
-        for screen in (self.standby, self.punch_screen, self.password_screen):
+        self.manager_flow.bind_screens()
+        for screen in (self.standby, self.punch_screen, self.password_screen, self.settings_screen):
             self.manager.add_widget(screen)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)
@@ -94,6 +100,7 @@ class KioskApp(MDApp):
 
             self.sound = KivySound(self.kiosk.settings.data_dir / "sounds")
         Window.bind(on_request_close=lambda *_: True)   # a kiosk does not close from the window manager
+        Window.bind(on_touch_down=self._on_any_touch)
         self._tick(0)
         self._events = [Clock.schedule_interval(self._tick, 0.2),
                         Clock.schedule_interval(lambda _dt: self.refresh_status(), self.STATUS_EVERY)]
@@ -108,7 +115,12 @@ class KioskApp(MDApp):
                                 self.bridge.callback(self.handle_reader_status),
                                 self.bridge.callback(self.flow.handle_read_error))
 
+    def _on_any_touch(self, *_args) -> bool:
+        self.flow.note_activity()
+        return False   # observe only
+
     def on_stop(self) -> None:
+        Window.unbind(on_touch_down=self._on_any_touch)
         for event in self._events:
             event.cancel()
         self._status_trigger.cancel()

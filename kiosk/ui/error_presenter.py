@@ -26,6 +26,11 @@ class ErrorDialog(ModalView):
     seconds_left = NumericProperty(0)
     extended = BooleanProperty(False)
 
+    def dismiss(self, *args, **kwargs):
+        # Gone at once: during a fade-out the overlay would swallow the next touch (a keypad digit).
+        kwargs.setdefault("animation", False)
+        return super().dismiss(*args, **kwargs)
+
 
 class ErrorPresenter:
     def __init__(self) -> None:

@@ -17,6 +17,8 @@ from kiosk.ui import format as fmt
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
+SETTINGS_IDLE = 120   # seconds: a manager who walks away does not leave the kiosk unable to punch
+
 
 class PunchFlow:
     def __init__(self, app: "KioskApp"):
@@ -24,6 +26,7 @@ class PunchFlow:
         self.auto_modes = app.display.parsed_auto_modes()
         self.kept_kind: PunchKind | None = None   # モード動作: the type the kiosk keeps waiting with
         self._wait_left = 0
+        self._settings_idle = 0
         self._return_event = None
 
     def bind_screens(self) -> None:
@@ -31,7 +34,7 @@ class PunchFlow:
         app.standby.add_punch_buttons(app.display.visible_kinds(), self.choose_kind)
         app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
         app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
-                                 on_password=self._password_punch, entry=lambda *_: self._reset_wait())
+                                 on_password=self._password_entered, entry=lambda *_: self._reset_wait())
 
     # -- choosing and waiting ------------------------------------------------------------------
     def choose_kind(self, kind: PunchKind) -> None:
@@ -67,10 +70,21 @@ class PunchFlow:
             self._return_event = None
         self.app.manager.current = "standby"
 
+    def note_activity(self) -> None:
+        """A touch anywhere: the person is still there."""
+        self._reset_wait()
+        self._settings_idle = 0
+
     def count_down_wait(self) -> None:
-        """Once a second: a chosen punch type (or a half-typed password) does not wait for ever."""
+        """Once a second: a chosen punch type (or a half-typed password) does not wait for ever, and
+        settings left open return to standby after SETTINGS_IDLE seconds without a touch."""
         app = self.app
         current = app.manager.current
+        if current == "settings":
+            self._settings_idle += 1
+            if self._settings_idle >= SETTINGS_IDLE and not app.presenter.is_open:
+                app.manager_flow.close()
+            return
         waiting = (current == "password" and not app.password_screen.busy) or (
             current == "punch" and app.punch_screen.phase == "wait" and self.kept_kind is None)
         if waiting and not app.presenter.is_open:
@@ -133,7 +147,13 @@ class PunchFlow:
         app.bridge.submit(lambda: app.kiosk.punch_service.find_for_password(code),
                           app.password_screen.ask_password, self._password_failed)
 
-    def _password_punch(self, _screen, code: str, password: str) -> None:
+    def _password_entered(self, screen, code: str, password: str) -> None:
+        if screen.purpose == "manager":
+            self.app.manager_flow.submit_pin(password)
+        else:
+            self._password_punch(code, password)
+
+    def _password_punch(self, code: str, password: str) -> None:
         app = self.app
         kind = app.password_screen.kind
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_password(kind, code, password),

@@ -244,3 +244,41 @@ def test_keyboard_wedge_ignores_slow_typing(window, tmp_path):
         type_keys(window, "\n")
         advance(10)
         assert app.punch_screen.phase == "wait" and app.kiosk.punches.count() == 0
+
+
+def open_settings(app, pin: str) -> None:
+    touch(app.standby.ids.settings_button)
+    screen = app.password_screen
+    assert app.manager.current == "password" and screen.purpose == "manager" and screen.step == "password"
+    press_keys(screen, pin)
+    touch(screen.ids.submit_button)
+
+
+def test_settings_need_the_manager_pin_and_are_audited(app, window):
+    open_settings(app, "1111")
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "password_wrong" and app.manager.current == "password"
+    app.presenter.dismiss()
+    wait_until(lambda: not app.presenter.is_open)
+    press_keys(app.password_screen, "0000")
+    touch(app.password_screen.ids.submit_button)
+    wait_until(lambda: app.manager.current == "settings")
+    screen = app.settings_screen
+    wait_until(lambda: len(screen.ids.rows.children) >= 6)
+    titles = [row.title for row in reversed(screen.ids.rows.children)]
+    assert titles[0] == "バージョン" and "管理者操作の記録" in titles
+    audit_row = next(r for r in screen.ids.rows.children if r.title == "管理者操作の記録")
+    assert "settings.open  denied" in audit_row.value and "settings.open  granted" in audit_row.value
+    screenshot(window, "settings_info")
+    touch(screen._section_buttons["diagnosis"])
+    touch(screen.ids.actions.children[-1])            # 診断を実行
+    wait_until(lambda: screen.notice == "" and len(screen.ids.rows.children) >= 2)
+    badges = {row.title: row.badge for row in screen.ids.rows.children}
+    assert badges["打刻データベースの整合性"] == "正常" and badges["時刻の取得元"] == "正常"
+    screenshot(window, "settings_diagnosis")
+    app.kiosk.reader.tap(CARD["1001"])                # a tap in the settings is not a punch
+    advance(10)
+    assert app.kiosk.punches.count() == 0 and not app.presenter.is_open
+    touch(screen.ids.close_button)
+    assert app.manager.current == "standby"
+    assert app.kiosk.manager.recent(1)[0][1] == "settings.close"

@@ -160,8 +160,10 @@ class LedgerDatabase:
         except (pw.PeeweeException, sqlite3.Error, OSError) as exc:
             raise ledger_error(exc, situation) from exc
 
-    def integrity_ok(self) -> bool:
-        return self.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    def quick_check(self) -> str:
+        """SQLite's verdict on the file: "ok", or what is wrong (for 自己診断)."""
+        rows = self.db.execute_sql("PRAGMA quick_check").fetchall()
+        return "\n".join(r[0] for r in rows[:5])
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -13,9 +13,11 @@ from kiosk.ui.widgets import KIND_COLOURS, BigButton
 
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back")
 MAX_LENGTH = 20
+MANAGER_COLOUR = (0.25, 0.29, 0.36, 1)
 
 
 class PasswordScreen(MDScreen):
+    purpose = OptionProperty("punch", options=["punch", "manager"])   # an employee's punch, or 設定
     step = OptionProperty("code", options=["code", "password"])
     busy = BooleanProperty(False)
     kind_text = StringProperty("")
@@ -43,9 +45,17 @@ class PasswordScreen(MDScreen):
     def on_password(self, code: str, password: str) -> None: ...
 
     def start(self, kind: PunchKind) -> None:
+        self.purpose = "punch"
         self.kind, self.kind_text, self.kind_color = kind, kind_label(kind), KIND_COLOURS[kind]
         self.step, self.code, self.busy = "code", "", False
         self.prompt = tr("password.enter_code")
+        self._set_entry("")
+
+    def start_manager(self) -> None:
+        """設定 was pressed: only the manager's password, no employee code."""
+        self.purpose, self.kind_text, self.kind_color = "manager", tr("settings.title"), MANAGER_COLOUR
+        self.step, self.code, self.busy = "password", "", False
+        self.prompt = tr("manager.enter_pin")
         self._set_entry("")
 
     def ask_password(self, employee: Employee) -> None:

@@ -20,6 +20,13 @@ class StandbyScreen(MDScreen):
     hint_text = StringProperty("")
     show_history = BooleanProperty(True)
 
+    def __init__(self, **kwargs):
+        self.register_event_type("on_settings")
+        super().__init__(**kwargs)
+
+    def on_settings(self) -> None:
+        """設定 was pressed (the manager flow asks for the manager's password)."""
+
     def add_punch_buttons(self, kinds: list[PunchKind], on_choose: Callable[[PunchKind], None]) -> None:
         grid = self.ids.punch_buttons
         grid.clear_widgets()

@@ -1,0 +1,102 @@
+"""The manager's side of the kiosk: 設定 → manager password → settings sections. Every step that touches
+disk, devices or the network runs on the bridge's worker; every action is audit-logged by the gate."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk import __version__
+from kiosk.errors import KioskError, catalogue
+from kiosk.i18n import tr
+from kiosk.ui import format as fmt
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+SECTIONS = ["info", "diagnosis"]
+
+
+class ManagerFlow:
+    def __init__(self, app: "KioskApp"):
+        self.app = app
+
+    def bind_screens(self) -> None:
+        app = self.app
+        app.standby.bind(on_settings=lambda *_: self.open_login())
+        app.settings_screen.set_sections(SECTIONS)
+        app.settings_screen.bind(on_close=lambda *_: self.close(), on_choose_section=lambda _s, name: self.show(name))
+
+    # -- the gate ------------------------------------------------------------------------------
+    def open_login(self) -> None:
+        self.app.password_screen.start_manager()
+        self.app.manager.current = "password"
+
+    def submit_pin(self, pin: str) -> None:
+        app = self.app
+        app.bridge.submit(lambda: app.kiosk.manager.authenticate(pin, "settings.open"),
+                          lambda _ok: self._granted(), self._denied)
+
+    def _granted(self) -> None:
+        self.app.flow.note_activity()
+        self.app.manager.current = "settings"
+        self.show("info")
+
+    def _denied(self, error: KioskError) -> None:
+        self.app.password_screen.failed()
+        self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
+
+    def close(self) -> None:
+        self.app.kiosk.manager.record("settings.close", "done")
+        self.app.flow.go_standby()
+
+    # -- sections ----------------------------------------------------------------------------
+    def show(self, name: str) -> None:
+        screen = self.app.settings_screen
+        if name == "info":
+            screen.show_section(name, [])
+            self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
+        elif name == "diagnosis":
+            actions = [(tr("settings.run_diagnosis"), lambda: self.diagnose(False))]
+            if self.app.kiosk.settings.reader.backend == "pcsc":
+                actions.append((tr("settings.test_read"), lambda: self.diagnose(True)))
+            screen.show_section(name, actions)
+
+    def diagnose(self, test_read: bool) -> None:
+        app = self.app
+        app.settings_screen.set_busy(tr("settings.test_read_prompt") if test_read else tr("settings.running"))
+        app.kiosk.manager.record("settings.diagnosis", "run", "test_read" if test_read else "")
+        app.bridge.submit(lambda: app.kiosk.diagnose.run(test_read=test_read), self._show_checks, self._failed)
+
+    def _show_checks(self, checks: list) -> None:
+        rows = []
+        for check in checks:
+            value = check.detail
+            if not check.ok and check.remedy_key and check.outcome != "skipped":
+                value += ("\n" if value else "") + catalogue()[check.remedy_key].remedy().get()
+            rows.append((check.label.get(), value, check.outcome.value if hasattr(check.outcome, "value")
+                         else check.outcome))
+        self.app.settings_screen.set_busy("")
+        self.app.settings_screen.set_rows(rows)
+
+    def _info_rows(self) -> list[tuple[str, str, str]]:
+        """Runs on the worker: counts come from the ledger."""
+        kiosk = self.app.kiosk
+        status = kiosk.status.snapshot(0)
+        reading = kiosk.clock.read()
+        recorder = kiosk.master.recorder()
+        audit = "\n".join(f"{at.astimezone(reading.at.tzinfo):%m/%d %H:%M}  {action}  {outcome}"
+                          for at, action, outcome, _ in kiosk.manager.recent(5))
+        return [
+            (tr("info.version"), __version__, ""),
+            (tr("info.recorder"), f"{recorder.code} / {recorder.department_code}" if recorder else "—", ""),
+            (tr("info.data_dir"), str(kiosk.settings.data_dir), ""),
+            (tr("info.punches"), tr("info.punches_value", total=kiosk.punches.count(), unsent=status.unsent), ""),
+            (tr("info.time"), tr("info.time_value", source=fmt.tr(f"source.{reading.source.value}"),
+                                 offset=kiosk.clock.offset.total_seconds()), ""),
+            (tr("info.reader"), f"{tr(f'reader.{self.app.reader_state.value}')}  {kiosk.settings.reader.backend}"
+             if self.app.reader_state else "—", ""),
+            (tr("info.audit"), audit, ""),
+        ]
+
+    def _failed(self, error: KioskError) -> None:
+        self.app.settings_screen.set_busy("")
+        self.app.presenter.show(error)

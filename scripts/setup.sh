@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libxcursor1 libxss1 libxxf86vm1 libdbus-1-3 xclip
   # PC/SC: the smart-card daemon; the virtual reader driver is for tests only (never on a kiosk)
   pcscd vsmartcard-vpcd
+  # tests: a real forward proxy for the sync client's proxy path (on loopback only)
+  tinyproxy
   # tests: chattr (read-only ledger test), mount (full-disk test)
   e2fsprogs mount
 )

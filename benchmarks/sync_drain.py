@@ -1,0 +1,107 @@
+"""Outbox drain: N offline punches uploaded by the real SyncService to the reference server over loopback TLS.
+
+On the same run, the floor: the same number of (new) punches, pre-serialised in batches of 500 and POSTed
+over one keep-alive TLS connection with only the signature the server requires (no ledger, no retries,
+no translation). The ratio says what the kiosk's own logic costs; the baseline says what the server costs.
+Prints ``name: value unit`` lines. Not a test: read the figures, don't assert them.
+
+    python benchmarks/sync_drain.py [--punches 10000] [--employees 100]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger  # noqa: E402
+from kiosk.adapters.ledger.outbox import SqliteOutbox  # noqa: E402
+from kiosk.adapters.ledger.punch_store import to_utc_text  # noqa: E402
+from kiosk.protocol.certificate import parse_certificate  # noqa: E402
+from kiosk.protocol.client import RecorderAuth  # noqa: E402
+from kiosk.server import admin  # noqa: E402
+from kiosk.server.db import create_tables, open_database  # noqa: E402
+from kiosk.server.demo import create_demo  # noqa: E402
+from kiosk.services.recorder_api import ClientSlot  # noqa: E402
+from kiosk.services.sync import SyncService  # noqa: E402
+from tests.sync.harness import Provisioning, ServerProcess, free_port  # noqa: E402
+
+JST = timezone(timedelta(hours=9))
+
+
+def wire_punches(keys: list[str], count: int, days_ago: int) -> list[dict]:
+    """``count`` valid punches spread over the employees, 3 minutes apart per employee."""
+    base = datetime.now(JST).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    return [{"uuid": str(uuid.uuid4()), "employee_key": keys[i % len(keys)],
+             "kind": "clock_in" if (i // len(keys)) % 2 == 0 else "clock_out",
+             "stamped_at": (base + timedelta(minutes=3 * (i // len(keys)))).isoformat(),
+             "time_source": "ntp", "offline": True, "auth_method": "card", "recorder_code": "R001"}
+            for i in range(count)]
+
+
+def fill_outbox(ledger_db, punches: list[dict]) -> None:
+    now = to_utc_text(datetime.now(timezone.utc))
+    rows = [(p["uuid"], p["employee_key"], p["kind"], to_utc_text(datetime.fromisoformat(p["stamped_at"])), 540,
+             p["time_source"], 1, p["auth_method"], p["recorder_code"], now) for p in punches]
+    with ledger_db.writing():
+        ledger_db.db.cursor().executemany(SqlitePunchLedger._INSERT, rows)
+
+
+def baseline(prov: Provisioning, url: str, ca_file: str, punches: list[dict]) -> float:
+    session = requests.Session()
+    session.auth = RecorderAuth(parse_certificate(prov.certificate_text))
+    bodies = [json.dumps({"punches": punches[i:i + 500]}).encode() for i in range(0, len(punches), 500)]
+    started = time.perf_counter()
+    for body in bodies:
+        response = session.post(url + "v1/punches", data=body, headers={"Content-Type": "application/json"},
+                                verify=ca_file, timeout=60)
+        assert response.status_code == 200 and all(r["status"] == "accepted" for r in response.json()["results"])
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--punches", type=int, default=10_000)
+    parser.add_argument("--employees", type=int, default=100)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sync-drain-"))
+    db_url, port = f"sqlite:///{work / 'server.sqlite'}", free_port()
+    open_database(db_url)
+    create_tables()
+    create_demo(str(work / "demo"), port=port)
+    demo = admin.company("DEMO")
+    keys = [admin.add_employee(demo, f"B{n:05d}", "試験", "HQ", "FULL").key for n in range(args.employees)]
+    server = ServerProcess(db_url, work / "server.sqlite", work / "demo" / "tls", port, work / "server.log")
+    server.start()
+    prov = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))
+    try:
+        bare = baseline(prov, server.url, server.ca_file, wire_punches(keys, args.punches, 800))
+        ledger_db = open_ledger(work / "kiosk" / "ledger.sqlite3")
+        fill_outbox(ledger_db, wire_punches(keys, args.punches, 400))
+        outbox = SqliteOutbox(ledger_db)
+        sync = SyncService(outbox, ClientSlot(prov.client(timeout=(5.0, 60.0))), batch_size=500)
+        started = time.perf_counter()
+        status = sync.drain()
+        drained = time.perf_counter() - started
+        counts = outbox.counts()
+        assert (status.pending, counts.synced) == (0, args.punches), counts
+    finally:
+        server.stop()
+    print(f"sync_drain_{args.punches}: {drained:.2f} s")
+    print(f"sync_drain_rate: {args.punches / drained:.0f} punches/s")
+    print(f"bare_post_{args.punches}: {bare:.2f} s")
+    print(f"bare_post_rate: {args.punches / bare:.0f} punches/s")
+    print(f"drain_over_bare: {drained / bare:.2f} x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+"""The kiosk's Recorder API client: a requests Session with tenacity retries, on top of kiosk.protocol.
+
+Signing (``RecorderAuth``), the pinned CA (``verify_setting``) and error bodies (``api_error``) come from
+:mod:`kiosk.protocol.client`. This adapter adds retries, proxies, timeouts and the translation of every
+failure into a catalogue error at this edge (docs/sync.md):
+
+    004 connect_failed       DNS failure, connection refused, network unreachable
+    005 timeout              connect or read timeout
+    006 tls_or_proxy_failed  TLS handshake/verification failure; proxy failure, including 407
+    007 server_error         5xx / unexpected status after retries; a body we cannot read or that does not
+                             have the documented shape; the connection dropped after it was established
+    009, 012, ...            the catalogue key the server's error body names (403 ip_not_allowed, 401 ...)
+    999 unexpected           anything else
+
+Retried (exponential backoff with jitter): connection errors, timeouts, 5xx and 429 (honouring
+Retry-After). Never: other 4xx, TLS verification failures, proxy failures. ``verify=`` and ``proxies``
+are passed so that the pinned CA always wins over $REQUESTS_CA_BUNDLE.
+"""
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity.wait import wait_random_exponential
+
+from kiosk.domain.model import Punch
+from kiosk.errors import KioskError, Situation, unexpected
+from kiosk.protocol.certificate import RecorderCertificate
+from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient, api_error
+from kiosk.protocol.connection import ConnectionString
+from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
+from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4                 # tries per call, the first included
+    max_elapsed: float = 30.0         # seconds: stop retrying after this long
+    initial_wait: float = 0.5         # backoff scale (seconds); full jitter
+    max_wait: float = 8.0             # cap of one backoff wait
+    max_retry_after: float = 30.0     # cap of an honoured Retry-After
+
+
+class _RetryableStatus(Exception):
+    """A 5xx or 429 answer, raised so tenacity can retry it; carries the response."""
+
+    def __init__(self, response: requests.Response):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def proxy_url_with_credentials(url: str, username: str = "", password: str = "") -> str:
+    """``http://host:port`` plus optional credentials (percent-encoded) as requests expects them."""
+    if not url or not username:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def retry_after_seconds(response: requests.Response, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _RetryableStatus):
+        return True
+    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return False            # a wrong CA or proxy setting does not heal by itself within seconds
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                            requests.exceptions.ChunkedEncodingError))
+
+
+def _root_causes(exc: BaseException) -> list[BaseException]:
+    chain, seen, stack = [], set(), [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        stack.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
+    return chain
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the TCP connection itself could not be made (DNS, refused, unreachable)."""
+    import urllib3.exceptions as u3
+    for cause in _root_causes(exc):
+        if isinstance(cause, (u3.NewConnectionError, u3.NameResolutionError, ConnectionRefusedError)):
+            return True
+        if isinstance(cause, OSError) and cause.errno in (101, 113, 111):  # unreachable, no route, refused
+            return True
+    return False
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A read timeout while the body streams in reaches us as requests' ConnectionError."""
+    import urllib3.exceptions as u3
+    return any(isinstance(c, (u3.TimeoutError, TimeoutError)) for c in _root_causes(exc))
+
+
+def translate_transport_error(exc: BaseException, situation: Situation | None) -> KioskError:
+    """requests/urllib3 failures → catalogue keys (the order matters: the classes overlap)."""
+    rx = requests.exceptions
+    detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, rx.ProxyError):
+        key = "tls_or_proxy_failed"
+    elif isinstance(exc, rx.SSLError):
+        key = "tls_or_proxy_failed"
+    elif isinstance(exc, rx.Timeout):
+        key = "timeout"
+    elif isinstance(exc, rx.ConnectionError):
+        # (urllib3's NewConnectionError is also a ConnectTimeoutError: ask "never connected" first)
+        key = "connect_failed" if _never_connected(exc) else "timeout" if _timed_out(exc) else "server_error"
+    elif isinstance(exc, (rx.ChunkedEncodingError, rx.ContentDecodingError)):
+        key = "server_error"
+    else:
+        return unexpected(exc, situation)
+    return KioskError(key, situation=situation, detail=detail)
+
+
+def error_for_response(response: requests.Response, situation: Situation | None) -> KioskError:
+    """A non-2xx answer → its catalogue error (the server's error body, or 006/007)."""
+    if response.status_code == 407:
+        return KioskError("tls_or_proxy_failed", situation=situation, detail="HTTP 407 from a proxy")
+    if response.status_code >= 500 or response.status_code == 429:
+        return KioskError("server_error", situation=situation, detail=f"HTTP {response.status_code}")
+    return api_error(response, situation)
+
+
+class KioskRecorderClient:
+    """Implements :class:`kiosk.services.recorder_api.RecorderApi`. Thread-safe enough for one caller per
+    method at a time (requests' Session pools connections per host)."""
+
+    def __init__(self, connection: ConnectionString, certificate: RecorderCertificate, *,
+                 proxy_url: str = "", proxy_username: str = "", proxy_password: str = "",
+                 ca_file: str | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
+                 session: requests.Session | None = None):
+        self.connection = connection
+        session = session or requests.Session()
+        proxy = proxy_url_with_credentials(proxy_url, proxy_username, proxy_password)
+        if proxy:
+            # An explicit proxy wins over the environment; without one, HTTPS_PROXY/NO_PROXY apply.
+            session.trust_env = False
+            session.proxies = {"https": proxy, "http": proxy}
+        try:
+            self._api = RecorderClient(connection, certificate, ca_file=ca_file, session=session, timeout=timeout)
+        except KioskError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise KioskError("certificate_invalid", situation=Situation.CONNECTION_CHANGE, detail=str(exc)) from exc
+        self.retry = retry
+        self._sleep = sleep
+        self.attempts = 0            # requests sent (for diagnosis and tests)
+
+    # -- the retry loop --------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableStatus) and exc.response.status_code in (429, 503):
+            after = retry_after_seconds(exc.response)
+            if after is not None:
+                return min(after, self.retry.max_retry_after)
+        return wait_random_exponential(multiplier=self.retry.initial_wait, max=self.retry.max_wait)(state)
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
+        self.attempts += 1
+        response = self._api.request(method, path, **kwargs)
+        if response.status_code >= 500 or response.status_code == 429:
+            response.close()
+            raise _RetryableStatus(response)
+        return response
+
+    def _call(self, method: str, path: str, situation: Situation | None, **kwargs) -> requests.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.max_elapsed),
+            wait=self._wait, retry=retry_if_exception(_retryable), reraise=True, sleep=self._sleep)
+        try:
+            response = retrying(self._send, method, path, **kwargs)
+        except _RetryableStatus as exc:
+            raise error_for_response(exc.response, situation) from None
+        except requests.exceptions.RequestException as exc:
+            raise translate_transport_error(exc, situation) from exc
+        if response.status_code >= 400:
+            raise error_for_response(response, situation)
+        return response
+
+    def _json(self, response: requests.Response, situation: Situation | None) -> object:
+        try:
+            return response.json()
+        except ValueError as exc:   # includes a body cut short by a dropped connection
+            raise KioskError("server_error", situation=situation, detail=f"unreadable body: {exc}"[:300]) from None
+        except requests.exceptions.RequestException as exc:
+            raise translate_transport_error(exc, situation) from exc
+
+    def _guard(self, fn: Callable[[], object], situation: Situation | None):
+        try:
+            return fn()
+        except KioskError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the edge: nothing leaves as a library exception
+            log.exception("unexpected failure in the Recorder API client")
+            raise unexpected(exc, situation) from exc
+
+    # -- endpoints ---------------------------------------------------------------------------------
+    def server_time(self, situation: Situation | None = None) -> ServerTime:
+        def run() -> ServerTime:
+            sent = time.time()
+            response = self._call("GET", "v1/time", situation)
+            received = time.time()
+            body = self._json(response, situation)
+            try:
+                return ServerTime(float(body["epoch"]), str(body.get("timezone", "")), sent, received)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise KioskError("server_error", situation=situation, detail=f"bad /v1/time body: {exc}") from None
+        return self._guard(run, situation)
+
+    def master_data(self, *, since: int | None = None, etag: str | None = None,
+                    situation: Situation | None = Situation.DATA_UPDATE) -> MasterSnapshot | None:
+        def run() -> MasterSnapshot | None:
+            path = "v1/master" + (f"?since={int(since)}" if since else "")
+            headers = {"If-None-Match": etag} if etag else None
+            response = self._call("GET", path, situation, headers=headers)
+            if response.status_code == 304:
+                return None
+            return snapshot_from_payload(self._json(response, situation), response.headers.get("ETag", ""),
+                                         situation)
+        return self._guard(run, situation)
+
+    def upload_punches(self, punches: list[Punch], situation: Situation | None = None) -> list[PunchOutcome]:
+        def run() -> list[PunchOutcome]:
+            body = {"punches": [punch_to_wire(p) for p in punches]}
+            response = self._call("POST", "v1/punches", situation, json=body)
+            return outcomes_from_payload(self._json(response, situation), situation)
+        return self._guard(run, situation)
+
+    def close(self) -> None:
+        self._api.session.close()
+
+
+def punch_to_wire(punch: Punch) -> dict:
+    return {"uuid": punch.uuid, "employee_key": punch.employee_key, "kind": punch.kind.value,
+            "stamped_at": punch.stamped_at.isoformat(), "time_source": punch.time_source.value,
+            "offline": punch.offline, "auth_method": punch.auth_method.value,
+            "recorder_code": punch.recorder_code}

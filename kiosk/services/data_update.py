@@ -1,0 +1,176 @@
+"""データ更新: pull master data from the server and apply it to the kiosk's cache.
+
+Runs at start, on demand (設定 → データ更新) and every 2 hours outside the rush hours (default 08:00–10:00
+and 17:00–19:00; the server's recorder settings ``refresh_interval_minutes`` / ``refresh_quiet_hours``
+override the defaults once pulled). A pull sends the ETag and ``since=<version>``: an unchanged server
+answers 304 and nothing is written. On demand while offline → ``online_only``.
+
+:func:`is_due` is the scheduler's pure decision; :class:`DataUpdateScheduler` is the thread around it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Callable
+
+from kiosk.errors import KioskError, Situation, unexpected
+from kiosk.services.recorder_api import ClientProvider, MasterSnapshot, MasterStore
+
+log = logging.getLogger(__name__)
+DATA_UPDATE = Situation.DATA_UPDATE
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    interval: timedelta = timedelta(hours=2)
+    quiet_hours: tuple[tuple[time, time], ...] = ((time(8, 0), time(10, 0)), (time(17, 0), time(19, 0)))
+    retry_after_failure: timedelta = timedelta(minutes=10)
+
+    @classmethod
+    def from_settings(cls, settings: dict, base: "RefreshPolicy | None" = None) -> "RefreshPolicy":
+        """The server's recorder settings (``refresh_interval_minutes``, ``refresh_quiet_hours`` as
+        ``"HH:MM-HH:MM"``) over ``base``; anything malformed keeps the base value."""
+        base = base or cls()
+        interval, quiet = base.interval, base.quiet_hours
+        minutes = settings.get("refresh_interval_minutes")
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes >= 5:
+            interval = timedelta(minutes=minutes)
+        if isinstance(settings.get("refresh_quiet_hours"), list):
+            try:
+                quiet = tuple(parse_span(s) for s in settings["refresh_quiet_hours"])
+            except (TypeError, ValueError):
+                log.warning("ignoring malformed refresh_quiet_hours %r", settings["refresh_quiet_hours"])
+        return cls(interval, quiet, base.retry_after_failure)
+
+
+def parse_span(text: str) -> tuple[time, time]:
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"not HH:MM-HH:MM: {text!r}")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def in_quiet_hours(at: time, quiet: tuple[tuple[time, time], ...]) -> bool:
+    """Start inclusive, end exclusive; a span may cross midnight (22:00-02:00)."""
+    for start, end in quiet:
+        if (start <= at < end) if start <= end else (at >= start or at < end):
+            return True
+    return False
+
+
+def is_due(now: datetime, last_success: datetime | None, last_attempt: datetime | None,
+           policy: RefreshPolicy) -> bool:
+    """Is it time for a scheduled データ更新? (Start-up and on-demand updates do not ask.)
+
+    Never during quiet hours; otherwise when the last success is ``interval`` old (or there was none),
+    but not sooner than ``retry_after_failure`` after the last attempt."""
+    if in_quiet_hours(now.time().replace(tzinfo=None), policy.quiet_hours):
+        return False
+    if last_attempt is not None and now - last_attempt < policy.retry_after_failure:
+        return False
+    return last_success is None or now - last_success >= policy.interval
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    changed: bool             # False: the server answered "unchanged" (304)
+    version: int | None
+    full: bool = False
+    employees: int = 0        # employees in the answer (all of them, or the changed ones)
+    recorder_settings: dict | None = None   # the server's recorder settings, when data came
+
+
+class DataUpdateService:
+    """Thread-safe: one update at a time (a second caller waits for the first and then runs its own)."""
+
+    def __init__(self, store: MasterStore, client: ClientProvider, *,
+                 is_online: Callable[[], bool] = lambda: True,
+                 on_applied: Callable[[MasterSnapshot], None] | None = None):
+        self._store = store
+        self._client = client
+        self._is_online = is_online
+        self._on_applied = on_applied
+        self._lock = threading.Lock()
+
+    def update(self, situation: Situation = DATA_UPDATE) -> UpdateResult:
+        """Pull and apply (start-up and scheduled runs). Raises KioskError (004-012, 999)."""
+        client = self._client()
+        if client is None:
+            raise KioskError("settings_unreadable", situation=situation, detail="no connection settings")
+        with self._lock:
+            try:
+                held = self._store.current_version()
+                snapshot = client.master_data(since=held.version, etag=held.etag, situation=situation)
+                if snapshot is None:
+                    return UpdateResult(False, held.version)
+                self._store.apply(snapshot)
+            except KioskError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.exception("data update failed unexpectedly")
+                raise unexpected(exc, situation) from exc
+        if self._on_applied:
+            self._on_applied(snapshot)
+        return UpdateResult(True, snapshot.version, snapshot.full, len(snapshot.employees),
+                            dict(snapshot.recorder_settings))
+
+    def update_on_demand(self) -> UpdateResult:
+        """設定 → データ更新: refused with ``online_only`` while the kiosk is offline."""
+        if not self._is_online():
+            raise KioskError("online_only", situation=DATA_UPDATE)
+        return self.update(DATA_UPDATE)
+
+
+class DataUpdateScheduler:
+    """Runs the update at start and whenever :func:`is_due` says so (checked every ``tick`` seconds).
+
+    ``on_result(result_or_error)`` is called on the scheduler's thread after each run."""
+
+    def __init__(self, service: DataUpdateService, *, now: Callable[[], datetime],
+                 policy: RefreshPolicy = RefreshPolicy(), tick: float = 60.0,
+                 on_result: Callable[[UpdateResult | KioskError], None] | None = None):
+        self.service = service
+        self.base_policy = self.policy = policy
+        self._now = now
+        self._tick = tick
+        self._on_result = on_result
+        self.last_success: datetime | None = None
+        self.last_attempt: datetime | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, run_at_start: bool = True) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, args=(run_at_start,), name="kiosk-data-update",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> UpdateResult | KioskError:
+        self.last_attempt = self._now()
+        try:
+            result: UpdateResult | KioskError = self.service.update(DATA_UPDATE)
+            self.last_success = self.last_attempt
+            if result.recorder_settings is not None:
+                self.policy = RefreshPolicy.from_settings(result.recorder_settings, self.base_policy)
+        except KioskError as exc:
+            log.info("scheduled data update failed: %s", exc)
+            result = exc
+        if self._on_result:
+            self._on_result(result)
+        return result
+
+    def _run(self, run_at_start: bool) -> None:
+        if run_at_start and not self._stopping.is_set():
+            self.run_once()
+        while not self._stopping.wait(self._tick):
+            if is_due(self._now(), self.last_success, self.last_attempt, self.policy):
+                self.run_once()

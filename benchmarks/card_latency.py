@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 from tests.pcsc.harness import (  # noqa: E402
     PASORI, PrivatePcscd, VirtualReader, free_port_pair, missing_stack, wait_reader_card,
 )
-from tests.pcsc.virtual_card import felica, mifare  # noqa: E402
+from tests.pcsc.virtual_card import felica  # noqa: E402
 
 READER = PASORI
-FELICA_ID, MIFARE_ID = "0123456789ABCD01", "04A1B2C3D4E5F6"   # demo cards of 山田 and 中村
+FELICA_ID, OTHER_ID = "0123456789ABCDE1", "0123456789ABCDE3"   # demo cards of 山田 and 鈴木
 
 
 @dataclass
@@ -61,7 +61,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run(on_card: Callable | None = None, taps: int = 200, event_timeout: float = 5.0) -> Figures:
-    """Tap ``taps`` times (alternating a FeliCa and a MIFARE card) and measure. Needs pcscd + vpcd."""
+    """Tap ``taps`` times (alternating two FeliCa demo cards) and measure. Needs pcscd + vpcd."""
     why = missing_stack()
     if why:
         raise SystemExit(f"cannot run: {why}")
@@ -92,7 +92,7 @@ def run(on_card: Callable | None = None, taps: int = 200, event_timeout: float =
     try:
         if not ready.wait(10):
             raise SystemExit(f"reader never became ready: {reader.status}")
-        cards, jitter = [felica(FELICA_ID), mifare(MIFARE_ID)], random.Random(4)
+        cards, jitter = [felica(FELICA_ID), felica(OTHER_ID)], random.Random(4)
         current = [cards[0]]
         for index in range(taps):
             current[0] = cards[index % 2]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from kiosk.server import admin, recorders
@@ -16,28 +16,9 @@ from kiosk.server.cli_commands import write_private
 from kiosk.server.db import set_setting
 from kiosk.server.tls import create_local_ca
 
-COMPANY = ("DEMO", "デモ株式会社")
-DEPARTMENTS = [("HQ", "本社"), ("STORE", "店舗"), ("WAREHOUSE", "倉庫")]
-TYPES = [("FULL", "正社員", True), ("PART", "パート", True), ("SHORT", "短時間勤務(休憩打刻なし)", False)]
-DEMO_PASSWORD = "1234"
-
-# code, last, first, last kana, first kana, department, type, extra fields, note
-EMPLOYEES = [
-    ("1001", "山田", "太郎", "ヤマダ", "タロウ", "HQ", "FULL", {}, ""),
-    ("1002", "佐藤", "花子", "サトウ", "ハナコ", "HQ", "FULL", {"password_punch_allowed": True, "login_id": "sato"},
-     f"password punching allowed (password {DEMO_PASSWORD})"),
-    ("1003", "鈴木", "一郎", "スズキ", "イチロウ", "HQ", "PART", {}, ""),
-    ("1004", "高橋", "美咲", "タカハシ", "ミサキ", "HQ", "SHORT", {}, "break punching not allowed"),
-    ("1005", "田中", "健", "タナカ", "ケン", "STORE", "FULL", {}, "help-registered to HQ"),
-    ("1006", "伊藤", "さくら", "イトウ", "サクラ", "STORE", "PART", {}, "other department: refused at HQ (認証に失敗しました C)"),
-    ("1007", "渡辺", "誠", "ワタナベ", "マコト", "HQ", "FULL", {"retired_on": "RETIRED"}, "retired last month"),
-    ("1008", "中村", "陽菜", "ナカムラ", "ヒナ", "HQ", "FULL", {"hired_on": "FUTURE"}, "hire date next month"),
-]
-
-
-def card_id(n: int) -> str:
-    """Demo raw card IDs: 0123456789ABCDE1, 0123456789ABCDE2, ..."""
-    return f"0123456789ABCDE{n:X}"
+# One demo company for the server and the kiosk's offline demo: the definitions live in kiosk.demo.
+from kiosk.demo import COMPANY, DEMO_PASSWORD, DEPARTMENTS, EMPLOYEES, HELP_REGISTRATIONS, ROLE_NOTES, TYPES  # noqa: E402
+from kiosk.demo import card_id, employee_dates  # noqa: E402
 
 
 @dataclass
@@ -59,20 +40,16 @@ class DemoResult:
 
 def _employees(comp, today: date) -> list[dict]:
     cards = []
-    for n, (code, last, first, last_kana, first_kana, dept, etype, extra, note) in enumerate(EMPLOYEES, 1):
-        fields = dict(extra)
-        if fields.get("retired_on") == "RETIRED":
-            fields["retired_on"] = today.replace(day=1) - timedelta(days=1)
-        if fields.get("hired_on") == "FUTURE":
-            fields["hired_on"] = today + timedelta(days=31)
-        fields.setdefault("hired_on", date(2020, 4, 1))
+    for n, (code, last, first, last_kana, first_kana, dept, etype, extra, role) in enumerate(EMPLOYEES, 1):
+        note = ROLE_NOTES[role]
+        fields = employee_dates(extra, today)
         if fields.get("password_punch_allowed"):
             fields["password"] = DEMO_PASSWORD
         row = admin.add_employee(comp, code, last, dept, etype, first_name=first, last_name_kana=last_kana,
                                  first_name_kana=first_kana, **fields)
         admin.add_card(comp, code, card_id(n))
         cards.append({"card_id": card_id(n), "employee_code": code, "employee_key": row.key,
-                      "name": row.display_name, "note": note})
+                      "name": row.display_name, "note": note, "role": role})
     return cards
 
 
@@ -91,7 +68,8 @@ def create_demo(directory: str, *, host: str = "127.0.0.1", port: int = 8443,
     for code, name, breaks in TYPES:
         admin.add_employment_type(comp, code, name, breaks)
     cards = _employees(comp, today or date.today())
-    admin.add_help(comp, "1005", "HQ")
+    for code, dept in HELP_REGISTRATIONS:
+        admin.add_help(comp, code, dept)
     prov = recorders.add_recorder(comp, "R001", "HQ", device="card", name="本社 1F", server_url=url)
     write_private(str(out / "connection.txt"), prov.connection_string + "\n")
     write_private(str(out / "certificate.txt"), prov.certificate)

@@ -19,7 +19,7 @@ class DemoPanel(BoxLayout):
         for number, card in enumerate(DEMO_CARDS, start=1):
             employee = master.employee_by_code_or_login(card.employee_code) if card.employee_code else None
             name = employee.last_name if employee else tr("demo.unknown_name")
-            label = f"{number} {name}\n{tr(card.note)}"
+            label = f"{number} {name}\n{tr(f'demo.card.{card.role}')}"
             button = BigButton(text=label, font_size=sp(15), face_color=(0.30, 0.34, 0.40, 1))
             button.card_id = card.card_id
             button.bind(on_release=lambda b: self.reader.tap(b.card_id))

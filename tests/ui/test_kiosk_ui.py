@@ -62,7 +62,7 @@ def test_one_physical_burst_is_one_punch(app):
 
 def test_rule_violation_opens_presenter_with_details(app, window):
     touch(app.standby.punch_button(PunchKind.BREAK_START))
-    app.kiosk.reader.tap(CARD["1003"])
+    app.kiosk.reader.tap(CARD["1004"])   # 高橋: no break punching
     wait_until(lambda: app.presenter.is_open)
     dialog = app.presenter.dialog
     assert app.presenter.current.key == "break_not_allowed" and app.sound.played == ["error"]
@@ -102,7 +102,7 @@ def test_tap_on_standby_asks_for_a_punch_type(app):
 def test_error_on_punch_path_dismisses_itself(app):
     app.display = DisplaySettings(fullscreen=False, error_seconds=1)
     touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-    app.kiosk.reader.tap(CARD["1006"])
+    app.kiosk.reader.tap(CARD["1007"])   # 渡辺: retired
     wait_until(lambda: app.presenter.is_open)
     assert app.presenter.current.key == "after_retirement"
     wait_until(lambda: not app.presenter.is_open, timeout=10)
@@ -122,12 +122,12 @@ def test_password_punch_on_the_keypad(app, window):
     touch(app.punch_screen.ids.password_button)
     screen = app.password_screen
     assert app.manager.current == "password" and screen.kind is PunchKind.CLOCK_OUT
-    press_keys(screen, "10012")
+    press_keys(screen, "10022")
     touch(screen.ids.keypad.children[0])           # ⌫ (the last key of the grid)
-    assert screen.entry == "1001"
+    assert screen.entry == "1002"
     touch(screen.ids.submit_button)
     wait_until(lambda: screen.step == "password")
-    assert "山田 太郎" in screen.prompt
+    assert "佐藤 花子" in screen.prompt
     press_keys(screen, "1234")
     assert screen.shown_entry == "●●●●"
     screenshot(window, "password")
@@ -141,9 +141,9 @@ def test_password_punch_on_the_keypad(app, window):
 @pytest.mark.parametrize("code, password, key", [
     ("", None, "login_id_empty"),
     ("9999", None, "employee_not_found"),
-    ("1002", None, "password_punch_not_allowed"),
-    ("1001", "", "password_empty"),
-    ("1001", "9", "password_wrong"),
+    ("1001", None, "password_punch_not_allowed"),
+    ("1002", "", "password_empty"),
+    ("1002", "9", "password_wrong"),
 ])
 def test_password_errors_are_presented(app, code, password, key):
     touch(app.standby.punch_button(PunchKind.CLOCK_IN))

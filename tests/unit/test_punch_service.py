@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS, DEMO_PASSWORD
+from kiosk.demo import DEMO_PASSWORD, demo_card
 from kiosk.domain.model import AuthMethod, PunchKind, TimeSource
 from kiosk.errors import KioskError
 from datetime import timedelta, timezone
 
-CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
+class _Cards(dict):
+    """CARD["normal"], CARD["retired"]... (the demo card with that role)."""
+
+    def __missing__(self, role):
+        return demo_card(role).card_id
+
+
+CARD = _Cards()
 
 
 def error_of(fn, *args) -> KioskError:
@@ -19,7 +26,7 @@ def error_of(fn, *args) -> KioskError:
 
 def test_card_punch_is_recorded_with_source_and_offline_flag(demo_kiosk, clock):
     master, punches, service = demo_kiosk
-    result = service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+    result = service.punch_with_card(PunchKind.CLOCK_IN, CARD["normal"])
     assert result.employee.code == "1001"
     assert result.greeting_key == "greeting.morning"
     stored = punches.get(result.punch.uuid)
@@ -31,8 +38,8 @@ def test_card_punch_is_recorded_with_source_and_offline_flag(demo_kiosk, clock):
 
 def test_card_id_is_normalised_before_lookup(demo_kiosk):
     _, _, service = demo_kiosk
-    spaced = " ".join(CARD["1002"][i:i + 2] for i in range(0, 16, 2)).lower()
-    assert service.punch_with_card(PunchKind.CLOCK_IN, spaced).employee.code == "1002"
+    spaced = " ".join(demo_card("normal", 1).card_id[i:i + 2] for i in range(0, 16, 2)).lower()
+    assert service.punch_with_card(PunchKind.CLOCK_IN, spaced).employee.code == "1003"
 
 
 def test_unregistered_card_fails_authentication_cause_a(demo_kiosk):
@@ -40,50 +47,50 @@ def test_unregistered_card_fails_authentication_cause_a(demo_kiosk):
     assert (err.key, err.cause_letter, err.message()) == ("auth_failed", "A", "認証に失敗しました")
 
 
-@pytest.mark.parametrize("code, kind, key, letter", [
-    ("1006", PunchKind.CLOCK_IN, "after_retirement", None),
-    ("1007", PunchKind.CLOCK_IN, "before_hire_date", None),
-    ("1003", PunchKind.BREAK_START, "break_not_allowed", None),
-    ("1003", PunchKind.BREAK_END, "break_not_allowed", None),
-    ("1005", PunchKind.CLOCK_IN, "auth_failed", "C"),
+@pytest.mark.parametrize("role, kind, key, letter", [
+    ("retired", PunchKind.CLOCK_IN, "after_retirement", None),
+    ("not_hired", PunchKind.CLOCK_IN, "before_hire_date", None),
+    ("no_break", PunchKind.BREAK_START, "break_not_allowed", None),
+    ("no_break", PunchKind.BREAK_END, "break_not_allowed", None),
+    ("other_department", PunchKind.CLOCK_IN, "auth_failed", "C"),
 ])
-def test_rule_violations(demo_kiosk, code, kind, key, letter):
+def test_rule_violations(demo_kiosk, role, kind, key, letter):
     _, punches, service = demo_kiosk
-    err = error_of(service.punch_with_card, kind, CARD[code])
+    err = error_of(service.punch_with_card, kind, CARD[role])
     assert (err.key, err.cause_letter) == (key, letter)
     assert punches.count() == 0
 
 
 def test_help_registration_allows_other_department(demo_kiosk):
-    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["1004"]).employee.code == "1004"
+    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["help"]).employee.code == "1005"
 
 
-def test_part_timer_may_clock_in(demo_kiosk):
-    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["1003"]).employee.code == "1003"
+def test_no_break_employee_may_clock_in(demo_kiosk):
+    assert demo_kiosk[2].punch_with_card(PunchKind.CLOCK_IN, CARD["no_break"]).employee.code == "1004"
 
 
 def test_reauthentication_interval(demo_kiosk, clock):
     _, punches, service = demo_kiosk
-    service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+    service.punch_with_card(PunchKind.CLOCK_IN, CARD["normal"])
     clock.advance(seconds=29)
-    err = error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["1001"])
+    err = error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["normal"])
     assert err.key == "already_punched" and err.message() == "既に打刻受け付け済みです"
-    service.punch_with_card(PunchKind.CLOCK_IN, CARD["1002"])  # someone else is not blocked
+    service.punch_with_card(PunchKind.CLOCK_IN, demo_card("normal", 1).card_id)  # someone else is not blocked
     clock.advance(seconds=2)
-    service.punch_with_card(PunchKind.CLOCK_OUT, CARD["1001"])
+    service.punch_with_card(PunchKind.CLOCK_OUT, CARD["normal"])
     assert punches.count() == 3
 
 
 def test_clock_being_adjusted_refuses_punch_cause_b(demo_kiosk, clock):
     clock.adjusting = True
-    err = error_of(demo_kiosk[2].punch_with_card, PunchKind.CLOCK_IN, CARD["1001"])
+    err = error_of(demo_kiosk[2].punch_with_card, PunchKind.CLOCK_IN, CARD["normal"])
     assert (err.key, err.cause_letter) == ("auth_failed", "B")
     assert demo_kiosk[1].count() == 0
 
 
 def test_password_punch(demo_kiosk):
     _, _, service = demo_kiosk
-    result = service.punch_with_password(PunchKind.CLOCK_IN, "user1001", DEMO_PASSWORD)
+    result = service.punch_with_password(PunchKind.CLOCK_IN, "sato", DEMO_PASSWORD)   # by login ID
     assert result.punch.auth_method is AuthMethod.PASSWORD
 
 
@@ -91,9 +98,9 @@ def test_password_punch(demo_kiosk):
     ("", "x", "login_id_empty"),
     ("   ", "x", "login_id_empty"),
     ("9999", "x", "employee_not_found"),
-    ("1001", "", "password_empty"),
-    ("1001", "0000", "password_wrong"),
-    ("1002", DEMO_PASSWORD, "password_punch_not_allowed"),
+    ("1002", "", "password_empty"),
+    ("1002", "0000", "password_wrong"),
+    ("1001", DEMO_PASSWORD, "password_punch_not_allowed"),
 ])
 def test_password_errors(demo_kiosk, login, password, key):
     _, punches, service = demo_kiosk
@@ -104,8 +111,8 @@ def test_password_errors(demo_kiosk, login, password, key):
 def test_greetings_follow_kind_and_time(demo_kiosk, clock):
     _, _, service = demo_kiosk
     clock.advance(hours=4)
-    assert service.punch_with_card(PunchKind.CLOCK_IN, CARD["1002"]).greeting_key == "greeting.hello"
-    assert service.punch_with_card(PunchKind.BREAK_START, CARD["1001"]).greeting_key == "greeting.break_start"
+    assert service.punch_with_card(PunchKind.CLOCK_IN, demo_card("normal", 1).card_id).greeting_key == "greeting.hello"
+    assert service.punch_with_card(PunchKind.BREAK_START, CARD["normal"]).greeting_key == "greeting.break_start"
 
 
 def test_missing_master_data_is_008(ledger_db, clock):
@@ -128,12 +135,12 @@ def test_hire_and_retirement_days_themselves_are_allowed(ledger_db, clock):
     from kiosk.services.punch import PunchService
 
     today = clock.at.date()
-    base = Employee(key="E1", code="1", last_name="境", first_name="界", department_code="D01",
+    base = Employee(key="E1", code="1", last_name="境", first_name="界", department_code="HQ",
                     employment_type_code="FT")
     people = [replace(base, key="H", code="H", hired_on=today), replace(base, key="R", code="R", retired_on=today),
               replace(base, key="L", code="L", retired_on=date.fromordinal(today.toordinal() - 1))]
     master = SqliteMasterData(ledger_db)
-    master.replace_all(employees=people, departments=[Department("D01", "本社")],
+    master.replace_all(employees=people, departments=[Department("HQ", "本社")],
                        employment_types=[EmploymentType("FT", "正社員")], help_registrations=[],
                        credentials=[Credential(p.key, AuthMethod.CARD, card_ref(DEMO_CARD_KEY, f"0{i}"))
                                     for i, p in enumerate(people)], recorder=RECORDER, card_key=DEMO_CARD_KEY)
@@ -148,10 +155,10 @@ def test_local_day_not_utc_day_decides_retirement(demo_kiosk, clock):
     from datetime import datetime
 
     master, _, service = demo_kiosk
-    retired_on = master.employee("E1006").retired_on
+    retired_on = master.employee("E1007").retired_on
     clock.at = datetime.combine(retired_on, datetime.min.time(), clock.at.tzinfo) + timedelta(days=1, minutes=30)
     assert clock.at.astimezone(timezone.utc).date() == retired_on   # UTC says: still the last day
-    assert error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["1006"]).key == "after_retirement"
+    assert error_of(service.punch_with_card, PunchKind.CLOCK_OUT, CARD["retired"]).key == "after_retirement"
 
 
 def test_two_threads_tapping_the_same_card_record_one_punch(demo_kiosk):
@@ -163,7 +170,7 @@ def test_two_threads_tapping_the_same_card_record_one_punch(demo_kiosk):
     def tap():
         start.wait()
         try:
-            service.punch_with_card(PunchKind.CLOCK_IN, CARD["1001"])
+            service.punch_with_card(PunchKind.CLOCK_IN, CARD["normal"])
             outcomes.append("ok")
         except KioskError as err:
             outcomes.append(err.key)
@@ -180,6 +187,6 @@ def test_two_threads_tapping_the_same_card_record_one_punch(demo_kiosk):
 def test_password_lockout_after_five_wrong_tries(demo_kiosk):
     _, _, service = demo_kiosk
     for _ in range(5):
-        assert error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1001", "0000").key == "password_wrong"
-    err = error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1001", DEMO_PASSWORD)
+        assert error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1002", "0000").key == "password_wrong"
+    err = error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1002", DEMO_PASSWORD)
     assert err.key == "password_locked_out" and "秒間" in err.message()

@@ -1,0 +1,102 @@
+"""Fingerprint accuracy, FVC protocol: our MCC (LSS-R) matcher against NIST bozorth3 on the same mindtct minutiae.
+
+Usage: python benchmarks/fingerprint_accuracy.py [DIR] [--fingers N] [--impressions N]
+
+DIR holds 8-bit grey PNGs named <finger>_<impression>.png. Without DIR the REPORTING seed range of the synthetic
+generator is used (default 100 fingers x 8 impressions, cached under $DAKOKU_FP_CACHE or the temp dir); the
+calibration and every parameter were chosen on the TUNING range only. Prints ``name: value unit`` lines.
+Synthetic results rank algorithms; they do not predict field error rates.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kiosk.fingerprint import mcc  # noqa: E402
+from kiosk.fingerprint.enroll import assess_capture  # noqa: E402
+from kiosk.fingerprint.evaluation import error_rates, fvc_pairs, score_pairs  # noqa: E402
+from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
+from kiosk.fingerprint.extractors.nbis_native import bozorth3  # noqa: E402
+from kiosk.fingerprint.matcher import Matcher  # noqa: E402
+from kiosk.fingerprint.synth.dataset import REPORTING, TUNING, synthetic_set  # noqa: E402
+
+
+def load_dir(directory: Path) -> list[list[np.ndarray]]:
+    from PIL import Image
+    groups: dict[str, dict[int, np.ndarray]] = defaultdict(dict)
+    for path in sorted(directory.glob("*.png")):
+        m = re.fullmatch(r"(.+)_(\d+)\.png", path.name)
+        if m:
+            groups[m.group(1)][int(m.group(2))] = np.asarray(Image.open(path).convert("L"))
+    sizes = {len(v) for v in groups.values()}
+    if len(sizes) != 1:
+        raise SystemExit(f"every finger needs the same number of impressions, found {sorted(sizes)}")
+    return [[imps[k] for k in sorted(imps)] for _, imps in sorted(groups.items())]
+
+
+def report(name: str, genuine: np.ndarray, impostor: np.ndarray) -> float:
+    r = error_rates(genuine, impostor)
+    print(f"{name}_eer: {100 * r.eer:.3f} %")
+    print(f"{name}_fnmr_at_fmr_1pct: {100 * r.fnmr_at_fmr_1pct:.3f} %")
+    print(f"{name}_fnmr_at_fmr_0.1pct: {100 * r.fnmr_at_fmr_01pct:.3f} %")
+    print(f"{name}_fnmr_at_fmr_0: {100 * r.fnmr_at_fmr_0:.3f} %")
+    return r.eer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir", nargs="?", type=Path)
+    parser.add_argument("--fingers", type=int, default=100)
+    parser.add_argument("--impressions", type=int, default=8)
+    parser.add_argument("--seeds", choices=("reporting", "tuning"), default="reporting",
+                        help="tuning: only while choosing parameters; published figures use reporting")
+    args = parser.parse_args()
+    seed_range = REPORTING if args.seeds == "reporting" else TUNING
+    t0 = time.perf_counter()
+    if args.dir:
+        images = load_dir(args.dir)
+        print(f"dataset: {args.dir}")
+    else:
+        images = synthetic_set(seed_range, args.fingers, args.impressions)
+        print(f"dataset: synthetic {seed_range.name} seeds {seed_range.start}..{seed_range.start + args.fingers - 1}")
+    fingers, impressions = len(images), len(images[0])
+    print(f"fingers: {fingers} count")
+    print(f"impressions_per_finger: {impressions} count")
+    print(f"data_seconds: {time.perf_counter() - t0:.1f} s")
+
+    extractor, matcher = MindtctExtractor(), Matcher()
+    templates = [[extractor.extract(im) for im in row] for row in images]
+    codes = [[mcc.encode(t) for t in row] for row in templates]
+    failed = [[not assess_capture(t, 0, c).usable for t, c in zip(tr, cr)] for tr, cr in zip(templates, codes)]
+    print(f"failure_to_enrol: {100 * np.mean(failed):.3f} %")
+    print(f"mean_minutiae: {np.mean([len(t) for row in templates for t in row]):.1f} count")
+    ours = [[None if f else c for c, f in zip(cr, fr)] for cr, fr in zip(codes, failed)]
+    theirs = [[None if f else t for t, f in zip(tr, fr)] for tr, fr in zip(templates, failed)]
+
+    genuine_pairs, impostor_pairs = fvc_pairs(fingers, impressions)
+    print(f"genuine_attempts: {len(genuine_pairs)} count")
+    print(f"impostor_attempts: {len(impostor_pairs)} count")
+    print(f"fmr_resolution_limit: {100 * 3.0 / len(impostor_pairs):.4f} %")
+    results = {}
+    for name, compare, items in (("mcc", matcher.raw_score, ours), ("bozorth3", bozorth3, theirs)):
+        t = time.perf_counter()
+        g = score_pairs(genuine_pairs, compare, items)
+        i = score_pairs(impostor_pairs, compare, items)
+        elapsed = time.perf_counter() - t
+        results[name] = report(name, g, i)
+        print(f"{name}_mean_comparison: {1000 * elapsed / (len(g) + len(i)):.2f} ms")
+    if results["bozorth3"] > 0:
+        print(f"mcc_eer_reduction_vs_bozorth3: {100 * (1 - results['mcc'] / results['bozorth3']):.1f} %")
+    print(f"total_seconds: {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

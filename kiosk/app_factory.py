@@ -18,6 +18,7 @@ from kiosk.services.diagnose import DiagnoseService
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
 from kiosk.settings import ReaderSettings, Settings
+from kiosk.sync_wiring import SyncParts, build_sync
 
 
 @dataclass
@@ -32,10 +33,16 @@ class Kiosk:
     manager: ManagerGate
     status: StatusService
     diagnose: DiagnoseService
+    sync: SyncParts
     startup_errors: list[KioskError] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        """Outbox worker, データ更新 schedule and time sync (the reader is started by the UI)."""
+        self.sync.start()
 
     def close(self) -> None:
         self.reader.stop()
+        self.sync.stop()
         self.ledger_db.close()
 
 
@@ -71,19 +78,31 @@ def reader_checks(settings: ReaderSettings):
     return checks
 
 
+def _first_data_update(sync: SyncParts) -> list[KioskError]:
+    try:
+        sync.data_update.update(Situation.STARTUP)
+    except KioskError as error:
+        return [error]
+    return []
+
+
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kiosk:
     ledger_db = open_ledger(settings.ledger_path)
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     clock = KioskClock(settings.tz)
-    if settings.demo:
-        seed_demo(master, clock.read().at.date())
-    startup_errors: list[KioskError] = []
+    sync = build_sync(settings.sync, settings.data_dir, ledger_db, master, clock)
+    startup_errors: list[KioskError] = list(sync.startup_errors)
+    if sync.configured and master.recorder() is None:
+        startup_errors += _first_data_update(sync)   # a freshly provisioned kiosk pulls its data now
+    if settings.demo and not sync.configured:
+        seed_demo(master, clock.read().at.date())     # the offline demo: no server to pull from
     if master.recorder() is None:
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
-    service = PunchService(master, punches, clock,
+    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
                            reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                 manager, StatusService(punches, master),
-                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), startup_errors)
+                 manager, StatusService(punches, master, is_online=sync.sync.is_online),
+                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), sync,
+                 startup_errors)

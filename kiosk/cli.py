@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
         cmd.add_argument("--windowed", action="store_true", help="a 1280×800 window instead of full screen")
         cmd.add_argument("--screenshot", type=Path, help="render the standby screen to this PNG and exit")
+        if name == "demo":
+            cmd.add_argument("--offline", action="store_true",
+                             help="no reference server: the demo company is seeded into the ledger")
     doctor = sub.add_parser("doctor", help="self-diagnosis (NFCポート自己診断): PC/SC service, readers, a test read")
     doctor.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
     doctor.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
@@ -97,7 +101,28 @@ def main(argv: list[str] | None = None) -> int:
         return show_startup_error(err, windowed=args.windowed, screenshot=args.screenshot)
     from kiosk.ui.launcher import run_app  # Kivy is imported only when a window is wanted
 
-    return run_app(settings, windowed=args.windowed, screenshot=args.screenshot)
+    server = _start_demo_server(settings.data_dir) if demo and not args.offline else None
+    try:
+        return run_app(settings, windowed=args.windowed, screenshot=args.screenshot)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _start_demo_server(data_dir: Path):
+    """The reference server on loopback with the demo company, this kiosk provisioned to it."""
+    from kiosk.demo_server import server_available, start_demo_server
+
+    if not server_available():
+        log.warning("server extras not installed: offline demo (pip install -e '.[server]')")
+        return None
+    try:
+        server = start_demo_server(data_dir)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        log.error("demo server not started (%s): the kiosk runs offline", exc)
+        return None
+    log.info("demo server at %s (log: %s)", server.url, data_dir / "server" / "server.log")
+    return server
 
 
 if __name__ == "__main__":

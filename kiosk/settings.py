@@ -53,6 +53,23 @@ class DisplaySettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    ntp_servers: list = field(default_factory=list)   # ["ntp.example.jp:123"]; none: the server's clock
+    refresh_interval_minutes: int = 120               # データ更新 every 2 hours...
+    quiet_hours: list = field(default_factory=lambda: ["08:00-10:00", "17:00-19:00"])   # ...outside rush hours
+    upload_interval_seconds: float = 60.0             # outbox retry/heartbeat when idle
+
+    def parsed_ntp_servers(self) -> tuple[tuple[str, int], ...]:
+        servers = []
+        for entry in self.ntp_servers:
+            host, _, port = str(entry).rpartition(":") if ":" in str(entry) else (str(entry), "", "123")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"sync.ntp_servers: {entry!r} is not host[:port]")
+            servers.append((host, int(port)))
+        return tuple(servers)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     timezone: str = "Asia/Tokyo"
@@ -60,6 +77,7 @@ class Settings:
     manager_pin_hash: str = ""          # scrypt (kiosk set-manager-pin); guards 設定 and registration
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     demo: bool = False
 
     @property
@@ -121,6 +139,7 @@ def _build(data: dict) -> Settings:
         values["data_dir"] = Path(_typed(values["data_dir"], str, "data_dir"))
     values["reader"] = _section(ReaderSettings, values.get("reader", {}), "reader")
     values["display"] = _section(DisplaySettings, values.get("display", {}), "display")
+    values["sync"] = _section(SyncSettings, values.get("sync", {}), "sync")
     settings = replace(Settings(), **values)
     _typed(settings.timezone, str, "timezone")
     _typed(settings.manager_pin_hash, str, "manager_pin_hash")
@@ -133,7 +152,20 @@ def _build(data: dict) -> Settings:
     if settings.display.language not in ("ja", "en"):
         raise ValueError("display.language must be 'ja' or 'en'")
     _check_punch_display(settings.display)
+    _check_sync(settings.sync)
     return settings
+
+
+def _check_sync(sync: "SyncSettings") -> None:
+    from kiosk.services.data_update import parse_span
+
+    sync.parsed_ntp_servers()
+    for span in sync.quiet_hours:
+        parse_span(str(span))
+    if not 5 <= sync.refresh_interval_minutes <= 24 * 60:
+        raise ValueError("sync.refresh_interval_minutes must be from 5 to 1440")
+    if not 5 <= sync.upload_interval_seconds <= 3600:
+        raise ValueError("sync.upload_interval_seconds must be from 5 to 3600")
 
 
 def _check_punch_display(display: "DisplaySettings") -> None:

@@ -47,12 +47,13 @@ class PunchService:
 
     def __init__(self, master: MasterData, ledger: PunchLedger, clock: Clock, *,
                  reauth_interval: timedelta = timedelta(seconds=30),
-                 is_online: Callable[[], bool] = lambda: False):
+                 is_online: Callable[[], bool] = lambda: False, on_recorded: Callable[[], None] = lambda: None):
         self._master = master
         self._ledger = ledger
         self._clock = clock
         self._reauth_interval = reauth_interval
         self._is_online = is_online
+        self._on_recorded = on_recorded   # e.g. wake the outbox worker
         self._lock = threading.Lock()
         self._guard = PasswordGuard()
 
@@ -108,4 +109,5 @@ class PunchService:
             punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
                           offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
             self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
+        self._on_recorded()
         return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))

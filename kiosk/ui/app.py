@@ -111,6 +111,8 @@ class KioskApp(MDApp):
         if isinstance(self.kiosk.reader, WedgeCardReader):
             self.wedge = WedgeKeyboard(self.kiosk.reader,
                                        accepts=lambda: self.manager.current in ("standby", "punch"))
+        self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
+        self.kiosk.start_background()
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
                                 self.bridge.callback(self.handle_reader_status),
                                 self.bridge.callback(self.flow.handle_read_error))

@@ -1,0 +1,78 @@
+"""Composition of the sync side (part of the composition root): connection file → client slot →
+outbox worker, データ更新 scheduler, time sync and 接続先変更. No Kivy."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kiosk.adapters.connection_file import ConnectionFile
+from kiosk.adapters.ledger.db import LedgerDatabase
+from kiosk.adapters.ledger.master_store import SqliteMasterData
+from kiosk.adapters.ledger.master_sync import SqliteMasterSync
+from kiosk.adapters.ledger.outbox import SqliteOutbox
+from kiosk.errors import KioskError
+from kiosk.services.clock import KioskClock
+from kiosk.services.connection_change import ConnectionChangeService
+from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy, parse_span
+from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
+from kiosk.services.sync import SyncService
+from kiosk.services.time_sync import TimeSyncService
+from kiosk.settings import SyncSettings
+
+
+def make_client(settings: ConnectionSettings, connection, certificate):
+    from kiosk.adapters.recorder_client import KioskRecorderClient
+
+    return KioskRecorderClient(connection, certificate, proxy_url=settings.proxy_url,
+                               proxy_username=settings.proxy_username, proxy_password=settings.proxy_password)
+
+
+@dataclass
+class SyncParts:
+    connection_file: ConnectionFile
+    slot: ClientSlot
+    sync: SyncService
+    data_update: DataUpdateService
+    scheduler: DataUpdateScheduler
+    time_sync: TimeSyncService
+    connection_change: ConnectionChangeService
+    startup_errors: list[KioskError]
+
+    @property
+    def configured(self) -> bool:
+        return self.slot.get() is not None
+
+    def start(self) -> None:
+        """Background work: only with a connection (a kiosk that was never provisioned has nothing to
+        sync with and must not reach for the network)."""
+        self.sync.start()
+        if self.configured:
+            self.scheduler.start(run_at_start=True)
+            self.time_sync.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop(timeout=5)
+        self.time_sync.stop(timeout=5)
+        self.sync.stop(timeout=10)
+        self.slot.set(None)
+
+
+def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, master: SqliteMasterData,
+               clock: KioskClock) -> SyncParts:
+    connection_file = ConnectionFile(data_dir)
+    errors: list[KioskError] = []
+    try:
+        parsed = connection_file.load_parsed()
+    except KioskError as error:   # 010: shown at start; the kiosk keeps punching offline
+        errors.append(error)
+        parsed = None
+    slot = ClientSlot(make_client(*parsed) if parsed else None)
+    sync = SyncService(SqliteOutbox(ledger_db), slot, interval=settings.upload_interval_seconds)
+    master_sync = SqliteMasterSync(ledger_db, master)
+    data_update = DataUpdateService(master_sync, slot, is_online=sync.is_online)
+    policy = RefreshPolicy(interval=timedelta(minutes=settings.refresh_interval_minutes),
+                           quiet_hours=tuple(parse_span(s) for s in settings.quiet_hours))
+    scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy)
+    time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
+    change = ConnectionChangeService(connection_file, master_sync, make_client, slot=slot)
+    return SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, errors)

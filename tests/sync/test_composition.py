@@ -1,0 +1,60 @@
+"""The composition root with the real reference server: a provisioned kiosk pulls its master data at
+start, punches online, and the outbox delivers each punch to the server exactly once."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.adapters.connection_file import ConnectionFile
+from kiosk.app_factory import build_kiosk
+from kiosk.demo import demo_card
+from kiosk.domain.model import PunchKind
+from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.settings import ReaderSettings, Settings
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.05)
+
+
+def test_provisioned_kiosk_pulls_master_data_punches_online_and_syncs(sync_server, tmp_path):
+    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
+                                                     sync_server.demo.certificate_text))
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    try:
+        assert kiosk.startup_errors == []                       # data pulled at start: no 008
+        assert kiosk.master.recorder().code == "R001"
+        kiosk.start_background()
+        wait_for(kiosk.sync.sync.is_online)                     # the outbox worker reached the server
+        result = kiosk.punch_service.punch_with_card(PunchKind.CLOCK_IN, demo_card("normal").card_id)
+        assert result.punch.offline is False
+        wait_for(lambda: kiosk.status.snapshot(0).unsent == 0)
+        assert sync_server.punch_rows([result.punch.uuid]) == {result.punch.uuid: 1}
+        assert kiosk.status.snapshot(0).online is True
+    finally:
+        kiosk.close()
+
+
+def test_unprovisioned_kiosk_stays_off_the_network(tmp_path):
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    try:
+        kiosk.start_background()
+        assert not kiosk.sync.configured and kiosk.sync.sync.is_online() is False
+        assert [e.key for e in kiosk.startup_errors] == ["startup_data_missing"]
+    finally:
+        kiosk.close()
+
+
+def test_corrupt_connection_file_is_010_at_start_and_the_kiosk_still_starts(tmp_path):
+    (tmp_path / "connection.json").write_text("{broken", "utf-8")
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    try:
+        assert [e.code for e in kiosk.startup_errors][:1] == ["010"]
+    finally:
+        kiosk.close()

@@ -36,11 +36,21 @@ class SyncParts:
     scheduler: DataUpdateScheduler
     time_sync: TimeSyncService
     connection_change: ConnectionChangeService
+    master_sync: SqliteMasterSync
     startup_errors: list[KioskError]
 
     @property
     def configured(self) -> bool:
         return self.slot.get() is not None
+
+    def data_update_version(self) -> int | None:
+        return self.master_sync.current_version().version
+
+    def connected(self, *_args) -> None:
+        """接続先変更 succeeded: a kiosk that had no connection starts its schedules now."""
+        self.scheduler.start(run_at_start=False)
+        self.time_sync.start()
+        self.sync.notify()
 
     def start(self) -> None:
         """Background work: only with a connection (a kiosk that was never provisioned has nothing to
@@ -74,5 +84,7 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
                            quiet_hours=tuple(parse_span(s) for s in settings.quiet_hours))
     scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy)
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
-    change = ConnectionChangeService(connection_file, master_sync, make_client, slot=slot)
-    return SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, errors)
+    change = ConnectionChangeService(connection_file, master_sync, make_client, slot=slot,
+                                     on_changed=lambda *args: parts.connected(*args))
+    parts = SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, master_sync, errors)
+    return parts

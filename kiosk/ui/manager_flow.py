@@ -8,11 +8,12 @@ from kiosk import __version__
 from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
 from kiosk.ui import format as fmt
+from kiosk.ui.screens.settings import ConnectionForm
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
-SECTIONS = ["info", "diagnosis"]
+SECTIONS = ["connection", "data_update", "diagnosis", "info"]
 
 
 class ManagerFlow:
@@ -38,7 +39,7 @@ class ManagerFlow:
     def _granted(self) -> None:
         self.app.flow.note_activity()
         self.app.manager.current = "settings"
-        self.show("info")
+        self.show("connection" if not self.app.kiosk.sync.configured else "info")
 
     def _denied(self, error: KioskError) -> None:
         self.app.password_screen.failed()
@@ -54,12 +55,79 @@ class ManagerFlow:
         if name == "info":
             screen.show_section(name, [])
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
+        elif name == "connection":
+            self._form = ConnectionForm()
+            screen.show_section(name, [(tr("connection.save"), self.save_connection)])
+            self.app.bridge.submit(self._connection_rows, self._show_connection, self._failed)
+        elif name == "data_update":
+            screen.show_section(name, [(tr("update.run"), self.update_data)])
+            self.app.bridge.submit(self._update_rows, screen.set_rows, self._failed)
         elif name == "diagnosis":
             actions = [(tr("settings.run_diagnosis"), lambda: self.diagnose(False))]
             if self.app.kiosk.settings.reader.backend == "pcsc":
                 actions.append((tr("settings.test_read"), lambda: self.diagnose(True)))
             screen.show_section(name, actions)
 
+    # -- 接続先変更 ------------------------------------------------------------------------------
+    def _connection_rows(self) -> list[tuple[str, str, str]]:
+        parsed = self.app.kiosk.sync.connection_file.load_parsed()
+        if parsed is None:
+            return [(tr("connection.url"), tr("connection.none"), "")]
+        settings, connection, _certificate = parsed
+        return [(tr("connection.url"), connection.url, ""),
+                (tr("connection.recorder"), f"{connection.company} / {connection.recorder} / {connection.department}", ""),
+                (tr("connection.proxy"), settings.proxy_url or "—", "")]
+
+    def _show_connection(self, rows) -> None:
+        screen = self.app.settings_screen
+        screen.set_rows(rows)
+        screen.ids.rows.add_widget(self._form)
+
+    def save_connection(self) -> None:
+        app = self.app
+        connection, certificate, proxy = self._form.values()
+        app.settings_screen.set_busy(tr("settings.running"))
+        app.kiosk.manager.record("settings.connection_change", "run")
+
+        def change():
+            return app.kiosk.sync.connection_change.change(connection, certificate, proxy_url=proxy)
+
+        app.bridge.submit(change, self._connection_saved, self._failed)
+
+    def _connection_saved(self, result) -> None:
+        app = self.app
+        app.kiosk.manager.record("settings.connection_change", "saved", result.connection.url)
+        app.settings_screen.set_busy("")
+        self.show("connection")
+        app.settings_screen.notice = tr("connection.saved", employees=result.employees,
+                                        departments=result.departments)
+        app.refresh_status()
+
+    # -- データ更新 ------------------------------------------------------------------------------
+    def _update_rows(self) -> list[tuple[str, str, str]]:
+        kiosk = self.app.kiosk
+        version = kiosk.sync.data_update_version()
+        sync = kiosk.sync.sync.status
+        policy = kiosk.settings.sync
+        return [(tr("update.last"), str(version) if version is not None else "—", ""),
+                (tr("update.schedule"), tr("update.schedule_value", minutes=policy.refresh_interval_minutes,
+                                           quiet=", ".join(policy.quiet_hours)), ""),
+                (tr("sync.state"), fmt.tr("status.online" if sync.online else "status.offline") + "  " +
+                 fmt.tr("status.unsent", count=sync.pending), "")]
+
+    def update_data(self) -> None:
+        app = self.app
+        app.settings_screen.set_busy(tr("settings.running"))
+        app.kiosk.manager.record("settings.data_update", "run")
+        app.bridge.submit(app.kiosk.sync.data_update.update_on_demand, self._updated, self._failed)
+
+    def _updated(self, result) -> None:
+        self.show("data_update")
+        key = "update.done" if result.changed else "update.unchanged"
+        self.app.settings_screen.notice = tr(key, version=result.version, employees=result.employees)
+        self.app.refresh_status()
+
+    # -- 自己診断 --------------------------------------------------------------------------------
     def diagnose(self, test_read: bool) -> None:
         app = self.app
         app.settings_screen.set_busy(tr("settings.test_read_prompt") if test_read else tr("settings.running"))
@@ -99,4 +167,5 @@ class ManagerFlow:
 
     def _failed(self, error: KioskError) -> None:
         self.app.settings_screen.set_busy("")
+        self.app.kiosk.manager.record(f"settings.{self.app.settings_screen.section}", "failed", error.key)
         self.app.presenter.show(error)

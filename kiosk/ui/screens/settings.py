@@ -23,6 +23,14 @@ class SettingsRow(BoxLayout):
     badge_color = ColorProperty((0.5, 0.5, 0.5, 1))
 
 
+class ConnectionForm(BoxLayout):
+    """接続先変更: the connection string and certificate as the admin's e-mail gives them, and a proxy."""
+
+    def values(self) -> tuple[str, str, str]:
+        ids = self.ids
+        return ids.connection_input.text, ids.certificate_input.text, ids.proxy_input.text
+
+
 class SettingsScreen(MDScreen):
     section = StringProperty("")
     notice = StringProperty("")
@@ -66,6 +74,10 @@ class SettingsScreen(MDScreen):
             container.add_widget(SettingsRow(
                 title=title, value=value, badge=tr(f"check.{badge}") if badge else "",
                 badge_color=BADGE_COLOURS.get(badge, (0.5, 0.5, 0.5, 1))))
+
+    def show_form(self, form: BoxLayout) -> None:
+        self.ids.rows.clear_widgets()
+        self.ids.rows.add_widget(form)
 
     def set_busy(self, notice: str) -> None:
         self.notice = notice

@@ -1,0 +1,48 @@
+"""設定 → 接続先 / データ更新 on the real screens, against the real reference server over TLS."""
+from __future__ import annotations
+
+import pytest
+
+from kivy_harness import running_app, screenshot, touch, wait_until
+
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(180)]
+
+
+def open_settings(app) -> None:
+    touch(app.standby.ids.settings_button)
+    keys = {b.key: b for b in app.password_screen.ids.keypad.children}
+    for digit in "0000":
+        touch(keys[digit])
+    touch(app.password_screen.ids.submit_button)
+    wait_until(lambda: app.manager.current == "settings")
+
+
+def fill(form, connection: str, certificate: str) -> None:
+    form.ids.connection_input.text = connection
+    form.ids.certificate_input.text = certificate
+
+
+def test_connection_change_then_data_update(sync_server, window, tmp_path):
+    with running_app(window, tmp_path) as app:
+        assert not app.kiosk.sync.configured
+        open_settings(app)
+        screen, flow = app.settings_screen, app.manager_flow
+        assert screen.section == "connection"            # an unprovisioned kiosk opens here
+        wait_until(lambda: flow._form.parent is not None)
+        fill(flow._form, "v=1;url=not a url", sync_server.demo.certificate_text)
+        touch(screen.ids.actions.children[0])            # 保存する
+        wait_until(lambda: app.presenter.is_open)
+        assert app.presenter.current.code == "000"
+        app.presenter.dismiss()
+        wait_until(lambda: not app.presenter.is_open)
+        fill(flow._form, sync_server.demo.connection_text, sync_server.demo.certificate_text)
+        screenshot(window, "settings_connection")
+        touch(screen.ids.actions.children[0])
+        wait_until(lambda: "保存しました" in screen.notice, timeout=30)
+        assert app.kiosk.sync.configured and app.kiosk.master.recorder().code == "R001"
+        touch(screen._section_buttons["data_update"])
+        touch(screen.ids.actions.children[0])            # データ更新
+        wait_until(lambda: screen.notice.startswith(("最新です", "更新しました")), timeout=30)
+        screenshot(window, "settings_data_update")
+        actions = [a for _, a, _, _ in app.kiosk.manager.recent(10)]
+        assert "settings.connection_change" in actions and "settings.data_update" in actions

@@ -17,6 +17,8 @@ from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
+from kiosk.services.timecard import Browser, TimecardService
+from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
 from kiosk.sync_wiring import SyncParts, build_sync
 
@@ -34,6 +36,7 @@ class Kiosk:
     status: StatusService
     diagnose: DiagnoseService
     sync: SyncParts
+    timecard: TimecardService
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def start_background(self) -> None:
@@ -86,7 +89,7 @@ def _first_data_update(sync: SyncParts) -> list[KioskError]:
     return []
 
 
-def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kiosk:
+def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser: Browser | None = None) -> Kiosk:
     ledger_db = open_ledger(settings.ledger_path)
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     clock = KioskClock(settings.tz)
@@ -105,4 +108,4 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None) -> Kios
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), sync,
-                 startup_errors)
+                 TimecardService(master, sync.slot, browser or SystemBrowser()), startup_errors)

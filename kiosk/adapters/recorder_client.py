@@ -259,6 +259,18 @@ class KioskRecorderClient:
             return outcomes_from_payload(self._json(response, situation), situation)
         return self._guard(run, situation)
 
+    def timecard_url(self, employee_key: str, situation: Situation | None = Situation.BROWSER) -> str:
+        """A short-lived link to the employee's timecard (タイムカード / 出勤状況)."""
+        def run() -> str:
+            response = self._call("POST", f"v1/employees/{quote(employee_key, safe='')}/timecard-url", situation,
+                                  json={})
+            body = self._json(response, situation)
+            url = body.get("url") if isinstance(body, dict) else None
+            if not isinstance(url, str) or not url.startswith("https://"):
+                raise KioskError("server_error", situation=situation, detail="bad timecard-url body")
+            return url
+        return self._guard(run, situation)
+
     def close(self) -> None:
         self._api.session.close()
 

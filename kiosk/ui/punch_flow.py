@@ -32,6 +32,7 @@ class PunchFlow:
     def bind_screens(self) -> None:
         app = self.app
         app.standby.add_punch_buttons(app.display.visible_kinds(), self.choose_kind)
+        app.standby.bind(on_timecard=lambda *_: self.open_timecard())
         app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
         app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
                                  on_password=self._password_entered, entry=lambda *_: self._reset_wait())
@@ -107,6 +108,10 @@ class PunchFlow:
             self._wait_for(kind)   # the time of day chose the punch type: just tap
         if not app.punch_screen.accept_credential():
             return   # already punching or confirming: one tap is one punch
+        if app.punch_screen.purpose == "timecard":
+            app.bridge.submit(lambda: app.kiosk.timecard.open_for_card(event.card_id),
+                              self._timecard_opened, self._punch_failed)
+            return
         kind = app.punch_screen.kind
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_card(kind, event.card_id),
                           self._punched, self._punch_failed)
@@ -135,6 +140,20 @@ class PunchFlow:
         self.app.sound.play("error")
         self.return_home()
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
+
+    # -- タイムカード ----------------------------------------------------------------------------
+    def open_timecard(self) -> None:
+        self.kept_kind = None
+        self.app.punch_screen.start_timecard()
+        self._reset_wait()
+        self.app.punch_screen.show_countdown(self._wait_left)
+        self.app.manager.current = "punch"
+
+    def _timecard_opened(self, employee) -> None:
+        self.app.punch_screen.show_timecard_opened(employee.display_name)
+        if self._return_event is not None:
+            self._return_event.cancel()
+        self._return_event = Clock.schedule_once(lambda _dt: self.go_standby(), self.app.display.confirmation_seconds)
 
     # -- パスワード認証 ----------------------------------------------------------------------------
     def open_password(self) -> None:

@@ -58,3 +58,30 @@ def test_corrupt_connection_file_is_010_at_start_and_the_kiosk_still_starts(tmp_
         assert [e.code for e in kiosk.startup_errors][:1] == ["010"]
     finally:
         kiosk.close()
+
+
+class RecordingBrowser:
+    def __init__(self):
+        self.urls = []
+
+    def open(self, url: str) -> None:
+        self.urls.append(url)
+
+
+def test_timecard_opens_a_working_server_link_for_the_tapped_card(sync_server, tmp_path):
+    import requests
+
+    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
+                                                     sync_server.demo.certificate_text))
+    browser = RecordingBrowser()
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")), browser=browser)
+    try:
+        employee = kiosk.timecard.open_for_card(demo_card("normal").card_id)
+        assert employee.code == "1001" and len(browser.urls) == 1
+        page = requests.get(browser.urls[0], verify=str(sync_server.process.tls_dir / "ca.pem"), timeout=10)
+        assert page.status_code == 200 and "山田" in page.text
+        with pytest.raises(Exception) as info:
+            kiosk.timecard.open_for_card(demo_card("unknown").card_id)
+        assert getattr(info.value, "key", None) == "auth_failed"
+    finally:
+        kiosk.close()

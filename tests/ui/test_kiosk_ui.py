@@ -282,3 +282,20 @@ def test_settings_need_the_manager_pin_and_are_audited(app, window):
     touch(screen.ids.close_button)
     assert app.manager.current == "standby"
     assert app.kiosk.manager.recent(1)[0][1] == "settings.close"
+
+
+def test_timecard_button_waits_for_a_card_and_says_when_offline(app, window):
+    touch(app.standby.ids.timecard_button)
+    screen = app.punch_screen
+    assert app.manager.current == "punch" and screen.purpose == "timecard" and screen.kind_text == "タイムカード"
+    assert screen.ids.password_button.disabled
+    screenshot(window, "timecard_wait")
+    app.kiosk.reader.tap(CARD["1001"])
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "server_unreachable"
+    assert app.presenter.dialog.message == "サーバーに接続できませんでした"
+    assert app.kiosk.punches.count() == 0                 # looking at the timecard is not a punch
+    app.presenter.dismiss()
+    wait_until(lambda: not app.presenter.is_open)
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    assert app.punch_screen.purpose == "punch"

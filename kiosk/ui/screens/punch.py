@@ -12,9 +12,12 @@ from kiosk.i18n import tr
 from kiosk.ui.format import clock_line, kind_label
 from kiosk.ui.widgets import KIND_COLOURS
 
+TIMECARD_COLOUR = (0.25, 0.29, 0.36, 1)
+
 
 class PunchScreen(MDScreen):
     phase = OptionProperty("wait", options=["wait", "busy", "done"])
+    purpose = OptionProperty("punch", options=["punch", "timecard"])
     kind_text = StringProperty("")
     kind_color = ColorProperty((0, 0, 0, 1))
     headline = StringProperty("")
@@ -34,7 +37,20 @@ class PunchScreen(MDScreen):
     def on_password(self) -> None:
         """The person chose パスワード認証 instead of a card."""
 
+    def start_timecard(self) -> None:
+        """タイムカード: the next card opens its owner's timecard in the browser (no punch)."""
+        self.purpose = "timecard"
+        self.kind_text, self.kind_color = tr("timecard.title"), TIMECARD_COLOUR
+        self.headline, self.time_text, self.greeting, self.note = tr("wait.tap_card"), "", "", ""
+        self.phase = "wait"
+
+    def show_timecard_opened(self, name: str) -> None:
+        self.phase = "done"
+        self.headline = tr("confirm.name", name=name)
+        self.greeting, self.note = tr("timecard.opened"), ""
+
     def start_wait(self, kind: PunchKind) -> None:
+        self.purpose = "punch"
         self.kind = kind
         self.kind_text, self.kind_color = kind_label(kind), KIND_COLOURS[kind]
         self.headline, self.time_text, self.greeting = tr("wait.tap_card"), "", ""

@@ -19,10 +19,15 @@ class StandbyScreen(MDScreen):
     history_text = StringProperty("")
     hint_text = StringProperty("")
     show_history = BooleanProperty(True)
+    show_timecard = BooleanProperty(True)
 
     def __init__(self, **kwargs):
         self.register_event_type("on_settings")
+        self.register_event_type("on_timecard")
         super().__init__(**kwargs)
+
+    def on_timecard(self) -> None:
+        """タイムカード was pressed."""
 
     def on_settings(self) -> None:
         """設定 was pressed (the manager flow asks for the manager's password)."""

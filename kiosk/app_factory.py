@@ -17,6 +17,7 @@ from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
+from kiosk.services.registration import CardRegistrationService
 from kiosk.services.timecard import Browser, TimecardService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
@@ -37,6 +38,7 @@ class Kiosk:
     diagnose: DiagnoseService
     sync: SyncParts
     timecard: TimecardService
+    registration: CardRegistrationService
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def start_background(self) -> None:
@@ -108,4 +110,6 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), sync,
-                 TimecardService(master, sync.slot, browser or SystemBrowser()), startup_errors)
+                 TimecardService(master, sync.slot, browser or SystemBrowser()),
+                 CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
+                                         refresh=sync.refresh_after_change), startup_errors)

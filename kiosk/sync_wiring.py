@@ -2,6 +2,7 @@
 outbox worker, データ更新 scheduler, time sync and 接続先変更. No Kivy."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from kiosk.adapters.ledger.db import LedgerDatabase
 from kiosk.adapters.ledger.master_store import SqliteMasterData
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Situation
 from kiosk.services.clock import KioskClock
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy, parse_span
@@ -18,6 +19,8 @@ from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
 from kiosk.services.sync import SyncService
 from kiosk.services.time_sync import TimeSyncService
 from kiosk.settings import SyncSettings
+
+log = logging.getLogger(__name__)
 
 
 def make_client(settings: ConnectionSettings, connection, certificate):
@@ -45,6 +48,14 @@ class SyncParts:
 
     def data_update_version(self) -> int | None:
         return self.master_sync.current_version().version
+
+    def refresh_after_change(self) -> None:
+        """After a credential change: pull it back so this kiosk knows it at once. A failure here is not the
+        change's failure (it is already on the server); the schedule catches up."""
+        try:
+            self.data_update.update(Situation.REGISTRATION)
+        except KioskError as error:
+            log.warning("data update after a credential change failed: %s", error)
 
     def connected(self, *_args) -> None:
         """接続先変更 succeeded: a kiosk that had no connection starts its schedules now."""

@@ -271,6 +271,22 @@ class KioskRecorderClient:
             return url
         return self._guard(run, situation)
 
+    def register_credential(self, employee_key: str, method: str, ref: str,
+                            situation: Situation | None = Situation.REGISTRATION) -> None:
+        """Company-wide duplicate checks happen on the server: 409 → credential_duplicate or
+        credential_registered_to_employee (with name and code)."""
+        def run() -> None:
+            self._json(self._call("POST", "v1/credentials", situation,
+                                  json={"employee_key": employee_key, "method": method, "ref": ref}), situation)
+        self._guard(run, situation)
+
+    def delete_credential(self, method: str, ref: str, situation: Situation | None = Situation.REGISTRATION) -> bool:
+        def run() -> bool:
+            path = f"v1/credentials/{quote(method, safe='')}/{quote(ref, safe='')}"
+            body = self._json(self._call("DELETE", path, situation), situation)
+            return bool(isinstance(body, dict) and body.get("deleted"))
+        return self._guard(run, situation)
+
     def close(self) -> None:
         self._api.session.close()
 

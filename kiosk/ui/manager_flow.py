@@ -8,17 +8,19 @@ from kiosk import __version__
 from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
 from kiosk.ui import format as fmt
+from kiosk.ui.registration_flow import RegistrationFlow
 from kiosk.ui.screens.settings import ConnectionForm
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
-SECTIONS = ["connection", "data_update", "diagnosis", "info"]
+SECTIONS = ["registration", "connection", "data_update", "diagnosis", "info"]
 
 
 class ManagerFlow:
     def __init__(self, app: "KioskApp"):
         self.app = app
+        self.registration = RegistrationFlow(app)
 
     def bind_screens(self) -> None:
         app = self.app
@@ -52,7 +54,10 @@ class ManagerFlow:
     # -- sections ----------------------------------------------------------------------------
     def show(self, name: str) -> None:
         screen = self.app.settings_screen
-        if name == "info":
+        self.registration.waiting_for = ""   # leaving the section cancels a pending card read
+        if name == "registration":
+            self.registration.show()
+        elif name == "info":
             screen.show_section(name, [])
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
         elif name == "connection":

@@ -97,6 +97,10 @@ class PunchFlow:
     # -- a card --------------------------------------------------------------------------------
     def handle_card(self, event: CardEvent) -> None:
         app = self.app
+        if app.manager.current == "settings" and not app.presenter.is_open:
+            if app.manager_flow.registration.waiting_for:
+                app.manager_flow.registration.handle_card(event)   # 認証登録 asked for this tap
+            return
         if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
             return   # reading an error, typing a password or in the manager's screens: not a punch
         if app.manager.current != "punch":

@@ -85,3 +85,27 @@ def test_timecard_opens_a_working_server_link_for_the_tapped_card(sync_server, t
         assert getattr(info.value, "key", None) == "auth_failed"
     finally:
         kiosk.close()
+
+
+def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tmp_path):
+    from kiosk.errors import KioskError
+
+    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
+                                                     sync_server.demo.certificate_text))
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    new_card = "0A0B0C0D0E0F1011"
+    try:
+        kiosk.start_background()
+        wait_for(kiosk.sync.sync.is_online)
+        suzuki = kiosk.registration.employee_by_code("1003")
+        kiosk.registration.register(suzuki, new_card, new_card)
+        assert kiosk.punch_service.punch_with_card(PunchKind.CLOCK_IN, new_card).employee.code == "1003"
+        with pytest.raises(KioskError) as info:          # the same card for someone else: refused
+            kiosk.registration.register(kiosk.registration.employee_by_code("1001"), new_card, new_card)
+        assert info.value.key == "credential_duplicate"
+        assert kiosk.registration.delete(new_card).code == "1003"
+        with pytest.raises(KioskError) as info:
+            kiosk.punch_service.punch_with_card(PunchKind.CLOCK_OUT, new_card)
+        assert (info.value.key, info.value.cause_letter) == ("auth_failed", "A")
+    finally:
+        kiosk.close()

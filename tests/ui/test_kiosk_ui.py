@@ -264,6 +264,8 @@ def test_settings_need_the_manager_pin_and_are_audited(app, window):
     touch(app.password_screen.ids.submit_button)
     wait_until(lambda: app.manager.current == "settings")
     screen = app.settings_screen
+    assert screen.section == "connection"                 # not provisioned yet: where a manager starts
+    touch(screen._section_buttons["info"])
     wait_until(lambda: len(screen.ids.rows.children) >= 6)
     titles = [row.title for row in reversed(screen.ids.rows.children)]
     assert titles[0] == "バージョン" and "管理者操作の記録" in titles
@@ -299,3 +301,12 @@ def test_timecard_button_waits_for_a_card_and_says_when_offline(app, window):
     wait_until(lambda: not app.presenter.is_open)
     touch(app.standby.punch_button(PunchKind.CLOCK_IN))
     assert app.punch_screen.purpose == "punch"
+
+
+def test_card_registration_needs_the_server(app):
+    open_settings(app, "0000")
+    wait_until(lambda: app.manager.current == "settings")
+    touch(app.settings_screen._section_buttons["registration"])
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "online_only"
+    assert app.presenter.dialog.message == "この機能はオンライン時のみ利用できます"

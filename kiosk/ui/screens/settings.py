@@ -75,6 +75,16 @@ class SettingsScreen(MDScreen):
                 title=title, value=value, badge=tr(f"check.{badge}") if badge else "",
                 badge_color=BADGE_COLOURS.get(badge, (0.5, 0.5, 0.5, 1))))
 
+    def set_buttons(self, items: list[tuple[str, Callable[[], None]]]) -> None:
+        """Rows that are buttons (e.g. employees to choose from): large, one per line."""
+        container = self.ids.rows
+        container.clear_widgets()
+        for label, callback in items:
+            button = BigButton(text=label, font_size=sp(22), size_hint_y=None, height=dp(64),
+                               face_color=SECTION_COLOUR, text_color=(0.13, 0.15, 0.18, 1))
+            button.bind(on_release=lambda _b, cb=callback: cb())
+            container.add_widget(button)
+
     def show_form(self, form: BoxLayout) -> None:
         self.ids.rows.clear_widgets()
         self.ids.rows.add_widget(form)

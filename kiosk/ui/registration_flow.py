@@ -1,0 +1,99 @@
+"""設定 → 認証登録: find the employee by kana initial, then register (two reads) or delete an IC card.
+Card taps reach this flow only while it asks for one; the work runs on the bridge's worker."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.domain.kana import ROWS
+from kiosk.domain.model import Employee
+from kiosk.errors import KioskError
+from kiosk.i18n import tr
+from kiosk.ports import CardEvent
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+class RegistrationFlow:
+    def __init__(self, app: "KioskApp"):
+        self.app = app
+        self.employee: Employee | None = None
+        self.waiting_for: str = ""          # "", "first", "second" or "delete"
+        self._first_read = ""
+
+    @property
+    def screen(self):
+        return self.app.settings_screen
+
+    def show(self) -> None:
+        """The kana-initial row buttons; choosing one lists its employees. Offline: refused at once."""
+        self.employee, self.waiting_for = None, ""
+        self.screen.show_section("registration", [])
+        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(), self._failed)
+
+    def _show_rows(self) -> None:
+        self.screen.show_section("registration", [(row, lambda r=row: self.list_row(r)) for row in ROWS])
+        self.screen.notice = tr("registration.choose_row")
+
+    def list_row(self, row: str) -> None:
+        service = self.app.kiosk.registration
+        self.app.bridge.submit(lambda: service.employees_in_row(row), self._show_employees, self._failed)
+
+    def _show_employees(self, employees: list[Employee]) -> None:
+        self.screen.notice = "" if employees else tr("registration.none_in_row")
+        self.screen.set_buttons([(f"{e.code}   {e.display_name}   ({e.kana})", lambda e=e: self.choose(e))
+                                 for e in employees])
+
+    def choose(self, employee: Employee) -> None:
+        self.employee, self.waiting_for = employee, ""
+        self.screen.show_section("registration", [(tr("registration.register"), self.start_register),
+                                                  (tr("registration.delete"), self.start_delete),
+                                                  (tr("registration.back"), self.show)])
+        self.screen.set_rows([(tr("registration.employee"), f"{employee.code}  {employee.display_name}", ""),
+                              (tr("registration.department"), self._department_name(employee), "")])
+
+    def _department_name(self, employee: Employee) -> str:
+        names = {d.code: d.name for d in self.app.kiosk.master.departments()}   # in memory (snapshot)
+        return f"{names.get(employee.department_code, '')} ({employee.department_code})"
+
+    def start_register(self) -> None:
+        self.waiting_for, self._first_read = "first", ""
+        self.screen.notice = tr("registration.first_tap")
+
+    def start_delete(self) -> None:
+        self.waiting_for = "delete"
+        self.screen.notice = tr("registration.delete_tap")
+
+    def handle_card(self, event: CardEvent) -> None:
+        """A tap while on the settings screen: used only when this flow asked for one."""
+        step, self.waiting_for = self.waiting_for, ""
+        service = self.app.kiosk.registration
+        if step == "first":
+            self._first_read, self.waiting_for = event.card_id, "second"
+            self.screen.notice = tr("registration.second_tap")
+        elif step == "second":
+            employee, first = self.employee, self._first_read
+            self._busy()
+            self.app.bridge.submit(lambda: service.register(employee, first, event.card_id),
+                                   lambda _r: self._done("registration.register", tr(
+                                       "registration.registered", name=employee.display_name)), self._failed)
+        elif step == "delete":
+            self._busy()
+            self.app.bridge.submit(lambda: service.delete(event.card_id),
+                                   lambda _r: self._done("registration.delete", tr("registration.deleted")),
+                                   self._failed)
+
+    def _busy(self) -> None:
+        self.screen.set_busy(tr("settings.running"))
+
+    def _done(self, action: str, notice: str) -> None:
+        self.app.kiosk.manager.record(action, "done", self.employee.code if self.employee else "")
+        self.screen.set_busy("")
+        self.screen.notice = notice
+
+    def _failed(self, error: KioskError) -> None:
+        self.app.kiosk.manager.record("registration", "failed", error.key)
+        self.screen.set_busy("")
+        self.screen.notice = ""
+        self.app.sound.play("error")
+        self.app.presenter.show(error)

@@ -2,7 +2,14 @@
 
 On the same run, the floor: the same number of (new) punches, pre-serialised in batches of 500 and POSTed
 over one keep-alive TLS connection with only the signature the server requires (no ledger, no retries,
-no translation). The ratio says what the kiosk's own logic costs; the baseline says what the server costs.
+no translation). The ratio says what the kiosk's own logic costs; the baseline says what the server costs
+(it is *not* a transport floor: every punch is judged and stored by the server, as in the drain).
+
+The floor is ``resend_duplicates``: the same bodies POSTed again, so each punch is only looked up
+(already stored → ``duplicate``). It is TLS + HTTP + signature + nonce + JSON parse and checks + one
+UUID query per batch: what any upload of that many punches costs before the server does real work.
+It was added when the server still spent ~2 ms per punch, to show that the bare POST was slow
+because of the server, not because of gunicorn, TLS or JSON.
 Prints ``name: value unit`` lines. Not a test: read the figures, don't assert them.
 
     python benchmarks/sync_drain.py [--punches 10000] [--employees 100]
@@ -56,7 +63,7 @@ def fill_outbox(ledger_db, punches: list[dict]) -> None:
         ledger_db.db.cursor().executemany(SqlitePunchLedger._INSERT, rows)
 
 
-def baseline(prov: Provisioning, url: str, ca_file: str, punches: list[dict]) -> float:
+def baseline(prov: Provisioning, url: str, ca_file: str, punches: list[dict], expect: str = "accepted") -> float:
     session = requests.Session()
     session.auth = RecorderAuth(parse_certificate(prov.certificate_text))
     bodies = [json.dumps({"punches": punches[i:i + 500]}).encode() for i in range(0, len(punches), 500)]
@@ -64,7 +71,7 @@ def baseline(prov: Provisioning, url: str, ca_file: str, punches: list[dict]) ->
     for body in bodies:
         response = session.post(url + "v1/punches", data=body, headers={"Content-Type": "application/json"},
                                 verify=ca_file, timeout=60)
-        assert response.status_code == 200 and all(r["status"] == "accepted" for r in response.json()["results"])
+        assert response.status_code == 200 and all(r["status"] == expect for r in response.json()["results"])
     return time.perf_counter() - started
 
 
@@ -84,7 +91,9 @@ def main() -> None:
     server.start()
     prov = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))
     try:
-        bare = baseline(prov, server.url, server.ca_file, wire_punches(keys, args.punches, 800))
+        bare_punches = wire_punches(keys, args.punches, 800)
+        bare = baseline(prov, server.url, server.ca_file, bare_punches)
+        resent = baseline(prov, server.url, server.ca_file, bare_punches, expect="duplicate")
         ledger_db = open_ledger(work / "kiosk" / "ledger.sqlite3")
         fill_outbox(ledger_db, wire_punches(keys, args.punches, 400))
         outbox = SqliteOutbox(ledger_db)
@@ -101,6 +110,7 @@ def main() -> None:
     print(f"bare_post_{args.punches}: {bare:.2f} s")
     print(f"bare_post_rate: {args.punches / bare:.0f} punches/s")
     print(f"drain_over_bare: {drained / bare:.2f} x")
+    print(f"resend_duplicates_{args.punches}: {resent:.2f} s")
 
 
 if __name__ == "__main__":

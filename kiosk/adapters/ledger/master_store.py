@@ -105,8 +105,13 @@ class SqliteMasterData:
                                         "department_code": recorder.department_code})
             MetaRow.replace(key="recorder", value=recorder_json).execute()
             MetaRow.replace(key="card_key", value=card_key.hex()).execute()
+        fresh = self._reload()   # built here, on the updating thread: a punch never pays for the reload
         with self._lock:
-            self._snapshot = None
+            self._snapshot = fresh
+
+    @translated
+    def _reload(self) -> "_Snapshot":
+        return _load_snapshot()
 
 
 def _load_snapshot() -> _Snapshot:

@@ -17,6 +17,7 @@ from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
+from kiosk.services.help_registration import HelpRegistrationService
 from kiosk.services.registration import CardRegistrationService
 from kiosk.services.timecard import Browser, TimecardService
 from kiosk.adapters.browser import SystemBrowser
@@ -39,6 +40,7 @@ class Kiosk:
     sync: SyncParts
     timecard: TimecardService
     registration: CardRegistrationService
+    help_registration: HelpRegistrationService
     startup_errors: list[KioskError] = field(default_factory=list)
 
     def start_background(self) -> None:
@@ -112,4 +114,6 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), sync,
                  TimecardService(master, sync.slot, browser or SystemBrowser()),
                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
+                                         refresh=sync.refresh_after_change),
+                 HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
                                          refresh=sync.refresh_after_change), startup_errors)

@@ -42,6 +42,7 @@ class DisplaySettings:
     height: int = 800
     show_history: bool = True
     show_timecard: bool = True          # the タイムカード button (opens the employee's timecard in the browser)
+    show_help_registration: bool = True # the ヘルプ登録 button (another department's employee registers here)
     confirmation_seconds: float = 3.0   # the confirmation returns to standby by itself
     wait_seconds: float = 20.0          # a chosen punch type waits this long for a credential
     error_seconds: float = 8.0          # errors on the punch path dismiss themselves

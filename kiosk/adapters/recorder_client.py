@@ -287,6 +287,14 @@ class KioskRecorderClient:
             return bool(isinstance(body, dict) and body.get("deleted"))
         return self._guard(run, situation)
 
+    def register_help(self, employee_key: str, situation: Situation | None = Situation.HELP_REGISTRATION) -> bool:
+        """ヘルプ登録 of the employee to this recorder's department; True if it is new."""
+        def run() -> bool:
+            body = self._json(self._call("POST", "v1/help-registrations", situation,
+                                         json={"employee_key": employee_key}), situation)
+            return bool(isinstance(body, dict) and body.get("created"))
+        return self._guard(run, situation)
+
     def close(self) -> None:
         self._api.session.close()
 

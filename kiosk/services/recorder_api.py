@@ -116,6 +116,9 @@ class RecorderApi(Protocol):
     def delete_credential(self, method: str, ref: str,
                           situation: Situation | None = Situation.REGISTRATION) -> bool: ...
 
+    def register_help(self, employee_key: str,
+                      situation: Situation | None = Situation.HELP_REGISTRATION) -> bool: ...
+
     def close(self) -> None: ...
 
 

@@ -75,7 +75,8 @@ class KioskApp(MDApp):
         self.theme_cls.primary_palette = "Blue"
         self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
         self.standby = StandbyScreen(name="standby", show_history=self.display.show_history,
-                                     show_timecard=self.display.show_timecard)
+                                     show_timecard=self.display.show_timecard,
+                                     show_help=self.display.show_help_registration)
         self.punch_screen = PunchScreen(name="punch")
         self.password_screen = PasswordScreen(name="password")
         self.settings_screen = SettingsScreen(name="settings")

@@ -32,7 +32,8 @@ class PunchFlow:
     def bind_screens(self) -> None:
         app = self.app
         app.standby.add_punch_buttons(app.display.visible_kinds(), self.choose_kind)
-        app.standby.bind(on_timecard=lambda *_: self.open_timecard())
+        app.standby.bind(on_timecard=lambda *_: self.open_card_action("timecard"),
+                         on_help=lambda *_: self.open_card_action("help"))
         app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
         app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
                                  on_password=self._password_entered, entry=lambda *_: self._reset_wait())
@@ -114,7 +115,13 @@ class PunchFlow:
             return   # already punching or confirming: one tap is one punch
         if app.punch_screen.purpose == "timecard":
             app.bridge.submit(lambda: app.kiosk.timecard.open_for_card(event.card_id),
-                              self._timecard_opened, self._punch_failed)
+                              lambda e: self._card_action_done(e.display_name, fmt.tr("timecard.opened")),
+                              self._punch_failed)
+            return
+        if app.punch_screen.purpose == "help":
+            app.bridge.submit(lambda: app.kiosk.help_registration.register_by_card(event.card_id),
+                              lambda r: self._card_action_done(r.employee.display_name, fmt.tr(
+                                  "help.done" if r.created else "help.already")), self._punch_failed)
             return
         kind = app.punch_screen.kind
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_card(kind, event.card_id),
@@ -145,16 +152,16 @@ class PunchFlow:
         self.return_home()
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
 
-    # -- タイムカード ----------------------------------------------------------------------------
-    def open_timecard(self) -> None:
+    # -- タイムカード / ヘルプ登録 ----------------------------------------------------------------------------
+    def open_card_action(self, purpose: str) -> None:
         self.kept_kind = None
-        self.app.punch_screen.start_timecard()
+        self.app.punch_screen.start_card_action(purpose)
         self._reset_wait()
         self.app.punch_screen.show_countdown(self._wait_left)
         self.app.manager.current = "punch"
 
-    def _timecard_opened(self, employee) -> None:
-        self.app.punch_screen.show_timecard_opened(employee.display_name)
+    def _card_action_done(self, name: str, message: str) -> None:
+        self.app.punch_screen.show_card_action_done(name, message)
         if self._return_event is not None:
             self._return_event.cancel()
         self._return_event = Clock.schedule_once(lambda _dt: self.go_standby(), self.app.display.confirmation_seconds)

@@ -109,3 +109,24 @@ def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tm
         assert (info.value.key, info.value.cause_letter) == ("auth_failed", "A")
     finally:
         kiosk.close()
+
+
+def test_help_registration_lets_another_department_punch_here(sync_server, tmp_path):
+    from kiosk.errors import KioskError
+
+    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
+                                                     sync_server.demo.certificate_text))
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    card = demo_card("other_department").card_id   # 伊藤 (店舗) at the 本社 recorder
+    try:
+        kiosk.start_background()
+        wait_for(kiosk.sync.sync.is_online)
+        with pytest.raises(KioskError) as info:
+            kiosk.punch_service.punch_with_card(PunchKind.CLOCK_IN, card)
+        assert (info.value.key, info.value.cause_letter) == ("auth_failed", "C")
+        result = kiosk.help_registration.register_by_card(card)
+        assert result.created and result.employee.code == "1006"
+        assert kiosk.punch_service.punch_with_card(PunchKind.CLOCK_IN, card).employee.code == "1006"
+        assert kiosk.help_registration.register_by_card(card).created is False   # already: nothing to do
+    finally:
+        kiosk.close()

@@ -310,3 +310,12 @@ def test_card_registration_needs_the_server(app):
     wait_until(lambda: app.presenter.is_open)
     assert app.presenter.current.key == "online_only"
     assert app.presenter.dialog.message == "この機能はオンライン時のみ利用できます"
+
+
+def test_help_registration_button_needs_the_server(app, window):
+    touch(app.standby.ids.help_button)
+    assert app.punch_screen.purpose == "help" and app.punch_screen.kind_text == "ヘルプ登録"
+    app.kiosk.reader.tap(CARD["1006"])                  # 伊藤 (店舗): another department
+    wait_until(lambda: app.presenter.is_open)
+    assert app.presenter.current.key == "server_unreachable"
+    assert app.kiosk.punches.count() == 0

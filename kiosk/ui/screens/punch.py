@@ -17,7 +17,7 @@ TIMECARD_COLOUR = (0.25, 0.29, 0.36, 1)
 
 class PunchScreen(MDScreen):
     phase = OptionProperty("wait", options=["wait", "busy", "done"])
-    purpose = OptionProperty("punch", options=["punch", "timecard"])
+    purpose = OptionProperty("punch", options=["punch", "timecard", "help"])
     kind_text = StringProperty("")
     kind_color = ColorProperty((0, 0, 0, 1))
     headline = StringProperty("")
@@ -37,17 +37,17 @@ class PunchScreen(MDScreen):
     def on_password(self) -> None:
         """The person chose パスワード認証 instead of a card."""
 
-    def start_timecard(self) -> None:
-        """タイムカード: the next card opens its owner's timecard in the browser (no punch)."""
-        self.purpose = "timecard"
-        self.kind_text, self.kind_color = tr("timecard.title"), TIMECARD_COLOUR
+    def start_card_action(self, purpose: str) -> None:
+        """タイムカード or ヘルプ登録: the next card is for that, not for a punch."""
+        self.purpose = purpose
+        self.kind_text, self.kind_color = tr(f"{purpose}.title"), TIMECARD_COLOUR
         self.headline, self.time_text, self.greeting, self.note = tr("wait.tap_card"), "", "", ""
         self.phase = "wait"
 
-    def show_timecard_opened(self, name: str) -> None:
+    def show_card_action_done(self, name: str, message: str) -> None:
         self.phase = "done"
         self.headline = tr("confirm.name", name=name)
-        self.greeting, self.note = tr("timecard.opened"), ""
+        self.greeting, self.note = message, ""
 
     def start_wait(self, kind: PunchKind) -> None:
         self.purpose = "punch"

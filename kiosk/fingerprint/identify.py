@@ -1,0 +1,87 @@
+"""1:N identification within the recorder's department and 1:1 verification, with catalogue errors.
+
+The caller passes the candidate employees (the recorder's own department plus help-registered employees); only
+their templates are searched. Outcomes: one employee above the identify threshold -> a match; two or more
+different employees above it -> ``fingerprint_ambiguous_enter_id`` when the 2-factor mode (login ID / employee
+code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolled fingers than the department
+limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from kiosk.errors import KioskError, Situation
+from kiosk.fingerprint.gallery import Gallery
+from kiosk.fingerprint.matcher import Matcher
+from kiosk.fingerprint.mcc import CylinderCode
+from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+
+PREFILTER_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Match:
+    employee_key: str
+    finger: int
+    score: float          # calibrated: -10 log10 FMR
+    threshold: float
+
+
+class FingerprintIdentifier:
+    """Identification and verification against a gallery; reusable across punches (thread-safe reads)."""
+
+    def __init__(self, gallery: Gallery, matcher: Matcher | None = None, *,
+                 thresholds: Thresholds = Thresholds(), pattern_limit: int = DEFAULT_PATTERN_LIMIT,
+                 candidates: int = PREFILTER_CANDIDATES):
+        self.gallery = gallery
+        self.matcher = matcher or Matcher()
+        self.thresholds = thresholds
+        self.pattern_limit = pattern_limit
+        self.candidates = candidates
+        self._restricted: tuple[frozenset[str], Gallery] | None = None
+
+    def _gallery_for(self, employee_keys: Iterable[str] | None) -> Gallery:
+        if employee_keys is None:
+            return self.gallery
+        keys = frozenset(employee_keys)
+        if self._restricted is None or self._restricted[0] != keys:
+            self._restricted = (keys, self.gallery.restricted_to(keys))
+        return self._restricted[1]
+
+    def scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+        """Best calibrated score and finger per employee among the prefilter's candidates."""
+        best: dict[str, tuple[float, int]] = {}
+        entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
+        for entry, score in zip(entries, self.matcher.scores_many(probe, [e.code for e in entries])):
+            if score > best.get(entry.employee_key, (-1.0, 0))[0]:
+                best[entry.employee_key] = (score, entry.finger)
+        return best
+
+    def identify(self, probe: CylinderCode, employee_keys: Iterable[str] | None = None, *,
+                 two_factor: bool = False) -> Match:
+        """The one employee this probe belongs to, or a KioskError (situation: punch)."""
+        gallery = self._gallery_for(employee_keys)
+        if gallery.pattern_count() > self.pattern_limit:
+            raise KioskError("too_many_patterns", situation=Situation.PUNCH,
+                             detail=f"{gallery.pattern_count()} enrolled fingers > limit {self.pattern_limit}")
+        threshold = self.thresholds.identify(len(gallery))
+        above = {k: v for k, v in self.scores(probe, gallery).items() if v[0] >= threshold}
+        if len(above) >= 2:
+            key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"
+            raise KioskError(key, situation=Situation.PUNCH, detail=f"{len(above)} employees above {threshold:.1f}")
+        if not above:
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail=f"no employee above {threshold:.1f}")
+        (employee_key, (score, finger)), = above.items()
+        return Match(employee_key, finger, score, threshold)
+
+    def verify(self, probe: CylinderCode, employee_key: str) -> Match:
+        """1:1 (2-factor mode: the employee was chosen by login ID / code): their best template must match."""
+        threshold = self.thresholds.verify
+        best = max(((self.matcher.score(probe, e.code), e.finger) for e in self.gallery.of_employee(employee_key)),
+                   default=(0.0, 0))
+        if best[0] < threshold:
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail=f"verify score {best[0]:.1f} < {threshold:.1f}")
+        return Match(employee_key, best[1], best[0], threshold)

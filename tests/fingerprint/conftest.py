@@ -1,0 +1,48 @@
+"""A tiny synthetic set (TEST seed range) shared by the fingerprint tests: 6 fingers x 3 impressions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kiosk.fingerprint import FingerprintTemplate, Matcher
+from kiosk.fingerprint.extractors import MindtctExtractor
+from kiosk.fingerprint.synth.dataset import TEST, impressions_of
+
+FINGERS, IMPRESSIONS = 6, 3
+
+
+@pytest.fixture(scope="session")
+def extractor() -> MindtctExtractor:
+    return MindtctExtractor()
+
+
+@pytest.fixture(scope="session")
+def matcher() -> Matcher:
+    return Matcher()
+
+
+@pytest.fixture(scope="session")
+def tiny_images() -> np.ndarray:
+    return np.stack([impressions_of(seed, IMPRESSIONS) for seed in TEST.seeds(FINGERS)])
+
+
+@pytest.fixture(scope="session")
+def tiny_templates(tiny_images, extractor) -> list[list[FingerprintTemplate]]:
+    return [[extractor.extract(image) for image in row] for row in tiny_images]
+
+
+@pytest.fixture(scope="session")
+def tiny_codes(tiny_templates, matcher):
+    return [[matcher.encode(t) for t in row] for row in tiny_templates]
+
+
+def rotated(template: FingerprintTemplate, degrees: float, dx: float = 0.0, dy: float = 0.0) -> FingerprintTemplate:
+    """The same minutiae rotated about the image centre (as seen on screen) and shifted."""
+    a = np.radians(degrees)
+    cx, cy = template.width / 2, template.height / 2
+    x, y = template.xy[:, 0] - cx, template.xy[:, 1] - cy
+    # Counter-clockwise on screen (y down): x' = x cos + y sin, y' = -x sin + y cos.
+    nx = x * np.cos(a) + y * np.sin(a) + cx + dx
+    ny = -x * np.sin(a) + y * np.cos(a) + cy + dy
+    return FingerprintTemplate.from_columns(nx, ny, template.angles + a, template.qualities, template.kinds,
+                                            width=template.width, height=template.height)

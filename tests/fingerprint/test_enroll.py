@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from kiosk.domain.model import Employee
+from kiosk.errors import KioskError
+from kiosk.fingerprint import EnrolledTemplate, FingerprintTemplate, Gallery, check_duplicates, consolidate
+
+from .conftest import FINGERS
+
+
+def person(key: str, code: str, last: str, first: str) -> Employee:
+    return Employee(key=key, code=code, last_name=last, first_name=first, department_code="D1",
+                    employment_type_code="FT")
+
+
+EMPLOYEES = {"e0": person("e0", "0100", "山田", "太郎"), "e1": person("e1", "0101", "佐藤", "花子")}
+
+
+def test_consolidates_three_captures_with_feedback(tiny_templates):
+    enrollment = consolidate(tiny_templates[0])
+    assert 2 <= len(enrollment.templates) <= 3
+    assert len(enrollment.feedback) == 3 and all(f.usable for f in enrollment.feedback)
+    assert all(f.minutiae > 0 and 0 <= f.quality <= 100 for f in enrollment.feedback)
+
+
+def test_unusable_captures_fail_enrolment(tiny_templates):
+    empty = FingerprintTemplate(np.zeros((0, 5)), 320, 384)
+    few = FingerprintTemplate(tiny_templates[0][0].minutiae[:5], 320, 384)
+    with pytest.raises(KioskError) as info:
+        consolidate([empty, few, tiny_templates[0][0]])
+    assert info.value.key == "enrollment_failed"
+
+
+def test_captures_of_different_fingers_fail_enrolment(tiny_templates):
+    with pytest.raises(KioskError) as info:
+        consolidate([tiny_templates[0][0], tiny_templates[1][0], tiny_templates[2][0]])
+    assert info.value.key == "enrollment_failed"
+
+
+def test_one_stray_capture_is_flagged_but_enrolment_succeeds(tiny_templates):
+    captures = [tiny_templates[0][0], tiny_templates[0][1], tiny_templates[4][0], tiny_templates[0][2]]
+    enrollment = consolidate(captures)
+    assert enrollment.feedback[2].reason == "does_not_match_others" and not enrollment.feedback[2].usable
+
+
+def test_duplicate_check(tiny_templates, tiny_codes):
+    company = Gallery([EnrolledTemplate("e0", 1, tiny_codes[0][0])] +
+                      [EnrolledTemplate(f"x{f}", 1, tiny_codes[f][0]) for f in range(2, FINGERS)])
+    enrollment = consolidate(tiny_templates[0][1:])
+    with pytest.raises(KioskError) as info:
+        check_duplicates(enrollment, "e1", company, EMPLOYEES)
+    assert info.value.key == "credential_duplicate"
+    with pytest.raises(KioskError) as info:
+        check_duplicates(enrollment, "e0", company, EMPLOYEES)
+    assert info.value.key == "credential_registered_to_employee"
+    assert info.value.context == {"name": "山田 太郎", "code": "0100"}
+    assert "山田 太郎" in info.value.message("ja") and "0100" in info.value.message("ja")
+    fresh = consolidate(tiny_templates[1])
+    check_duplicates(fresh, "e1", company, EMPLOYEES)      # a new finger passes

@@ -1,0 +1,93 @@
+import pytest
+
+from kiosk.errors import KioskError
+from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
+
+from .conftest import FINGERS
+
+
+def employee(f: int) -> str:
+    return f"emp{f}"
+
+
+@pytest.fixture(scope="module")
+def gallery(tiny_codes) -> Gallery:
+    return Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(FINGERS))
+
+
+def test_identifies_each_enrolled_finger_from_another_impression(gallery, tiny_codes):
+    identifier = FingerprintIdentifier(gallery)
+    hits = 0
+    for f in range(FINGERS):
+        try:
+            hits += identifier.identify(tiny_codes[f][1]).employee_key == employee(f)
+        except KioskError as exc:
+            assert exc.key == "auth_failed"
+    assert hits >= FINGERS - 1
+
+
+def test_a_finger_that_is_not_enrolled_fails_with_cause_a(tiny_codes):
+    gallery = Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(1, FINGERS))
+    with pytest.raises(KioskError) as info:
+        FingerprintIdentifier(gallery).identify(tiny_codes[0][1])
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+
+
+def test_only_the_candidate_employees_are_searched(gallery, tiny_codes):
+    identifier = FingerprintIdentifier(gallery)
+    others = [employee(f) for f in range(1, FINGERS)]
+    with pytest.raises(KioskError) as info:
+        identifier.identify(tiny_codes[0][1], others)
+    assert info.value.key == "auth_failed"
+    assert identifier.identify(tiny_codes[0][1], [employee(0)] + others).employee_key == employee(0)
+
+
+@pytest.mark.parametrize("two_factor, key", [(True, "fingerprint_ambiguous_enter_id"),
+                                             (False, "fingerprint_ambiguous_contact_admin")])
+def test_two_employees_above_threshold_is_ambiguous(tiny_codes, two_factor, key):
+    # The same finger enrolled under two employees (the situation the duplicate check prevents).
+    entries = [EnrolledTemplate("alice", 1, tiny_codes[0][0]), EnrolledTemplate("bob", 2, tiny_codes[0][2])]
+    entries += [EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(1, FINGERS)]
+    with pytest.raises(KioskError) as info:
+        FingerprintIdentifier(Gallery(entries)).identify(tiny_codes[0][1], two_factor=two_factor)
+    assert info.value.key == key
+
+
+def test_same_employee_twice_is_not_ambiguous(tiny_codes):
+    entries = [EnrolledTemplate("alice", 1, tiny_codes[0][0]), EnrolledTemplate("alice", 1, tiny_codes[0][2])]
+    assert FingerprintIdentifier(Gallery(entries)).identify(tiny_codes[0][1]).employee_key == "alice"
+
+
+def test_more_patterns_than_the_department_limit(gallery, tiny_codes):
+    identifier = FingerprintIdentifier(gallery, pattern_limit=FINGERS - 1)
+    with pytest.raises(KioskError) as info:
+        identifier.identify(tiny_codes[0][1])
+    assert info.value.key == "too_many_patterns"
+    # Restricted to fewer candidates the department is within its limit again.
+    assert identifier.identify(tiny_codes[0][1], [employee(0), employee(1)]).employee_key == employee(0)
+
+
+def test_verify_one_to_one(gallery, tiny_codes):
+    identifier = FingerprintIdentifier(gallery)
+    match = identifier.verify(tiny_codes[3][1], employee(3))
+    assert match.score >= identifier.thresholds.verify
+    with pytest.raises(KioskError) as info:
+        identifier.verify(tiny_codes[3][1], employee(4))
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+
+
+def test_identify_threshold_grows_with_gallery_size():
+    from kiosk.fingerprint import Thresholds
+    t = Thresholds()
+    assert t.identify(1) == t.verify
+    assert t.identify(10_000) == pytest.approx(t.identify(1_000) + 10)
+    assert t.duplicate(1_000) < t.identify(1_000)
+
+
+def test_a_restricted_gallery_reuses_the_same_prefilter_rows(gallery, tiny_codes):
+    keys = [employee(1), employee(3)]
+    restricted = gallery.restricted_to(keys)
+    rebuilt = Gallery(e for e in gallery.entries if e.employee_key in keys)
+    assert [e.employee_key for e in restricted.entries] == keys
+    assert (restricted._stack == rebuilt._stack).all()
+    assert gallery.restricted_to(gallery.employees()) is gallery

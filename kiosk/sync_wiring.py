@@ -46,6 +46,10 @@ class SyncParts:
     def configured(self) -> bool:
         return self.slot.get() is not None
 
+    def not_known_offline(self) -> bool:
+        """True unless the outbox worker has seen the server fail (unknown counts as maybe online)."""
+        return self.sync.status.online is not False
+
     def data_update_version(self) -> int | None:
         return self.master_sync.current_version().version
 

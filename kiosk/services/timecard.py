@@ -17,10 +17,12 @@ class Browser(Protocol):
 
 
 class TimecardService:
-    def __init__(self, master: MasterData, client: Callable[[], object], browser: Browser):
+    def __init__(self, master: MasterData, client: Callable[[], object], browser: Browser, *,
+                 is_online: Callable[[], bool] = lambda: True):
         self._master = master
         self._client = client
         self._browser = browser
+        self._is_online = is_online
 
     def open_for_card(self, card_id: str) -> Employee:
         key = self._master.card_key()
@@ -37,6 +39,6 @@ class TimecardService:
 
     def open_for(self, employee: Employee) -> None:
         client = self._client()
-        if client is None:
-            raise KioskError("server_unreachable", situation=BROWSER, detail="no connection configured")
+        if client is None or not self._is_online():   # known offline: say so now, not after the retries
+            raise KioskError("server_unreachable", situation=BROWSER, detail="offline")
         self._browser.open(client.timecard_url(employee.key, situation=BROWSER))

@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 
 class UiBridge:
     def __init__(self, workers: int = 1):
-        # One worker: jobs run in the order the person asked for them (punches are never reordered).
+        # One worker for the punch path: jobs run in the order people asked for them (punches are never
+        # reordered). Slow work (the network, a diagnosis waiting for a tap) has its own worker, so a
+        # server that does not answer never holds up the next person's punch.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-worker")
+        self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-slow")
 
     @staticmethod
     def post(fn: Callable[..., Any], *args: Any) -> None:
@@ -31,9 +34,10 @@ class UiBridge:
         return lambda *args: self.post(fn, *args)
 
     def submit(self, job: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[KioskError], None]) -> Future:
-        """Run ``job`` off the Kivy thread; its result or catalogue error comes back on the Kivy thread."""
-        future = self._executor.submit(job)
+               on_error: Callable[[KioskError], None], *, slow: bool = False) -> Future:
+        """Run ``job`` off the Kivy thread; its result or catalogue error comes back on the Kivy thread.
+        ``slow``: network or device waits, on the second worker."""
+        future = (self._slow if slow else self._executor).submit(job)
         future.add_done_callback(lambda f: self._deliver(f, on_done, on_error))
         return future
 
@@ -48,4 +52,6 @@ class UiBridge:
             self.post(on_error, unexpected(exc))
 
     def shutdown(self) -> None:
+        # Punches already submitted finish (they are short and must not be lost); slow work is abandoned.
+        self._slow.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=False)

@@ -39,6 +39,9 @@ class ManagerFlow:
                           lambda _ok: self._granted(), self._denied)
 
     def _granted(self) -> None:
+        app = self.app
+        if app.manager.current != "password" or app.password_screen.purpose != "manager":
+            return   # the manager gave up before the check finished: never open 設定 for whoever is there
         self.app.flow.note_activity()
         self.app.manager.current = "settings"
         self.show("connection" if not self.app.kiosk.sync.configured else "info")
@@ -97,7 +100,7 @@ class ManagerFlow:
         def change():
             return app.kiosk.sync.connection_change.change(connection, certificate, proxy_url=proxy)
 
-        app.bridge.submit(change, self._connection_saved, self._failed)
+        app.bridge.submit(change, self._connection_saved, self._failed, slow=True)
 
     def _connection_saved(self, result) -> None:
         app = self.app
@@ -124,7 +127,7 @@ class ManagerFlow:
         app = self.app
         app.settings_screen.set_busy(tr("settings.running"))
         app.kiosk.manager.record("settings.data_update", "run")
-        app.bridge.submit(app.kiosk.sync.data_update.update_on_demand, self._updated, self._failed)
+        app.bridge.submit(app.kiosk.sync.data_update.update_on_demand, self._updated, self._failed, slow=True)
 
     def _updated(self, result) -> None:
         self.show("data_update")
@@ -137,7 +140,8 @@ class ManagerFlow:
         app = self.app
         app.settings_screen.set_busy(tr("settings.test_read_prompt") if test_read else tr("settings.running"))
         app.kiosk.manager.record("settings.diagnosis", "run", "test_read" if test_read else "")
-        app.bridge.submit(lambda: app.kiosk.diagnose.run(test_read=test_read), self._show_checks, self._failed)
+        app.bridge.submit(lambda: app.kiosk.diagnose.run(test_read=test_read), self._show_checks, self._failed,
+                          slow=True)
 
     def _show_checks(self, checks: list) -> None:
         rows = []

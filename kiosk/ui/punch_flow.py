@@ -27,6 +27,7 @@ class PunchFlow:
         self.kept_kind: PunchKind | None = None   # モード動作: the type the kiosk keeps waiting with
         self._wait_left = 0
         self._settings_idle = 0
+        self._action_token = 0
         self._return_event = None
 
     def bind_screens(self) -> None:
@@ -67,6 +68,7 @@ class PunchFlow:
 
     def go_standby(self) -> None:
         self.kept_kind = None
+        self._action_token += 1
         if self._return_event is not None:
             self._return_event.cancel()
             self._return_event = None
@@ -114,14 +116,12 @@ class PunchFlow:
         if not app.punch_screen.accept_credential():
             return   # already punching or confirming: one tap is one punch
         if app.punch_screen.purpose == "timecard":
-            app.bridge.submit(lambda: app.kiosk.timecard.open_for_card(event.card_id),
-                              lambda e: self._card_action_done(e.display_name, fmt.tr("timecard.opened")),
-                              self._punch_failed)
+            self._card_action(lambda: app.kiosk.timecard.open_for_card(event.card_id),
+                              lambda e: (e.display_name, fmt.tr("timecard.opened")))
             return
         if app.punch_screen.purpose == "help":
-            app.bridge.submit(lambda: app.kiosk.help_registration.register_by_card(event.card_id),
-                              lambda r: self._card_action_done(r.employee.display_name, fmt.tr(
-                                  "help.done" if r.created else "help.already")), self._punch_failed)
+            self._card_action(lambda: app.kiosk.help_registration.register_by_card(event.card_id),
+                              lambda r: (r.employee.display_name, fmt.tr("help.done" if r.created else "help.already")))
             return
         kind = app.punch_screen.kind
         app.bridge.submit(lambda: app.kiosk.punch_service.punch_with_card(kind, event.card_id),
@@ -153,6 +153,23 @@ class PunchFlow:
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
 
     # -- タイムカード / ヘルプ登録 ----------------------------------------------------------------------------
+    def _card_action(self, job, describe) -> None:
+        """A network action for the tapped card. Its answer is shown only if the person is still waiting
+        for it (they may have pressed 戻る and someone else may be punching by then)."""
+        token = self._action_token
+
+        def done(result) -> None:
+            if token == self._action_token:
+                self._card_action_done(*describe(result))
+
+        def failed(error: KioskError) -> None:
+            if token == self._action_token:
+                self._punch_failed(error)
+            else:
+                self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
+
+        self.app.bridge.submit(job, done, failed, slow=True)
+
     def open_card_action(self, purpose: str) -> None:
         self.kept_kind = None
         self.app.punch_screen.start_card_action(purpose)

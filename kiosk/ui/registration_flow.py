@@ -29,7 +29,8 @@ class RegistrationFlow:
         """The kana-initial row buttons; choosing one lists its employees. Offline: refused at once."""
         self.employee, self.waiting_for = None, ""
         self.screen.show_section("registration", [])
-        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(), self._failed)
+        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(), self._failed,
+                               slow=True)
 
     def _show_rows(self) -> None:
         self.screen.show_section("registration", [(row, lambda r=row: self.list_row(r)) for row in ROWS])
@@ -76,12 +77,13 @@ class RegistrationFlow:
             self._busy()
             self.app.bridge.submit(lambda: service.register(employee, first, event.card_id),
                                    lambda _r: self._done("registration.register", tr(
-                                       "registration.registered", name=employee.display_name)), self._failed)
+                                       "registration.registered", name=employee.display_name)), self._failed,
+                                   slow=True)
         elif step == "delete":
             self._busy()
             self.app.bridge.submit(lambda: service.delete(event.card_id),
                                    lambda _r: self._done("registration.delete", tr("registration.deleted")),
-                                   self._failed)
+                                   self._failed, slow=True)
 
     def _busy(self) -> None:
         self.screen.set_busy(tr("settings.running"))

@@ -48,9 +48,13 @@ class Kiosk:
         self.sync.start()
 
     def close(self) -> None:
-        self.reader.stop()
-        self.sync.stop()
-        self.ledger_db.close()
+        try:
+            self.reader.stop()
+        finally:
+            try:
+                self.sync.stop()
+            finally:
+                self.ledger_db.close()
 
 
 def make_reader(settings: ReaderSettings) -> CardReader:

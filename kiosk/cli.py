@@ -50,7 +50,14 @@ def set_manager_pin(settings_path: Path) -> int:
     if getpass.getpass("もう一度 / again: ") != first:
         print("The two entries differ; nothing was changed.", file=sys.stderr)
         return 2
-    save_settings_value(settings_path, "manager_pin_hash", hash_password(first))
+    try:
+        save_settings_value(settings_path, "manager_pin_hash", hash_password(first))
+    except KioskError as err:
+        print(f"[{err.code}] {err.message()} ({err.detail})", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot write {settings_path}: {exc}", file=sys.stderr)
+        return 2
     print(f"saved in {settings_path}")
     return 0
 

@@ -98,12 +98,20 @@ class Settings:
 
 def save_settings_value(path: Path, key: str, value: object) -> None:
     """Set one top-level key in the settings file, atomically (the old file stays whole on failure)."""
-    data = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    try:
+        data = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _invalid(path, f"cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _invalid(path, "top level must be an object")
     data[key] = value
     _build(data)   # never write what load_settings would refuse
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as out:
+    # 0600: the file holds the manager PIN's hash, which a short PIN makes guessable offline.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
         out.write(json.dumps(data, ensure_ascii=False, indent=2))
         out.flush()
         os.fsync(out.fileno())

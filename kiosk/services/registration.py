@@ -39,7 +39,7 @@ class CardRegistrationService:
     # -- registering and deleting -------------------------------------------------------------------
     def check_reads(self, first: str, second: str) -> str:
         """The two reads of one card must agree (a rotating ID is refused)."""
-        a, b = normalise_card_id(first), normalise_card_id(second)
+        a, b = _card_id(first), _card_id(second)
         if a != b:
             raise KioskError("card_id_unstable", situation=REG, detail=f"…{a[-4:]} then …{b[-4:]}")
         return a
@@ -58,14 +58,23 @@ class CardRegistrationService:
                 raise KioskError("credential_registered_to_employee", situation=REG,
                                  context={"name": holder.display_name, "code": holder.code})
             raise KioskError("credential_duplicate", situation=REG)
-        client.register_credential(employee.key, AuthMethod.CARD.value, ref, situation=REG)
+        try:
+            client.register_credential(employee.key, AuthMethod.CARD.value, ref, situation=REG)
+        except KioskError as error:
+            # A retried request whose first attempt did register answers "already this employee's": done.
+            if not (error.key == "credential_registered_to_employee" and error.context.get("code") == employee.code):
+                raise
         self._refresh()
 
-    def delete(self, card_id: str) -> Employee | None:
-        """Remove a card (lost, broken, left the company); returns whose it was, if it was known here."""
+    def delete(self, employee: Employee, card_id: str) -> Employee | None:
+        """Remove the chosen employee's card (lost, broken, left the company). A card that is known to be
+        someone else's is refused: the manager chose 鈴木 and must not delete 山田's card by mistake."""
         client = self._online_client()
-        ref = self._ref(normalise_card_id(card_id))
+        ref = self._ref(_card_id(card_id))
         holder = self._master.employee_by_credential(AuthMethod.CARD, ref)
+        if holder is not None and holder.key != employee.key:
+            raise KioskError("card_belongs_to_other", situation=REG,
+                             context={"name": holder.display_name, "code": holder.code})
         deleted = client.delete_credential(AuthMethod.CARD.value, ref, situation=REG)
         if not deleted and holder is None:
             raise KioskError("auth_failed", situation=REG, cause_letter="A", detail="card not registered")
@@ -83,3 +92,10 @@ class CardRegistrationService:
         if key is None:
             raise KioskError("startup_data_missing", situation=REG)
         return card_ref(key, card_id)
+
+
+def _card_id(raw: str) -> str:
+    try:
+        return normalise_card_id(raw)
+    except ValueError:
+        raise KioskError("card_read_failed", situation=REG, detail="not a card ID") from None

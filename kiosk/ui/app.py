@@ -111,8 +111,8 @@ class KioskApp(MDApp):
             self.presenter.show(error)
         self.wedge = None
         if isinstance(self.kiosk.reader, WedgeCardReader):
-            self.wedge = WedgeKeyboard(self.kiosk.reader,
-                                       accepts=lambda: self.manager.current in ("standby", "punch"))
+            self.wedge = WedgeKeyboard(self.kiosk.reader, accepts=lambda: self.manager.current in (
+                "standby", "punch") or bool(self.manager_flow.registration.waiting_for))
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
         self.kiosk.start_background()
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),

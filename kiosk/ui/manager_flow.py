@@ -2,6 +2,7 @@
 disk, devices or the network runs on the bridge's worker; every action is audit-logged by the gate."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from kiosk import __version__
@@ -14,6 +15,7 @@ from kiosk.ui.screens.settings import ConnectionForm
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
+log = logging.getLogger(__name__)
 SECTIONS = ["registration", "connection", "data_update", "diagnosis", "info"]
 
 
@@ -27,6 +29,12 @@ class ManagerFlow:
         app.standby.bind(on_settings=lambda *_: self.open_login())
         app.settings_screen.set_sections(SECTIONS)
         app.settings_screen.bind(on_close=lambda *_: self.close(), on_choose_section=lambda _s, name: self.show(name))
+
+    def audit(self, action: str, outcome: str, detail: str = "") -> None:
+        """Write an audit entry off the Kivy thread (it is a durable SQLite write)."""
+        manager = self.app.kiosk.manager
+        self.app.bridge.submit(lambda: manager.record(action, outcome, detail), lambda _r: None,
+                               lambda err: log.error("audit log write failed: %s", err))
 
     # -- the gate ------------------------------------------------------------------------------
     def open_login(self) -> None:
@@ -51,7 +59,7 @@ class ManagerFlow:
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
 
     def close(self) -> None:
-        self.app.kiosk.manager.record("settings.close", "done")
+        self.audit("settings.close", "done")
         self.app.flow.go_standby()
 
     # -- sections ----------------------------------------------------------------------------
@@ -95,7 +103,7 @@ class ManagerFlow:
         app = self.app
         connection, certificate, proxy = self._form.values()
         app.settings_screen.set_busy(tr("settings.running"))
-        app.kiosk.manager.record("settings.connection_change", "run")
+        self.audit("settings.connection_change", "run")
 
         def change():
             return app.kiosk.sync.connection_change.change(connection, certificate, proxy_url=proxy)
@@ -104,7 +112,7 @@ class ManagerFlow:
 
     def _connection_saved(self, result) -> None:
         app = self.app
-        app.kiosk.manager.record("settings.connection_change", "saved", result.connection.url)
+        self.audit("settings.connection_change", "saved", result.connection.url)
         app.settings_screen.set_busy("")
         self.show("connection")
         app.settings_screen.notice = tr("connection.saved", employees=result.employees,
@@ -126,7 +134,7 @@ class ManagerFlow:
     def update_data(self) -> None:
         app = self.app
         app.settings_screen.set_busy(tr("settings.running"))
-        app.kiosk.manager.record("settings.data_update", "run")
+        self.audit("settings.data_update", "run")
         app.bridge.submit(app.kiosk.sync.data_update.update_on_demand, self._updated, self._failed, slow=True)
 
     def _updated(self, result) -> None:
@@ -139,7 +147,7 @@ class ManagerFlow:
     def diagnose(self, test_read: bool) -> None:
         app = self.app
         app.settings_screen.set_busy(tr("settings.test_read_prompt") if test_read else tr("settings.running"))
-        app.kiosk.manager.record("settings.diagnosis", "run", "test_read" if test_read else "")
+        self.audit("settings.diagnosis", "run", "test_read" if test_read else "")
         app.bridge.submit(lambda: app.kiosk.diagnose.run(test_read=test_read), self._show_checks, self._failed,
                           slow=True)
 
@@ -176,5 +184,5 @@ class ManagerFlow:
 
     def _failed(self, error: KioskError) -> None:
         self.app.settings_screen.set_busy("")
-        self.app.kiosk.manager.record(f"settings.{self.app.settings_screen.section}", "failed", error.key)
+        self.audit(f"settings.{self.app.settings_screen.section}", "failed", error.key)
         self.app.presenter.show(error)

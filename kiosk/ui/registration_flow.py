@@ -81,7 +81,8 @@ class RegistrationFlow:
                                    slow=True)
         elif step == "delete":
             self._busy()
-            self.app.bridge.submit(lambda: service.delete(event.card_id),
+            employee = self.employee
+            self.app.bridge.submit(lambda: service.delete(employee, event.card_id),
                                    lambda _r: self._done("registration.delete", tr("registration.deleted")),
                                    self._failed, slow=True)
 
@@ -89,12 +90,12 @@ class RegistrationFlow:
         self.screen.set_busy(tr("settings.running"))
 
     def _done(self, action: str, notice: str) -> None:
-        self.app.kiosk.manager.record(action, "done", self.employee.code if self.employee else "")
+        self.app.manager_flow.audit(action, "done", self.employee.code if self.employee else "")
         self.screen.set_busy("")
         self.screen.notice = notice
 
     def _failed(self, error: KioskError) -> None:
-        self.app.kiosk.manager.record("registration", "failed", error.key)
+        self.app.manager_flow.audit("registration", "failed", error.key)
         self.screen.set_busy("")
         self.screen.notice = ""
         self.app.sound.play("error")

@@ -104,7 +104,10 @@ def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tm
         with pytest.raises(KioskError) as info:          # the same card for someone else: refused
             kiosk.registration.register(kiosk.registration.employee_by_code("1001"), new_card, new_card)
         assert info.value.key == "credential_duplicate"
-        assert kiosk.registration.delete(new_card).code == "1003"
+        with pytest.raises(KioskError) as info:          # 山田 chosen, 鈴木's card tapped: refused
+            kiosk.registration.delete(kiosk.registration.employee_by_code("1001"), new_card)
+        assert info.value.key == "card_belongs_to_other" and "鈴木 一郎" in info.value.message()
+        assert kiosk.registration.delete(suzuki, new_card).code == "1003"
         with pytest.raises(KioskError) as info:
             kiosk.punch_service.punch_with_card(PunchKind.CLOCK_OUT, new_card)
         assert (info.value.key, info.value.cause_letter) == ("auth_failed", "A")

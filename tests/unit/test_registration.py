@@ -75,3 +75,20 @@ def test_offline_registration_is_refused(demo_kiosk):
     service = CardRegistrationService(master, lambda: FakeClient(), is_online=lambda: False, refresh=lambda: None)
     err = key_of(service.register, master.employee_by_code_or_login("1003"), "0102", "0102")
     assert err.key == "online_only" and err.message() == "この機能はオンライン時のみ利用できます"
+
+
+def test_a_retried_registration_that_already_succeeded_is_success(registration):
+    service, client, refreshed, master = registration
+    suzuki = service.employee_by_code("1003")
+
+    def already(employee_key, method, ref, situation=None):
+        raise KioskError("credential_registered_to_employee", context={"name": suzuki.display_name, "code": "1003"})
+
+    client.register_credential = already
+    service.register(suzuki, "0A0B0C0D", "0A0B0C0D")
+    assert refreshed == [1]
+
+
+def test_a_key_burst_that_is_no_card_id_is_a_read_failure(registration):
+    service, *_ = registration
+    assert key_of(service.register, service.employee_by_code("1003"), "12345", "12345").key == "card_read_failed"

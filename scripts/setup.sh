@@ -13,8 +13,11 @@ APT_PACKAGES=(
   libxcursor1 libxss1 libxxf86vm1 libdbus-1-3 xclip
   # PC/SC: the smart-card daemon; the virtual reader driver is for tests only (never on a kiosk)
   pcscd vsmartcard-vpcd
-  # tests: a real forward proxy for the sync client's proxy path (on loopback only)
-  tinyproxy
+  # fingerprint sensors through libfprint (PyGObject builds against gobject-introspection)
+  libgirepository1.0-dev gir1.2-fprint-2.0 libfprint-2-2
+  # tests: a real forward proxy for the sync client's proxy path (on loopback only), and PostgreSQL
+  # for the reference server's PostgreSQL tests (a private cluster per test session)
+  tinyproxy postgresql
   # tests: chattr (read-only ledger test), mount (full-disk test)
   e2fsprogs mount
 )

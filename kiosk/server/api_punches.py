@@ -12,9 +12,11 @@ times (the re-authentication rule), then one prepared INSERT for all new rows. I
 hand-written test that only ever *accepts* what the JSON schema accepts; anything it does not accept goes
 to the compiled schema validator, which decides and words the reason. Punches are judged in order, each seeing the ones
 before it in the batch, exactly as if they had been handled one by one. The UUID's unique constraint
-still decides under concurrent uploads: if the INSERT hits it (another upload stored one of the UUIDs
-after our lookup, possible where writers are not serialised, e.g. PostgreSQL) the batch is redone
-punch by punch, each insert in its own savepoint, still inside the same transaction.
+still decides: write transactions are serialised (db.write_transaction: SQLite's BEGIN IMMEDIATE, an
+advisory lock on PostgreSQL), but if the INSERT hits it anyway (a writer outside write_transaction stored
+one of the UUIDs after our lookup) the batch is redone punch by punch, each insert in its own savepoint
+(on PostgreSQL a failed statement would otherwise abort the whole transaction), still inside the same
+transaction.
 """
 from __future__ import annotations
 
@@ -324,14 +326,18 @@ def _one(comp: Company, recorder, item: dict, tz: ZoneInfo) -> dict:
     return _judged(uuid, error)
 
 
+def store_punches(comp: Company, recorder, items: list) -> list[dict]:
+    """Judge and store a batch in one write transaction; the result for each item, in order."""
+    tz = ZoneInfo(comp.timezone)
+    with write_transaction():
+        try:
+            return _batch(comp, recorder, items, tz)
+        except pw.IntegrityError:
+            return [_one(comp, recorder, item, tz) for item in items]
+
+
 @api.post("/punches")
 def upload_punches() -> Response:
     body = json_body(PUNCH_BATCH)
     who = caller()
-    tz = ZoneInfo(who.company.timezone)
-    with write_transaction():
-        try:
-            results = _batch(who.company, who.recorder, body["punches"], tz)
-        except pw.IntegrityError:
-            results = [_one(who.company, who.recorder, item, tz) for item in body["punches"]]
-    return jsonify({"results": results})
+    return jsonify({"results": store_punches(who.company, who.recorder, body["punches"])})

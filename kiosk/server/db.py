@@ -7,6 +7,7 @@ what changed after N. Times are stored as naive UTC.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import peewee as pw
@@ -181,14 +182,15 @@ MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employe
 
 
 def open_database(url: str) -> pw.Database:
-    """Bind the models to the database at ``url`` (``sqlite:///path``, ``postgresql://...``)."""
+    """Bind the models to the database at ``url`` (``sqlite:///path``, ``postgresql://...``; PostgreSQL needs
+    the psycopg2 driver, see docs/server.md)."""
     if url.startswith("sqlite"):
         path = url.split("://", 1)[1][1:] if "://" in url else ""
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         db = url_connect(url, pragmas=SQLITE_PRAGMAS, timeout=15)
-    else:
-        db = url_connect(url)
+    else:                           # postgresql://user:pass@host:port/db?sslmode=...; %-escapes in user/pass
+        db = url_connect(url, unquote_password=True, unquote_user=True)
     database.initialize(db)
     return db
 
@@ -197,12 +199,31 @@ def create_tables() -> None:
     database.create_tables(MODELS, safe=True)
 
 
+# pg_advisory_xact_lock key of write_transaction ("Dako"); any constant other code does not use
+PG_WRITE_LOCK = 0x44616B6F
+
+
 def write_transaction():
-    """A write transaction; on SQLite it takes the write lock at BEGIN (no upgrade deadlocks)."""
+    """A write transaction, one at a time: the check-then-write code (duplicate checks, the punch rules'
+    re-authentication interval, ``bump_version``) relies on no other writer running in between.
+
+    SQLite: the write lock is taken at BEGIN (``BEGIN IMMEDIATE``; no lock-upgrade deadlocks).
+    PostgreSQL: the transaction first takes a transaction-scoped advisory lock (released at COMMIT or
+    ROLLBACK), which serialises writers the same way; readers are not blocked (MVCC), as on SQLite's WAL.
+    """
     db = database.obj
     if isinstance(db, pw.SqliteDatabase):
         return db.atomic("IMMEDIATE")
+    if isinstance(db, pw.PostgresqlDatabase):
+        return _pg_serialised(db)
     return db.atomic()
+
+
+@contextmanager
+def _pg_serialised(db: pw.PostgresqlDatabase):
+    with db.atomic() as txn:
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (PG_WRITE_LOCK,))
+        yield txn
 
 
 def bump_version(company: Company) -> int:
@@ -218,4 +239,6 @@ def setting(name: str, default: str = "") -> str:
 
 
 def set_setting(name: str, value: str) -> None:
-    ServerSetting.replace(name=name, value=value).execute()
+    # INSERT ... ON CONFLICT DO UPDATE: SQLite (3.24+) and PostgreSQL both have it; REPLACE is SQLite/MySQL only
+    (ServerSetting.insert(name=name, value=value)
+     .on_conflict(conflict_target=[ServerSetting.name], update={ServerSetting.value: value}).execute())

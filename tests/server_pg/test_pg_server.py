@@ -1,0 +1,34 @@
+"""tests/server's behaviour tests, run unchanged against the server on PostgreSQL.
+
+The test functions are imported from the tests/server modules, so pytest collects them here too, where the
+``server`` fixture (tests/server_pg/conftest.py) serves a ``postgresql://`` database. The one SQLite-specific
+test (it breaks the database with sqlite3) has a PostgreSQL version in test_pg_specific.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.server.test_master_and_registration import (  # noqa: F401
+    test_credential_deletion_is_idempotent_and_unknown_employee_is_404,
+    test_credential_duplicates_are_checked_company_wide, test_demo_card_cannot_be_registered_to_someone_else,
+    test_etag_304_and_incremental_pull, test_full_pull_has_everything_the_kiosk_needs,
+    test_help_registration_lets_the_employee_punch_here,
+)
+from tests.server.test_punches import (  # noqa: F401
+    test_allowed_variants_are_accepted, test_concurrent_uploads_of_one_batch_store_each_punch_once,
+    test_malformed_batch_is_a_json_400, test_reauthentication_interval, test_rejected_punch_is_kept_and_answers_the_same,
+    test_rules_reject, test_same_uuid_twice_in_one_batch, test_same_uuid_twice_is_stored_once,
+    test_stamped_time_not_server_time_decides, test_unknown_employee_and_malformed_items,
+)
+from tests.server.test_security import (  # noqa: F401
+    test_address_not_in_allow_list_is_refused, test_clock_skew_is_refused_but_time_is_readable,
+    test_renewed_certificate_refuses_the_old_one, test_replayed_request_is_refused, test_tampered_body_is_refused,
+    test_tls_is_verified_against_the_local_ca, test_unknown_key_id_is_refused, test_unsigned_request_is_refused,
+    test_wrong_key_is_refused,
+)
+from tests.server.test_timecard_and_errors import (  # noqa: F401
+    test_forged_timecard_link_is_refused, test_openapi_is_served_and_lists_every_route,
+    test_timecard_link_expires, test_timecard_link_renders_the_employee_page, test_unknown_route_and_method_are_json,
+)
+
+pytestmark = pytest.mark.timeout(120)

@@ -1,0 +1,172 @@
+"""The fingerprint SENSOR port: open a device, capture one impression, report prompts and presence.
+
+A sensor delivers what it captured, nothing more: an 8-bit grey image for our own extractor (image devices), or
+minutiae when a device only gives those. Matching is never the sensor's business (``kiosk.fingerprint.identify``).
+
+Callbacks run on the sensor's own thread (libfprint's GLib loop, or the caller's thread for the simulator); the UI
+moves them onto the Kivy thread through its bridge. Prompts are not errors: "place your finger", "swipe too short",
+"centre your finger" are shown and the capture goes on.
+
+Errors are :class:`~kiosk.errors.KioskError` with catalogue keys, decided by the situation the capture serves:
+
+=========================================  ==============================  =====================================
+what happened                              enrolment (registration,        anything else (punch, browser)
+                                           help registration)
+=========================================  ==============================  =====================================
+no sensor, backend missing, open failed    ``device_init_failed``          ``device_init_failed``
+device failure or unplugged while          ``enrollment_cancelled`` B      ``device_init_failed``
+capturing
+cancelled by the user, or no finger        ``enrollment_cancelled`` A      ``auth_failed`` A
+within the timeout
+=========================================  ==============================  =====================================
+
+An unusable capture (too few minutiae, low quality) is not an error here: the caller extracts and decides
+(``enroll.assess_capture`` / ``enrollment_failed``).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Optional, Protocol
+
+import numpy as np
+
+from kiosk.errors import KioskError, Situation
+from kiosk.fingerprint.template import FingerprintTemplate
+
+DEFAULT_DPI = 500
+ENROLMENT_SITUATIONS = frozenset({Situation.REGISTRATION, Situation.HELP_REGISTRATION})
+
+
+class FingerPrompt(str, Enum):
+    """What the screen should tell the user while a capture runs (prompts, never errors)."""
+
+    PLACE_FINGER = "place_finger"              # the device waits for a finger
+    FINGER_DETECTED = "finger_detected"        # a finger is on the sensor: hold still
+    RETRY_TOO_SHORT = "retry_too_short"        # swipe / touch too short: try again
+    RETRY_CENTER_FINGER = "retry_center_finger"  # centre the finger on the sensor and try again
+    RETRY_REMOVE_FINGER = "retry_remove_finger"  # lift the finger, then try again
+    RETRY_GENERAL = "retry_general"            # the scan was not usable (e.g. no ridges found): try again
+
+
+RETRY_PROMPTS = frozenset({FingerPrompt.RETRY_TOO_SHORT, FingerPrompt.RETRY_CENTER_FINGER,
+                           FingerPrompt.RETRY_REMOVE_FINGER, FingerPrompt.RETRY_GENERAL})
+
+
+class SensorStatus(str, Enum):
+    """Device presence, for the status bar and diagnosis."""
+
+    PRESENT = "present"      # opened and ready
+    ABSENT = "absent"        # unplugged / removed from the system; reopen (restart) needed
+    CLOSED = "closed"        # closed by us
+
+
+PromptCallback = Callable[[FingerPrompt], None]
+StatusCallback = Callable[[SensorStatus], None]
+
+
+@dataclass(frozen=True, eq=False)
+class Capture:
+    """One impression. ``image`` is (rows, cols) uint8, dark ridges on light background, or ``None`` when the
+    device only delivers ``minutiae``. Never stored or sent: the caller extracts and drops it."""
+
+    width: int
+    height: int
+    dpi: int
+    image: Optional[np.ndarray] = None
+    minutiae: Optional[FingerprintTemplate] = None
+    device: str = ""
+
+    def __post_init__(self) -> None:
+        if self.image is None and self.minutiae is None:
+            raise ValueError("a capture holds an image or minutiae")
+        if self.image is not None:
+            if self.image.dtype != np.uint8 or self.image.shape != (self.height, self.width):
+                raise ValueError("capture image must be uint8 of shape (height, width)")
+
+    def template(self, extractor) -> FingerprintTemplate:
+        """Minutiae of this capture: the device's own, else ``extractor.extract(image, dpi)``."""
+        if self.minutiae is not None:
+            return self.minutiae
+        return extractor.extract(self.image, self.dpi)
+
+
+class FingerprintSensor(Protocol):
+    """A fingerprint capture device.
+
+    - ``open()`` finds and opens the device; no device, a missing backend or a failed open raise
+      ``device_init_failed``. Reports ``SensorStatus.PRESENT`` to the status callback.
+    - ``capture(timeout, cancel, situation)`` blocks the calling thread (never the UI thread) until one
+      impression arrives, ``timeout`` seconds pass (``None``: no limit), or ``cancel`` (a ``threading.Event``) is
+      set. Retry conditions become prompts and the capture continues. Errors: see the module table.
+    - ``close()`` is idempotent.
+    - ``set_callbacks(prompt=..., status=...)`` replaces the callbacks (``None`` keeps the current one).
+    """
+
+    name: str
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
+                situation: Situation = Situation.REGISTRATION) -> Capture: ...
+
+    def set_callbacks(self, prompt: PromptCallback | None = None, status: StatusCallback | None = None) -> None: ...
+
+
+# --- the error mapping both adapters use -------------------------------------------------------------------
+
+def is_enrolment(situation: Situation | None) -> bool:
+    return situation in ENROLMENT_SITUATIONS
+
+
+def init_failed(detail: str, situation: Situation | None = Situation.STARTUP) -> KioskError:
+    return KioskError("device_init_failed", situation=situation, detail=detail)
+
+
+def device_failure(situation: Situation | None, detail: str) -> KioskError:
+    """The device failed (or vanished) while capturing."""
+    if is_enrolment(situation):
+        return KioskError("enrollment_cancelled", situation=situation, cause_letter="B", detail=detail)
+    return KioskError("device_init_failed", situation=situation, detail=detail)
+
+
+def user_cancelled(situation: Situation | None, detail: str) -> KioskError:
+    """The user cancelled, or no finger came within the timeout."""
+    if is_enrolment(situation):
+        return KioskError("enrollment_cancelled", situation=situation, cause_letter="A", detail=detail)
+    return KioskError("auth_failed", situation=situation, cause_letter="A", detail=detail)
+
+
+class Callbacks:
+    """Holds the two callbacks; a raising callback is logged, never allowed to break the device thread."""
+
+    def __init__(self, prompt: PromptCallback | None = None, status: StatusCallback | None = None):
+        self.prompt_cb, self.status_cb = prompt, status
+        self._last_status: SensorStatus | None = None
+
+    def set(self, prompt: PromptCallback | None = None, status: StatusCallback | None = None) -> None:
+        if prompt is not None:
+            self.prompt_cb = prompt
+        if status is not None:
+            self.status_cb = status
+
+    def prompt(self, prompt: FingerPrompt) -> None:
+        _safe(self.prompt_cb, prompt)
+
+    def status(self, status: SensorStatus) -> None:
+        if status != self._last_status:
+            self._last_status = status
+            _safe(self.status_cb, status)
+
+
+def _safe(cb, arg) -> None:
+    if cb is None:
+        return
+    try:
+        cb(arg)
+    except Exception:  # noqa: BLE001 - a UI callback must not kill the device thread
+        import logging
+        logging.getLogger(__name__).exception("fingerprint sensor callback failed")

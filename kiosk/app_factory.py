@@ -89,25 +89,17 @@ def reader_checks(settings: ReaderSettings):
     return checks
 
 
-def _first_data_update(sync: SyncParts) -> list[KioskError]:
-    try:
-        sync.data_update.update(Situation.STARTUP)
-    except KioskError as error:
-        return [error]
-    return []
-
-
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser: Browser | None = None) -> Kiosk:
     ledger_db = open_ledger(settings.ledger_path)
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     clock = KioskClock(settings.tz)
     sync = build_sync(settings.sync, settings.data_dir, ledger_db, master, clock)
     startup_errors: list[KioskError] = list(sync.startup_errors)
-    if sync.configured and master.recorder() is None:
-        startup_errors += _first_data_update(sync)   # a freshly provisioned kiosk pulls its data now
     if settings.demo and not sync.configured:
         seed_demo(master, clock.read().at.date())     # the offline demo: no server to pull from
-    if master.recorder() is None:
+    if master.recorder() is None and not sync.configured:
+        # Nothing to punch against and nowhere to get it from. (A provisioned kiosk pulls its data in the
+        # background at start; the UI says 008 only if that pull fails.)
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
     service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
                            reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))

@@ -3,8 +3,10 @@ loopback over TLS, and this kiosk provisioned to it, so a newcomer sees punches 
 see offline mode, start the demo again to see recovery). The server's files live in DATA_DIR/server."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ READY_TIMEOUT = 30.0
 class DemoServer:
     process: subprocess.Popen
     url: str
+    log_file: object = None
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -28,6 +31,9 @@ class DemoServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
 
 
 def server_available() -> bool:
@@ -59,27 +65,50 @@ def _server_cli(db_url: str, *args: str) -> list[str]:
 
 
 def start_demo_server(data_dir: Path) -> DemoServer:
-    """Create the demo company once, start the server and provision the kiosk. Raises RuntimeError."""
+    """Create the demo company once, start the server and provision the kiosk. Raises RuntimeError; the
+    server process never outlives a failure here, nor the kiosk (stopped at exit and on SIGTERM)."""
     server_dir = data_dir / "server"
     db_url = f"sqlite:///{server_dir / 'server.sqlite3'}"
     state = server_dir / "demo.json"
-    if state.exists() and not _port_free(int(json.loads(state.read_text("utf-8"))["url"].rsplit(":", 1)[1]
-                                             .rstrip("/"))):
-        raise RuntimeError(f"the demo server's port is in use; remove {server_dir} to create a new demo server")
     if not state.exists():
         server_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        subprocess.run(_server_cli(db_url, "demo", "--dir", str(server_dir), "--port", str(port)), check=True,
-                       capture_output=True, timeout=120)
-    url = json.loads(state.read_text("utf-8"))["url"]
-    port = url.rsplit(":", 1)[1].rstrip("/")
+        subprocess.run(_server_cli(db_url, "demo", "--dir", str(server_dir), "--port", str(_free_port())),
+                       check=True, capture_output=True, timeout=120)
+    try:
+        url = json.loads(state.read_text("utf-8"))["url"]
+        port = url.rsplit(":", 1)[1].rstrip("/")
+        int(port)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{state} is unreadable ({exc}); remove {server_dir} to create a new demo server")
+    if not _port_free(int(port)):
+        raise RuntimeError(f"the demo server's port {port} is in use; remove {server_dir} to make a new one")
     log_file = open(server_dir / "server.log", "ab")
     process = subprocess.Popen(_server_cli(db_url, "serve", "--tls-dir", str(server_dir / "tls"), "--port", port,
                                            "--workers", "1"), stdout=log_file, stderr=subprocess.STDOUT)
-    server = DemoServer(process, url)
-    _wait_ready(server, server_dir / "tls" / "ca.pem")
-    _provision(data_dir, server_dir)
+    server = DemoServer(process, url, log_file)
+    try:
+        _wait_ready(server, server_dir / "tls" / "ca.pem")
+        _provision(data_dir, server_dir)
+    except BaseException as exc:
+        server.stop()
+        if isinstance(exc, (RuntimeError, KeyboardInterrupt, SystemExit)):
+            raise
+        raise RuntimeError(f"provisioning the demo kiosk failed: {exc}") from exc
+    _stop_with_this_process(server)
     return server
+
+
+def _stop_with_this_process(server: DemoServer) -> None:
+    atexit.register(server.stop)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        server.stop()
+        if callable(previous):
+            previous(signum, frame)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
 
 
 def _wait_ready(server: DemoServer, ca_file: Path) -> None:
@@ -93,7 +122,8 @@ def _wait_ready(server: DemoServer, ca_file: Path) -> None:
             if requests.get(server.url + "healthz", verify=str(ca_file), timeout=2).ok:
                 return
         except requests.RequestException:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.stop()
     raise RuntimeError("the demo server did not answer in time")
 

@@ -3,7 +3,7 @@ outbox worker, データ更新 scheduler, time sync and 接続先変更. No Kivy
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from kiosk.adapters.connection_file import ConnectionFile
@@ -41,10 +41,41 @@ class SyncParts:
     connection_change: ConnectionChangeService
     master_sync: SqliteMasterSync
     startup_errors: list[KioskError]
+    update_listeners: list = field(default_factory=list)
+
+    def on_update_result(self, listener) -> None:
+        """``listener(result_or_error)`` after each scheduled データ更新, on the scheduler's thread."""
+        self.update_listeners.append(listener)
+
+    def _update_result(self, result) -> None:
+        for listener in list(self.update_listeners):
+            try:
+                listener(result)
+            except Exception:  # noqa: BLE001 - a listener must not stop the schedule
+                log.exception("update listener failed")
 
     @property
     def configured(self) -> bool:
         return self.slot.get() is not None
+
+    def change_connection(self, connection_text: str, certificate_text: str, *, proxy_url: str = ""):
+        """接続先変更 without losing punches: punches still unsent to the current recorder are delivered
+        first; if they cannot be, a change to another recorder is refused (the new server would reject
+        them, and they would never reach the old one)."""
+        from kiosk.protocol.connection import parse_connection_string
+
+        current = self.connection_file.load(Situation.CONNECTION_CHANGE) if self.configured else None
+        if current is not None:
+            try:
+                new = parse_connection_string(connection_text.strip())
+                old = parse_connection_string(current.connection_string)
+                same_recorder = (new.url, new.company, new.recorder) == (old.url, old.company, old.recorder)
+            except KioskError:
+                same_recorder = True   # the change itself reports the malformed text (000)
+            if not same_recorder and self.sync.drain().pending:
+                raise KioskError("unsent_punches_block_change", situation=Situation.CONNECTION_CHANGE,
+                                 context={"count": self.sync.status.pending})
+        return self.connection_change.change(connection_text, certificate_text, proxy_url=proxy_url)
 
     def not_known_offline(self) -> bool:
         """True unless the outbox worker has seen the server fail (unknown counts as maybe online)."""
@@ -97,7 +128,8 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     data_update = DataUpdateService(master_sync, slot, is_online=sync.is_online)
     policy = RefreshPolicy(interval=timedelta(minutes=settings.refresh_interval_minutes),
                            quiet_hours=tuple(parse_span(s) for s in settings.quiet_hours))
-    scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy)
+    scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy,
+                                    on_result=lambda result: parts._update_result(result))
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
     change = ConnectionChangeService(connection_file, master_sync, make_client, slot=slot,
                                      on_changed=lambda *args: parts.connected(*args))

@@ -114,6 +114,7 @@ class KioskApp(MDApp):
             self.wedge = WedgeKeyboard(self.kiosk.reader, accepts=lambda: self.manager.current in (
                 "standby", "punch") or bool(self.manager_flow.registration.waiting_for))
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
+        self.kiosk.sync.on_update_result(self.bridge.callback(self._data_updated))
         self.kiosk.start_background()
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
                                 self.bridge.callback(self.handle_reader_status),
@@ -136,6 +137,17 @@ class KioskApp(MDApp):
             self.wedge.unbind()
         self.kiosk.reader.stop()
         self.bridge.shutdown()
+
+    def _data_updated(self, result) -> None:
+        """A scheduled データ更新 finished. At start, a provisioned kiosk without data learns here whether it
+        can punch: the error and 008 if the pull failed, nothing (the data arrived) otherwise."""
+        if isinstance(result, KioskError):
+            if self.kiosk.master.recorder() is None:
+                self.presenter.show(result)
+                self.presenter.show(KioskError("startup_data_missing", situation=Situation.STARTUP))
+        else:
+            self.presenter.withdraw({"startup_data_missing"})
+        self.refresh_status()
 
     def on_punched(self, _result: PunchResult) -> None:
         self.refresh_status()

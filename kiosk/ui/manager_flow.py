@@ -106,7 +106,7 @@ class ManagerFlow:
         self.audit("settings.connection_change", "run")
 
         def change():
-            return app.kiosk.sync.connection_change.change(connection, certificate, proxy_url=proxy)
+            return app.kiosk.sync.change_connection(connection, certificate, proxy_url=proxy)
 
         app.bridge.submit(change, self._connection_saved, self._failed, slow=True)
 

@@ -16,11 +16,16 @@ from kiosk.settings import ReaderSettings, Settings
 pytestmark = pytest.mark.timeout(120)
 
 
-def provisioned_kiosk(sync_server, tmp_path, **options):
-    """A kiosk whose connection file holds the demo recorder's texts (as after 接続先変更)."""
+def provisioned_kiosk(sync_server, tmp_path, *, started=True, **options):
+    """A kiosk whose connection file holds the demo recorder's texts (as after 接続先変更); ``started``:
+    its background work runs and its master data has arrived."""
     ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
                                                      sync_server.demo.certificate_text))
-    return build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")), **options)
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated")), **options)
+    if started:
+        kiosk.start_background()
+        wait_for(lambda: kiosk.master.recorder() is not None)
+    return kiosk
 
 
 def wait_for(predicate, timeout=20.0):
@@ -31,11 +36,12 @@ def wait_for(predicate, timeout=20.0):
 
 
 def test_provisioned_kiosk_pulls_master_data_punches_online_and_syncs(sync_server, tmp_path):
-    kiosk = provisioned_kiosk(sync_server, tmp_path)
+    kiosk = provisioned_kiosk(sync_server, tmp_path, started=False)
     try:
-        assert kiosk.startup_errors == []                       # data pulled at start: no 008
-        assert kiosk.master.recorder().code == "R001"
+        assert kiosk.startup_errors == []                       # provisioned: no 008 while the pull runs
         kiosk.start_background()
+        wait_for(lambda: kiosk.master.recorder() is not None)  # pulled in the background at start
+        assert kiosk.master.recorder().code == "R001"
         wait_for(kiosk.sync.sync.is_online)                     # the outbox worker reached the server
         result = kiosk.punch_service.punch_with_card(PunchKind.CLOCK_IN, demo_card("normal").card_id)
         assert result.punch.offline is False
@@ -51,6 +57,7 @@ def test_unprovisioned_kiosk_stays_off_the_network(tmp_path):
     try:
         kiosk.start_background()
         assert not kiosk.sync.configured and kiosk.sync.sync.is_online() is False
+        assert kiosk.sync.scheduler._thread is None and kiosk.sync.time_sync._thread is None
         assert [e.key for e in kiosk.startup_errors] == ["startup_data_missing"]
     finally:
         kiosk.close()

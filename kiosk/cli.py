@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("peewee").setLevel(logging.WARNING)
     demo = args.command == "demo"
-    data_dir = args.data_dir or (default_data_dir() / "demo" if demo else default_data_dir())
+    # The offline demo keeps its own data: the connected demo's folder holds a connection to its server.
+    demo_dir = "demo-offline" if demo and args.offline else "demo"
+    data_dir = args.data_dir or (default_data_dir() / demo_dir if demo else default_data_dir())
     settings_path = args.settings or data_dir / "settings.json"
     try:
         overrides = {"demo": True, "reader": {"backend": "simulated"}} if demo else {}

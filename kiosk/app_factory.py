@@ -23,6 +23,8 @@ from kiosk.services.timecard import Browser, TimecardService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
 from kiosk.sync_wiring import SyncParts, build_sync
+from kiosk.fingerprint_wiring import FingerprintWarmUp, build_fingerprint
+from kiosk.services.fingerprint import FingerprintService
 
 
 @dataclass
@@ -42,14 +44,23 @@ class Kiosk:
     registration: CardRegistrationService
     help_registration: HelpRegistrationService
     startup_errors: list[KioskError] = field(default_factory=list)
+    fingerprint: FingerprintService | None = None      # None: no sensor configured (or it failed at start)
+    fingerprint_warm_up: FingerprintWarmUp | None = None
 
     def start_background(self) -> None:
-        """Outbox worker, データ更新 schedule and time sync (the reader is started by the UI)."""
+        """Outbox worker, データ更新 schedule, time sync and the fingerprint gallery (the reader is started by
+        the UI)."""
         self.sync.start()
+        if self.fingerprint_warm_up is not None:
+            self.fingerprint_warm_up.start()
 
     def close(self) -> None:
         try:
             self.reader.stop()
+            if self.fingerprint_warm_up is not None:
+                self.fingerprint_warm_up.stop()
+            if self.fingerprint is not None:
+                self.fingerprint.sensor.close()
         finally:
             try:
                 self.sync.stop()
@@ -103,6 +114,13 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
     service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
                            reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
+    fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service)
+    if sensor_error is not None:
+        startup_errors.append(sensor_error)
+    warm_up = None
+    if fingerprint is not None:
+        warm_up = FingerprintWarmUp(fingerprint, master,
+                                    settings.fingerprint.demo_fingers if settings.demo else 0)
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
@@ -112,4 +130,5 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
                                          refresh=sync.refresh_after_change),
                  HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
-                                         refresh=sync.refresh_after_change), startup_errors)
+                                         refresh=sync.refresh_after_change), startup_errors,
+                 fingerprint, warm_up)

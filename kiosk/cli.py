@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir or (default_data_dir() / demo_dir if demo else default_data_dir())
     settings_path = args.settings or data_dir / "settings.json"
     try:
-        overrides = {"demo": True, "reader": {"backend": "simulated"}} if demo else {}
+        overrides = ({"demo": True, "reader": {"backend": "simulated"}, "fingerprint": {"backend": "simulated"}}
+                     if demo else {})
         settings = load_settings(settings_path, data_dir=str(data_dir) if (args.data_dir or demo) else None,
                                  **overrides)
     except KioskError as err:

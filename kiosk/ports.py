@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
 if TYPE_CHECKING:
     from kiosk.errors import KioskError
+    from kiosk.fingerprint.gallery import Gallery
+    from kiosk.fingerprint.mcc import CylinderCode
+    from kiosk.fingerprint.template import FingerprintTemplate
 from kiosk.domain.model import (
     AuthMethod, ClockReading, Credential, Department, Employee, EmploymentType, Punch, Recorder,
 )
@@ -52,6 +55,19 @@ class MasterData(Protocol):
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],
                     help_registrations: Iterable[tuple[str, str]], recorder: Recorder,
                     card_key: bytes) -> None: ...
+
+
+class FingerprintStore(Protocol):
+    """Enrolled fingerprint templates of this kiosk, sealed at rest; read as one in-memory gallery."""
+
+    def gallery(self) -> "Gallery": ...
+
+    def fingers_of(self, employee_key: str) -> set[int]: ...
+
+    def add(self, employee_key: str, finger: int, department_code: str,
+            templates: "Sequence[FingerprintTemplate]", codes: "Sequence[CylinderCode] | None" = None) -> None: ...
+
+    def delete(self, employee_key: str, finger: int | None = None) -> int: ...
 
 
 class Clock(Protocol):

@@ -14,6 +14,7 @@ from kiosk.domain.modes import AutoMode
 from kiosk.errors import KioskError, Situation
 
 READER_BACKENDS = ("simulated", "pcsc", "wedge")
+FINGERPRINT_BACKENDS = ("none", "simulated", "libfprint")
 
 
 def default_data_dir() -> Path:
@@ -28,6 +29,17 @@ def default_data_dir() -> Path:
 class ReaderSettings:
     backend: str = "pcsc"             # a real kiosk has a reader; the demo uses "simulated"
     name_pattern: str = r"(?i)RC-S(300|380|660)|PaSoRi"   # = pcsc_reader.DEFAULT_READER_PATTERN
+
+
+@dataclass(frozen=True)
+class FingerprintSettings:
+    backend: str = "none"             # "none", "simulated" (the demo) or "libfprint"
+    driver: str = ""                  # libfprint driver id ("" = the first image device)
+    captures: int = 4                 # impressions per enrolment (3-5)
+    capture_timeout_seconds: float = 20.0   # per enrolment capture
+    pattern_limit: int = 1000         # enrolled fingers per department (too_many_patterns above it)
+    two_factor: bool = False          # ambiguity asks for login ID / employee code (the ID step is later work)
+    demo_fingers: int = 3             # demo only: employees whose synthetic fingers are enrolled at start (0-3)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class Settings:
     reauth_interval_seconds: int = 30   # 同一コードの再認証間隔
     manager_pin_hash: str = ""          # scrypt (kiosk set-manager-pin); guards 設定 and registration
     reader: ReaderSettings = field(default_factory=ReaderSettings)
+    fingerprint: FingerprintSettings = field(default_factory=FingerprintSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     demo: bool = False
@@ -85,6 +98,11 @@ class Settings:
     @property
     def ledger_path(self) -> Path:
         return self.data_dir / "ledger.sqlite3"
+
+    @property
+    def fingerprint_keys_dir(self) -> Path:
+        """Template keys (0600 files in a 0700 directory), apart from the ledger they protect."""
+        return self.data_dir / "keys"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -148,6 +166,7 @@ def _build(data: dict) -> Settings:
     if "data_dir" in values:
         values["data_dir"] = Path(_typed(values["data_dir"], str, "data_dir"))
     values["reader"] = _section(ReaderSettings, values.get("reader", {}), "reader")
+    values["fingerprint"] = _section(FingerprintSettings, values.get("fingerprint", {}), "fingerprint")
     values["display"] = _section(DisplaySettings, values.get("display", {}), "display")
     values["sync"] = _section(SyncSettings, values.get("sync", {}), "sync")
     settings = replace(Settings(), **values)
@@ -163,7 +182,21 @@ def _build(data: dict) -> Settings:
         raise ValueError("display.language must be 'ja' or 'en'")
     _check_punch_display(settings.display)
     _check_sync(settings.sync)
+    _check_fingerprint(settings.fingerprint)
     return settings
+
+
+def _check_fingerprint(fp: "FingerprintSettings") -> None:
+    if fp.backend not in FINGERPRINT_BACKENDS:
+        raise ValueError(f"fingerprint.backend must be one of {FINGERPRINT_BACKENDS}")
+    if not 3 <= fp.captures <= 5:
+        raise ValueError("fingerprint.captures must be from 3 to 5")
+    if not 1 <= fp.capture_timeout_seconds <= 600:
+        raise ValueError("fingerprint.capture_timeout_seconds must be from 1 to 600")
+    if not 1 <= fp.pattern_limit <= 100_000:
+        raise ValueError("fingerprint.pattern_limit must be from 1 to 100000")
+    if not 0 <= fp.demo_fingers <= 3:
+        raise ValueError("fingerprint.demo_fingers must be from 0 to 3")
 
 
 def _check_sync(sync: "SyncSettings") -> None:

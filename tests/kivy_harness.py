@@ -78,15 +78,18 @@ class RecordingSound:
 
 
 @contextmanager
-def running_app(window, tmp_path, reader=None, **display_options):
+def running_app(window, tmp_path, reader=None, fingerprint=None, **display_options):
     """A KioskApp on the demo data in ``tmp_path``, attached to the window; ``reader`` replaces the
-    simulated one (e.g. the real PC/SC adapter)."""
+    simulated one (e.g. the real PC/SC adapter); ``fingerprint`` is a FingerprintSettings (default: none)."""
+    from kiosk.settings import FingerprintSettings
+
     from kiosk.ui.app import KioskApp
 
     options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
     options.update(display_options)
     kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
                                  reader=ReaderSettings(backend="simulated"),
+                                 fingerprint=fingerprint or FingerprintSettings(),
                                  display=DisplaySettings(**options)), reader=reader)
     app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()

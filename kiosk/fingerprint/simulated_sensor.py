@@ -79,6 +79,12 @@ class SimulatedSensor:
         for finger in fingers:
             _master(self.seed_of(finger))
 
+    def impression(self, finger: int, index: int):
+        """The image impression ``index`` of synthetic finger ``finger`` would give (e.g. to enrol demo fingers
+        without going through the sensor); placements count their impressions from 0."""
+        seed = self.seed_of(finger)
+        return make_impression(_master(seed), seed, index, self._params)
+
     def _post(self, kind: str, value) -> None:
         with self._cond:
             self._events.append((kind, value))

@@ -92,6 +92,11 @@ class PunchService:
         self._guard.succeeded(employee.key)
         return self._punch(employee, kind, AuthMethod.PASSWORD)
 
+    def punch_identified(self, employee: Employee, kind: PunchKind, method: AuthMethod) -> PunchResult:
+        """Record a punch for an employee another credential path already identified (e.g. a fingerprint
+        match): the same rules, lock and durable write as a card punch."""
+        return self._punch(employee, kind, method)
+
     def _punch(self, employee: Employee, kind: PunchKind, method: AuthMethod) -> PunchResult:
         recorder = self._master.recorder()
         if recorder is None:

@@ -24,6 +24,7 @@ from kiosk.i18n import set_language
 from kiosk.ports import ReaderState, ReaderStatus, Sound
 from kiosk.ui import format as fmt
 from kiosk.ui.manager_flow import ManagerFlow
+from kiosk.ui.finger_flow import FingerFlow
 from kiosk.ui.punch_flow import PunchFlow
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.wedge_input import WedgeKeyboard
@@ -64,6 +65,7 @@ class KioskApp(MDApp):
         self.reader_state: ReaderState | None = None
         self.flow = PunchFlow(self)
         self.manager_flow = ManagerFlow(self)
+        self.finger_flow = FingerFlow(self)
         self._events: list = []
 
     # -- building -----------------------------------------------------------------------------
@@ -82,6 +84,7 @@ class KioskApp(MDApp):
         self.settings_screen = SettingsScreen(name="settings")
         self.flow.bind_screens()
         self.manager_flow.bind_screens()
+        self.finger_flow.bind_screens()
         for screen in (self.standby, self.punch_screen, self.password_screen, self.settings_screen):
             self.manager.add_widget(screen)
         root = BoxLayout(orientation="vertical")
@@ -90,7 +93,11 @@ class KioskApp(MDApp):
         if self.kiosk.settings.demo and hasattr(self.kiosk.reader, "tap"):
             from kiosk.ui.demo_panel import DemoPanel
 
-            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.master)
+            fingerprint = self.kiosk.fingerprint
+            sensor = fingerprint.sensor if fingerprint is not None else None
+            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.master,
+                                        sensor if hasattr(sensor, "place_finger") else None,
+                                        self.kiosk.settings.fingerprint.demo_fingers)
             root.add_widget(self.demo_panel)
         return root
 
@@ -130,6 +137,8 @@ class KioskApp(MDApp):
             event.cancel()
         self._status_trigger.cancel()
         self.flow.cancel_timers()
+        self.finger_flow.stop()
+        self.manager_flow.registration.cancel()
         self.presenter.cancel_timers()
         if self.demo_panel is not None:
             self.demo_panel.unbind_keys()
@@ -188,8 +197,9 @@ class KioskApp(MDApp):
             self.standby.time_text = text
             self.standby.date_text = fmt.date_line(at)
             kind = auto_kind(self.flow.auto_modes, at.time())
+            choose = "standby.choose_finger" if self.finger_flow.enabled else "standby.choose"
             self.standby.hint_text = (fmt.tr("standby.auto", kind=fmt.kind_label(kind)) if kind
-                                      else fmt.tr("standby.choose"))
+                                      else fmt.tr(choose))
             self.flow.count_down_wait()
 
 

@@ -1,8 +1,9 @@
-"""The demo panel: "tap" the demo cards on the simulated reader, by touch or with keys 1–9."""
+"""The demo panel: "tap" the demo cards on the simulated reader (touch or keys 1–9) and, with the simulated
+fingerprint sensor, "place" the demo employees' synthetic fingers (touch or keys q, w, e, r)."""
 from __future__ import annotations
 
 from kivy.core.window import Window
-from kivy.metrics import sp
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.adapters.simulated_reader import SimulatedCardReader
@@ -11,11 +12,17 @@ from kiosk.ports import MasterData
 from kiosk.i18n import tr
 from kiosk.ui.widgets import BigButton
 
+FINGER_KEYS = "qwer"
+FINGER_COLOUR = (0.24, 0.33, 0.30, 1)
+
 
 class DemoPanel(BoxLayout):
-    def __init__(self, reader: SimulatedCardReader, master: MasterData, **kwargs):
+    def __init__(self, reader: SimulatedCardReader, master: MasterData, sensor=None, demo_fingers: int = 3,
+                 **kwargs):
         super().__init__(**kwargs)
         self.reader = reader
+        self.sensor = sensor
+        self.fingers: list[int] = []
         for number, card in enumerate(DEMO_CARDS, start=1):
             employee = master.employee_by_code_or_login(card.employee_code) if card.employee_code else None
             name = employee.last_name if employee else tr("demo.unknown_name")
@@ -24,11 +31,31 @@ class DemoPanel(BoxLayout):
             button.card_id = card.card_id
             button.bind(on_release=lambda b: self.reader.tap(b.card_id))
             self.ids.cards.add_widget(button)
+        if sensor is not None:
+            self._add_fingers(master, demo_fingers)
         Window.bind(on_key_down=self._on_key_down)
+
+    def _add_fingers(self, master: MasterData, demo_fingers: int) -> None:
+        from kiosk.demo_fingers import demo_finger_buttons
+
+        row = BoxLayout(spacing=dp(8))
+        for key, (code, finger) in zip(FINGER_KEYS, demo_finger_buttons(demo_fingers)):
+            employee = master.employee_by_code_or_login(code) if code else None
+            label = tr("demo.finger", name=employee.last_name) if employee else tr("demo.finger.unknown")
+            button = BigButton(text=f"{key.upper()}  {label}", font_size=sp(15), face_color=FINGER_COLOUR)
+            button.finger = finger
+            button.bind(on_release=lambda b: self.sensor.place_finger(b.finger))
+            row.add_widget(button)
+            self.fingers.append(finger)
+        self.height += dp(52)
+        self.add_widget(row)
 
     def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers) -> bool:
         if codepoint and codepoint in "123456789" and int(codepoint) <= len(DEMO_CARDS):
             self.reader.tap(DEMO_CARDS[int(codepoint) - 1].card_id)
+            return True
+        if codepoint and self.fingers and codepoint in FINGER_KEYS[:len(self.fingers)]:
+            self.sensor.place_finger(self.fingers[FINGER_KEYS.index(codepoint)])
             return True
         return False
 

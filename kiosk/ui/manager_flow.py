@@ -59,13 +59,15 @@ class ManagerFlow:
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
 
     def close(self) -> None:
+        self.registration.cancel()
         self.audit("settings.close", "done")
         self.app.flow.go_standby()
 
     # -- sections ----------------------------------------------------------------------------
     def show(self, name: str) -> None:
         screen = self.app.settings_screen
-        self.registration.waiting_for = ""   # leaving the section cancels a pending card read
+        self.registration.waiting_for = ""   # leaving the section cancels a pending card read...
+        self.registration.cancel()           # ...and a fingerprint enrolment
         if name == "registration":
             self.registration.show()
         elif name == "info":

@@ -65,6 +65,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             action TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
         "CREATE INDEX audit_log_time ON audit_log (at_utc)",
     ),
+    (   # 3: fingerprint templates enrolled at this kiosk, sealed with AES-256-GCM (keys live elsewhere)
+        """CREATE TABLE fingerprint_template (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            employee_key TEXT NOT NULL, finger INTEGER NOT NULL CHECK (finger BETWEEN 0 AND 9),
+            department_code TEXT NOT NULL, sealed BLOB NOT NULL, created_at_utc TEXT NOT NULL)""",
+        "CREATE INDEX fingerprint_template_employee ON fingerprint_template (employee_key, finger)",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

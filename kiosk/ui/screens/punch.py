@@ -4,7 +4,7 @@ Phases: ``wait`` (accepting one credential) → ``busy`` (the punch is being com
 (confirmation). Only ``wait`` accepts a credential, so one tap is one punch."""
 from __future__ import annotations
 
-from kivy.properties import ColorProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
 from kiosk.domain.model import PunchKind, PunchResult
@@ -24,6 +24,7 @@ class PunchScreen(MDScreen):
     time_text = StringProperty("")
     greeting = StringProperty("")
     note = StringProperty("")
+    finger = BooleanProperty(False)     # a fingerprint sensor is configured: a finger punches too
     kind: PunchKind = PunchKind.CLOCK_IN
 
     def __init__(self, **kwargs):
@@ -53,7 +54,8 @@ class PunchScreen(MDScreen):
         self.purpose = "punch"
         self.kind = kind
         self.kind_text, self.kind_color = kind_label(kind), KIND_COLOURS[kind]
-        self.headline, self.time_text, self.greeting = tr("wait.tap_card"), "", ""
+        self.headline = tr("wait.tap_card_or_finger") if self.finger else tr("wait.tap_card")
+        self.time_text, self.greeting = "", ""
         self.phase = "wait"
 
     def show_countdown(self, seconds: int) -> None:

@@ -48,7 +48,7 @@ class SettingsScreen(MDScreen):
         nav = self.ids.nav
         for name in reversed(names):   # each is inserted just below the title
             button = BigButton(text=tr(f"settings.section.{name}"), font_size=sp(24), size_hint_y=None,
-                               height=dp(80), face_color=SECTION_COLOUR, text_color=(0.13, 0.15, 0.18, 1))
+                               height=dp(66), face_color=SECTION_COLOUR, text_color=(0.13, 0.15, 0.18, 1))
             button.bind(on_release=lambda _b, n=name: self.dispatch("on_choose_section", n))
             nav.add_widget(button, index=len(nav.children) - 1)   # below the title
             self._section_buttons[name] = button

@@ -1,0 +1,151 @@
+"""Punch by finger and fingerprint enrolment at the kiosk (no Kivy).
+
+Punch: the sensor port captures one impression (on a non-UI thread, until a finger, the timeout or the cancel
+event) → minutiae (the extractor; the image is dropped at once) → MCC probe → 1:N identification among the
+recorder department's employees (own department plus help-registered ones, from the master data) →
+``PunchService.punch_identified`` with ``AuthMethod.FINGERPRINT`` (the card path's rules, lock and durable write).
+Errors: no match → ``auth_failed`` A; several employees → ``fingerprint_ambiguous_contact_admin`` (or
+``_enter_id`` with the 2-factor setting); more enrolled fingers than the limit → ``too_many_patterns``; sensor
+failures as the port raises them.
+
+Enrolment: ``captures`` impressions with feedback after each (unusable ones are retaken, up to twice the number
+asked) → ``consolidate`` → duplicate check against every template of this kiosk (``credential_duplicate`` /
+``credential_registered_to_employee``) → the store seals and keeps the sub-templates. Enrolment is local to this
+kiosk: the Recorder API has no fingerprint registration yet (docs/fingerprint.md), so it works offline too.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from kiosk.domain.model import AuthMethod, Employee, PunchKind, PunchResult
+from kiosk.domain.rules import may_punch_at_department
+from kiosk.errors import KioskError, Situation
+from kiosk.fingerprint.enroll import CaptureFeedback, assess_capture, check_duplicates, consolidate
+from kiosk.fingerprint.gallery import Gallery
+from kiosk.fingerprint.identify import FingerprintIdentifier, Match
+from kiosk.fingerprint.matcher import Matcher
+from kiosk.fingerprint.mcc import CylinderCode
+from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+from kiosk.fingerprint.template import FingerprintTemplate
+from kiosk.ports import FingerprintStore, MasterData
+from kiosk.services.punch import PunchService
+
+REG = Situation.REGISTRATION
+
+
+@dataclass(frozen=True)
+class EnrolmentProgress:
+    """Shown while enrolling: ``phase`` "place" (waiting for capture ``step`` of ``total``) or "captured"
+    (with the capture's quality ``feedback``)."""
+
+    step: int
+    total: int
+    phase: str
+    feedback: CaptureFeedback | None = None
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    employee: Employee
+    finger: int            # 0-9: which of the employee's enrolled fingers this is
+    sub_templates: int
+
+
+class FingerprintService:
+    def __init__(self, sensor, extractor, store: FingerprintStore, master: MasterData, punches: PunchService, *,
+                 captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
+                 two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds()):
+        self.sensor, self.extractor, self.store = sensor, extractor, store
+        self._master, self._punches = master, punches
+        self.captures, self.capture_timeout = captures, capture_timeout
+        self._pattern_limit, self._two_factor = pattern_limit, two_factor
+        self._matcher = matcher or Matcher()
+        self._thresholds = thresholds
+        self._identifier: FingerprintIdentifier | None = None
+        self._enrol_lock = threading.Lock()
+
+    # -- punch -------------------------------------------------------------------------------------
+    def wait_for_finger(self, cancel: threading.Event | None = None, timeout: float | None = None) -> CylinderCode:
+        """Block (never on the UI thread) until a finger is on the sensor; returns its probe code."""
+        capture = self.sensor.capture(timeout, cancel, Situation.PUNCH)
+        return self._matcher.encode(capture.template(self.extractor))
+
+    def punch(self, kind: PunchKind, probe: CylinderCode) -> PunchResult:
+        """Identify the probe within the recorder's department and record the punch."""
+        match = self.identify(probe)
+        employee = self._master.employee(match.employee_key)
+        if employee is None:   # enrolled here, gone from the master data since
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail="matched a template of an employee not in the master data")
+        return self._punches.punch_identified(employee, kind, AuthMethod.FINGERPRINT)
+
+    def punch_with_finger(self, kind: PunchKind, *, timeout: float | None = None,
+                          cancel: threading.Event | None = None) -> PunchResult:
+        return self.punch(kind, self.wait_for_finger(cancel, timeout))
+
+    def identify(self, probe: CylinderCode) -> Match:
+        recorder = self._master.recorder()
+        if recorder is None:
+            raise KioskError("startup_data_missing", situation=Situation.PUNCH)
+        identifier = self._identifier_for(self.store.gallery())
+        return identifier.identify(probe, self.candidates(recorder.department_code), two_factor=self._two_factor)
+
+    def candidates(self, department_code: str) -> list[str]:
+        """Employees who may punch at this recorder: its department's own and those help-registered to it."""
+        return [e.key for e in self._master.employees()
+                if may_punch_at_department(e, department_code, self._master.help_departments(e.key))]
+
+    def _identifier_for(self, gallery: Gallery) -> FingerprintIdentifier:
+        identifier = self._identifier
+        if identifier is None or identifier.gallery is not gallery:
+            identifier = FingerprintIdentifier(gallery, self._matcher, thresholds=self._thresholds,
+                                               pattern_limit=self._pattern_limit)
+            self._identifier = identifier
+        return identifier
+
+    def warm_up(self) -> None:
+        """Build the gallery now (decrypting and encoding every template) rather than at the first punch."""
+        self._identifier_for(self.store.gallery())
+
+    # -- enrolment ---------------------------------------------------------------------------------
+    def next_finger(self, employee: Employee) -> int:
+        used = self.store.fingers_of(employee.key)
+        free = [f for f in range(10) if f not in used]
+        if not free:
+            raise KioskError("enrollment_failed", situation=REG, detail="all ten fingers are enrolled")
+        return free[0]
+
+    def enrol(self, employee: Employee, *, on_progress: Callable[[EnrolmentProgress], None] = lambda _p: None,
+              cancel: threading.Event | None = None, finger: int | None = None) -> EnrolmentResult:
+        """Capture ``captures`` usable impressions with feedback after each, then consolidate and store."""
+        finger = self.next_finger(employee) if finger is None else finger
+        templates: list[FingerprintTemplate] = []
+        attempts = 0
+        while len(templates) < self.captures:
+            attempts += 1
+            if attempts > 2 * self.captures:
+                raise KioskError("enrollment_failed", situation=REG, detail="too many unusable captures")
+            step = len(templates) + 1
+            on_progress(EnrolmentProgress(step, self.captures, "place"))
+            template = self.sensor.capture(self.capture_timeout, cancel, REG).template(self.extractor)
+            feedback = assess_capture(template, step - 1, self._matcher.encode(template))
+            on_progress(EnrolmentProgress(step, self.captures, "captured", feedback))
+            if feedback.usable:
+                templates.append(template)
+        if cancel is not None and cancel.is_set():
+            raise KioskError("enrollment_cancelled", situation=REG, cause_letter="A", detail="cancelled")
+        return self.enrol_templates(employee, templates, finger=finger)
+
+    def enrol_templates(self, employee: Employee, templates: Sequence[FingerprintTemplate], *,
+                        finger: int | None = None) -> EnrolmentResult:
+        """Consolidate captures already taken, check duplicates against the whole kiosk, store sealed."""
+        with self._enrol_lock:
+            finger = self.next_finger(employee) if finger is None else finger
+            enrollment = consolidate(list(templates), self._matcher, self._thresholds)
+            employees = {e.key: e for e in self._master.employees()}
+            check_duplicates(enrollment, employee.key, self.store.gallery(), employees, self._matcher,
+                             self._thresholds)
+            self.store.add(employee.key, finger, employee.department_code, enrollment.templates, enrollment.codes)
+        return EnrolmentResult(employee, finger, len(enrollment.templates))

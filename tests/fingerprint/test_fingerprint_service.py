@@ -1,0 +1,171 @@
+"""Punch by finger and enrolment through the real ledger, the simulated sensor and the real extractor/matcher."""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import pytest
+
+from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
+from kiosk.domain.model import AuthMethod, PunchKind
+from kiosk.errors import KioskError
+from kiosk.fingerprint import StaticKeyProvider, TemplateCipher
+from kiosk.fingerprint.simulated_sensor import SimulatedSensor
+from kiosk.services.fingerprint import FingerprintService
+
+pytestmark = pytest.mark.timeout(120)
+_SENSOR = SimulatedSensor()   # only for its synthetic impressions (masters are cached per process)
+
+
+@pytest.fixture(scope="module")
+def templates(extractor):
+    @lru_cache(maxsize=None)
+    def of(finger: int, first: int = 100, count: int = 4):
+        return tuple(extractor.extract(_SENSOR.impression(finger, j)) for j in range(first, first + count))
+    return of
+
+
+@pytest.fixture
+def keys():
+    return StaticKeyProvider.generate()
+
+
+@pytest.fixture
+def fp(demo_kiosk, ledger_db, extractor, keys):
+    master, _punches, punch_service = demo_kiosk
+    sensor = SimulatedSensor()
+    sensor.open()
+    store = SqliteFingerprintStore(ledger_db, TemplateCipher(keys))
+    yield FingerprintService(sensor, extractor, store, master, punch_service, capture_timeout=5.0)
+    sensor.close()
+
+
+def employee(fp, code: str):
+    return fp._master.employee_by_code_or_login(code)
+
+
+def error_of(fn, *args, **kwargs) -> KioskError:
+    with pytest.raises(KioskError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def place_and_punch(fp, finger: int, kind: PunchKind = PunchKind.CLOCK_IN):
+    fp.sensor.place_finger(finger)
+    return fp.punch_with_finger(kind, timeout=5.0)
+
+
+def test_enrol_at_the_sensor_then_punch_by_finger(fp, demo_kiosk):
+    progress = []
+    for _ in range(4):
+        fp.sensor.place_finger(1)
+    result = fp.enrol(employee(fp, "1001"), on_progress=progress.append)
+    assert (result.employee.code, result.finger) == ("1001", 0) and 2 <= result.sub_templates <= 3
+    assert [(p.step, p.phase) for p in progress] == [(s, ph) for s in (1, 2, 3, 4) for ph in ("place", "captured")]
+    assert all(p.feedback.usable and p.feedback.minutiae >= 12 for p in progress if p.phase == "captured")
+    punched = place_and_punch(fp, 1)
+    assert punched.employee.code == "1001" and punched.punch.auth_method is AuthMethod.FINGERPRINT
+    assert demo_kiosk[1].get(punched.punch.uuid).auth_method is AuthMethod.FINGERPRINT
+    assert fp.next_finger(employee(fp, "1001")) == 1
+
+
+def test_unknown_finger_is_auth_failed_a(fp, templates):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    err = error_of(place_and_punch, fp, 2)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+    assert fp.store.gallery().pattern_count() == 1
+
+
+def test_same_finger_of_two_employees_is_ambiguous(fp, templates):
+    for code in ("1001", "1003"):   # written past the duplicate check, as a server sync could
+        fp.store.add(employee(fp, code).key, 0, "HQ", templates(1))
+    assert error_of(place_and_punch, fp, 1).key == "fingerprint_ambiguous_contact_admin"
+    fp._two_factor = True
+    assert error_of(place_and_punch, fp, 1).key == "fingerprint_ambiguous_enter_id"
+
+
+def test_only_the_recorders_department_and_help_registrations_are_searched(fp, templates):
+    fp.enrol_templates(employee(fp, "1006"), templates(3))      # 伊藤, 店舗: not at this HQ recorder
+    err = error_of(place_and_punch, fp, 3)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+    fp.store.delete(employee(fp, "1006").key)
+    fp.enrol_templates(employee(fp, "1005"), templates(3))      # 田中, 店舗 but help-registered to HQ
+    assert place_and_punch(fp, 3).employee.code == "1005"
+
+
+def test_pattern_limit_of_the_department(fp, templates):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    fp.enrol_templates(employee(fp, "1003"), templates(2))
+    fp._pattern_limit = 1
+    assert error_of(place_and_punch, fp, 1).key == "too_many_patterns"
+
+
+def test_enrolment_refuses_duplicates(fp, templates):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    assert error_of(fp.enrol_templates, employee(fp, "1003"), templates(1, 104)).key == "credential_duplicate"
+    err = error_of(fp.enrol_templates, employee(fp, "1001"), templates(1, 104))
+    assert err.key == "credential_registered_to_employee"
+    assert err.context == {"name": "山田 太郎", "code": "1001"}
+    assert fp.store.count() >= 2 and fp.store.fingers_of(employee(fp, "1003").key) == set()
+
+
+def test_enrolment_cancelled_and_sensor_errors(fp):
+    cancel = threading.Event()
+    cancel.set()
+    err = error_of(fp.enrol, employee(fp, "1001"), cancel=cancel)
+    assert (err.key, err.cause_letter) == ("enrollment_cancelled", "A")
+    fp.sensor.fail()
+    err = error_of(fp.punch_with_finger, PunchKind.CLOCK_IN, timeout=5.0)
+    assert err.key == "device_init_failed"
+    err = error_of(fp.punch_with_finger, PunchKind.CLOCK_IN, timeout=0.05)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+    assert fp.store.count() == 0
+
+
+def test_ledger_holds_no_plaintext_and_rows_are_bound(fp, templates, ledger_db, keys):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    ledger_db.db.execute_sql("PRAGMA wal_checkpoint(FULL)")
+    files = [ledger_db.path, ledger_db.path.with_name(ledger_db.path.name + "-wal")]
+    stored = b"".join(p.read_bytes() for p in files if p.exists())
+    for template in templates(1):
+        plain = template.to_bytes()
+        assert plain[:16] not in stored and plain[-24:] not in stored
+    assert b"DKFE" in stored
+    # a fresh store (after a restart) decrypts the same gallery; another key opens nothing
+    again = SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()
+    assert len(again) == len(fp.store.gallery()) >= 2
+    assert len(SqliteFingerprintStore(ledger_db, TemplateCipher(StaticKeyProvider.generate())).gallery()) == 0
+    # a row moved to another employee does not open
+    ledger_db.db.execute_sql("UPDATE fingerprint_template SET employee_key = 'E1003'")
+    assert len(SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()) == 0
+
+
+def test_settings_and_the_composition_root(tmp_path):
+    import stat
+
+    from kiosk.app_factory import build_kiosk
+    from kiosk.settings import FingerprintSettings, ReaderSettings, Settings, load_settings
+
+    assert load_settings(None).fingerprint.backend == "none"
+    for bad in ({"backend": "magic"}, {"captures": 9}):
+        with pytest.raises(KioskError) as info:
+            load_settings(None, fingerprint=bad)
+        assert info.value.key == "settings_unreadable"
+    base = dict(data_dir=tmp_path, reader=ReaderSettings(backend="simulated"))
+    kiosk = build_kiosk(Settings(**base))
+    assert kiosk.fingerprint is None and kiosk.startup_errors[-1].key == "startup_data_missing"
+    kiosk.close()
+    # a sensor that cannot be opened is said at start (never a silent fallback); cards keep working
+    kiosk = build_kiosk(Settings(**base, fingerprint=FingerprintSettings(backend="libfprint", driver="nope")))
+    try:
+        assert kiosk.fingerprint is None and "device_init_failed" in [e.key for e in kiosk.startup_errors]
+    finally:
+        kiosk.close()
+    kiosk = build_kiosk(Settings(**base, fingerprint=FingerprintSettings(backend="simulated")))
+    try:
+        assert kiosk.fingerprint is not None and kiosk.fingerprint.captures == 4
+        keys = tmp_path / "keys"
+        assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.glob("*.key"))
+    finally:
+        kiosk.close()

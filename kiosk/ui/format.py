@@ -55,3 +55,12 @@ def status_line(*, online: bool, unsent: int, oldest: datetime | None, now: date
 
 def history_line(punch: Punch, name: str) -> str:
     return f"{punch.stamped_at:%H:%M}  {kind_label(punch.kind)}  {name}"
+
+
+def without_password(url: str) -> str:
+    """A proxy URL as it may be shown on screen: credentials masked."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        user = rest.split("@", 1)[0].split(":", 1)[0]
+        return f"{scheme}://{user}:***@{rest.split('@', 1)[1]}"
+    return url

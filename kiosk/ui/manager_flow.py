@@ -94,7 +94,7 @@ class ManagerFlow:
         settings, connection, _certificate = parsed
         return [(tr("connection.url"), connection.url, ""),
                 (tr("connection.recorder"), f"{connection.company} / {connection.recorder} / {connection.department}", ""),
-                (tr("connection.proxy"), settings.proxy_url or "—", "")]
+                (tr("connection.proxy"), fmt.without_password(settings.proxy_url) or "—", "")]
 
     def _show_connection(self, rows) -> None:
         screen = self.app.settings_screen
@@ -188,3 +188,4 @@ class ManagerFlow:
         self.app.settings_screen.set_busy("")
         self.audit(f"settings.{self.app.settings_screen.section}", "failed", error.key)
         self.app.presenter.show(error)
+

@@ -125,7 +125,7 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
-                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader)), sync,
+                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot), sync,
                  TimecardService(master, sync.slot, browser or SystemBrowser(), is_online=sync.not_known_offline),
                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
                                          refresh=sync.refresh_after_change),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from kiosk.errors import KioskError
 from kiosk.i18n import Text, text
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
@@ -34,11 +35,53 @@ class CheckLine:
         return self.outcome == OK
 
 
+# Which server check a failure of GET /v1/time belongs to (the rest are "connection").
+_CERTIFICATE_KEYS = {"certificate_invalid", "certificate_invalid_local"}
+_IP_KEYS = {"ip_not_allowed"}
+CLOCK_TOLERANCE = 60.0   # seconds: beyond this the kiosk clock is "off" (the server refuses beyond its window)
+
+
+def server_checks(client, kiosk_offset: float) -> list[CheckLine]:
+    """Design §1's server checks from one signed GET /v1/time: reachability, certificate, IP allow-list and
+    the clock offset. ``client`` is None when no connection is configured."""
+    names = ("server", "certificate", "ip_allow", "clock_offset")
+    if client is None:
+        return [CheckLine(n, SKIPPED, text(f"check.{n}"), text("connection.none").get()) for n in names]
+    try:
+        answer = client.server_time(situation=None)
+    except KioskError as error:
+        failed = ("certificate" if error.key in _CERTIFICATE_KEYS else
+                  "ip_allow" if error.key in _IP_KEYS else "server")
+        lines = []
+        for name in names:
+            if name == failed:
+                lines.append(CheckLine(name, FAIL, text(f"check.{name}"), _describe(error), error.key))
+            elif names.index(name) < names.index(failed):
+                lines.append(CheckLine(name, OK, text(f"check.{name}")))
+            else:
+                lines.append(CheckLine(name, SKIPPED, text(f"check.{name}")))
+        return lines
+    drift = answer.offset - kiosk_offset   # what the kiosk's corrected clock is still off by
+    clock_ok = abs(drift) <= CLOCK_TOLERANCE
+    return [CheckLine("server", OK, text("check.server")), CheckLine("certificate", OK, text("check.certificate")),
+            CheckLine("ip_allow", OK, text("check.ip_allow")),
+            CheckLine("clock_offset", OK if clock_ok else FAIL, text("check.clock_offset"),
+                      text("check.clock_offset_value").format(seconds=f"{drift:+.1f}"),
+                      None if clock_ok else "auth_failed", {"drift": drift})]
+
+
+def _describe(error: KioskError) -> str:
+    code = f"[{error.code}] " if error.code else ""
+    return f"{code}{error.message()}"
+
+
 class DiagnoseService:
-    def __init__(self, ledger_check: Callable[[], str], clock, reader_checks: Callable[[bool], list] | None):
+    def __init__(self, ledger_check: Callable[[], str], clock, reader_checks: Callable[[bool], list] | None,
+                 client: Callable[[], object] = lambda: None):
         self._ledger_check = ledger_check   # returns SQLite's quick_check verdict ("ok" or the problems)
         self._clock = clock
         self._reader_checks = reader_checks
+        self._client = client
 
     def run(self, *, test_read: bool = False) -> list:
         lines: list = []
@@ -49,6 +92,7 @@ class DiagnoseService:
         lines.append(CheckLine("clock", FAIL if reading.adjusting else OK, text("check.clock"),
                                text(f"source.{reading.source.value}").get(),
                                "auth_failed" if reading.adjusting else None))
+        lines.extend(server_checks(self._client(), self._clock.offset.total_seconds()))
         if self._reader_checks is not None:
             lines.extend(self._reader_checks(test_read))
         return lines

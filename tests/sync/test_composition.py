@@ -139,3 +139,13 @@ def test_help_registration_lets_another_department_punch_here(sync_server, tmp_p
         assert kiosk.help_registration.register_by_card(card).created is False   # already: nothing to do
     finally:
         kiosk.close()
+
+
+def test_self_diagnosis_reaches_the_real_server(sync_server, tmp_path):
+    kiosk = provisioned_kiosk(sync_server, tmp_path)
+    try:
+        lines = {line.name: line for line in kiosk.diagnose.run()}
+        assert all(lines[n].ok for n in ("ledger", "server", "certificate", "ip_allow", "clock_offset"))
+        assert abs(lines["clock_offset"].data["drift"]) < 5
+    finally:
+        kiosk.close()

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kiosk.adapters import pcsc_reader as pcsc
+from kiosk.adapters import pcsc_calls as pcsc
 from kiosk.domain.credentials import masked_card_id
 from kiosk.i18n import Text
 

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -88,13 +90,11 @@ def _extra_setup(port: int) -> dict:
             "renewable": recorders.add_recorder(demo, "R002", "HQ", server_url=url).text()}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> RunningServer:
-    directory = tmp_path_factory.mktemp("kiosk-server")
-    db_path = directory / "server.sqlite"
-    db_url = f"sqlite:///{db_path}"
+@contextmanager
+def serving(directory: Path, db_url: str, db_path: Path) -> Iterator[RunningServer]:
+    """The demo company in the database at ``db_url`` (already opened here), served by a real
+    ``kiosk-server serve`` subprocess over TLS on loopback; stopped on exit. Shared with tests/server_pg."""
     port = free_port()
-    open_database(db_url)
     create_tables()
     demo = create_demo(str(directory / "demo"), port=port)
     extra = _extra_setup(port)
@@ -112,6 +112,16 @@ def server(tmp_path_factory) -> RunningServer:
         yield running
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> RunningServer:
+    directory = tmp_path_factory.mktemp("kiosk-server")
+    db_path = directory / "server.sqlite"
+    db_url = f"sqlite:///{db_path}"
+    open_database(db_url)
+    with serving(directory, db_url, db_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -26,10 +26,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.server import db as server_db
-from kiosk.server.db import create_tables, open_database
-from kiosk.server.demo import create_demo
+from kiosk.server.db import open_database
 from tests.server.conftest import (  # noqa: F401  (fixtures re-exported for the reused tests)
-    RunningServer, _extra_setup, _stop, _wait_ready, client, employees, free_port, stamp,
+    RunningServer, client, employees, free_port, serving, stamp,
 )
 
 try:
@@ -135,27 +134,13 @@ def server(tmp_path_factory, postgres_cluster) -> RunningServer:
     """tests/server's ``server`` fixture with its database on PostgreSQL."""
     directory = tmp_path_factory.mktemp("kiosk-server-pg")
     db_url = postgres_cluster.url("dakoku")
-    port = free_port()
     previous = server_db.database.obj
     open_database(db_url)
-    create_tables()
-    demo = create_demo(str(directory / "demo"), port=port)
-    extra = _extra_setup(port)
-    log_path = directory / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--tls-dir", str(directory / "demo" / "tls"), "--workers", "2"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    running = RunningServer(demo.url, db_url, Path(), str(directory / "demo" / "tls" / "ca.pem"), directory,
-                            process, demo, log_path, extra)
-    running.extra["cluster"] = postgres_cluster
     try:
-        _wait_ready(process, demo.url, running.ca_file, log_path)
-        yield running
+        with serving(directory, db_url, Path()) as running:
+            running.extra["cluster"] = postgres_cluster
+            yield running
     finally:
-        _stop(process)
         server_db.database.obj.close()
         if previous is not None:
             server_db.database.initialize(previous)

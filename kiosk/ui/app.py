@@ -95,7 +95,7 @@ class KioskApp(MDApp):
 
             fingerprint = self.kiosk.fingerprint
             sensor = fingerprint.sensor if fingerprint is not None else None
-            self.demo_panel = DemoPanel(self.kiosk.reader, self.kiosk.master,
+            self.demo_panel = DemoPanel(self.kiosk.reader,
                                         sensor if hasattr(sensor, "place_finger") else None,
                                         self.kiosk.settings.fingerprint.demo_fingers)
             root.add_widget(self.demo_panel)

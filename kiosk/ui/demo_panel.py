@@ -7,41 +7,41 @@ from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.adapters.simulated_reader import SimulatedCardReader
-from kiosk.demo import DEMO_CARDS
-from kiosk.ports import MasterData
+from kiosk.demo import DEMO_CARDS, EMPLOYEES
 from kiosk.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 FINGER_KEYS = "qwer"
+# The demo company is the same offline and on the demo server (kiosk/demo.py): label the buttons from its
+# definition, not from master data that a freshly connected demo is still pulling.
+DEMO_NAMES = {row[0]: row[1] for row in EMPLOYEES}
 FINGER_COLOUR = (0.24, 0.33, 0.30, 1)
 
 
 class DemoPanel(BoxLayout):
-    def __init__(self, reader: SimulatedCardReader, master: MasterData, sensor=None, demo_fingers: int = 3,
+    def __init__(self, reader: SimulatedCardReader, sensor=None, demo_fingers: int = 3,
                  **kwargs):
         super().__init__(**kwargs)
         self.reader = reader
         self.sensor = sensor
         self.fingers: list[int] = []
         for number, card in enumerate(DEMO_CARDS, start=1):
-            employee = master.employee_by_code_or_login(card.employee_code) if card.employee_code else None
-            name = employee.last_name if employee else tr("demo.unknown_name")
+            name = DEMO_NAMES.get(card.employee_code) or tr("demo.unknown_name")
             label = f"{number} {name}\n{tr(f'demo.card.{card.role}')}"
             button = BigButton(text=label, font_size=sp(15), face_color=(0.30, 0.34, 0.40, 1))
             button.card_id = card.card_id
             button.bind(on_release=lambda b: self.reader.tap(b.card_id))
             self.ids.cards.add_widget(button)
         if sensor is not None:
-            self._add_fingers(master, demo_fingers)
+            self._add_fingers(demo_fingers)
         Window.bind(on_key_down=self._on_key_down)
 
-    def _add_fingers(self, master: MasterData, demo_fingers: int) -> None:
+    def _add_fingers(self, demo_fingers: int) -> None:
         from kiosk.demo_fingers import demo_finger_buttons
 
         row = BoxLayout(spacing=dp(8))
         for key, (code, finger) in zip(FINGER_KEYS, demo_finger_buttons(demo_fingers)):
-            employee = master.employee_by_code_or_login(code) if code else None
-            label = tr("demo.finger", name=employee.last_name) if employee else tr("demo.finger.unknown")
+            label = tr("demo.finger", name=DEMO_NAMES[code]) if code in DEMO_NAMES else tr("demo.finger.unknown")
             button = BigButton(text=f"{key.upper()}  {label}", font_size=sp(15), face_color=FINGER_COLOUR)
             button.finger = finger
             button.bind(on_release=lambda b: self.sensor.place_finger(b.finger))

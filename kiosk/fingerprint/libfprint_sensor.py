@@ -1,13 +1,16 @@
 """The libfprint adapter of the sensor port, through PyGObject (``gi.repository.FPrint``, libfprint 2).
 
-libfprint is asynchronous on a GLib main context. This adapter owns one thread that runs GLib's *global default*
-main context and does every libfprint call on it; callers block on a result with a deadline. It has to be the
-global default: ``fp_context_enumerate`` iterates ``g_main_context_iteration(NULL)`` itself, so on a private
-context it never returns. Hence one ``LibfprintSensor`` loop per process at a time (nothing else in the kiosk uses
-GLib; Kivy runs on SDL2). Image devices only: ``FpDevice.capture`` gives
-the image to our own extractor; libfprint's enrol / verify / identify (bozorth3, first match >= 40, no scores)
-are not used. A device that cannot capture images (match-on-chip) is refused at ``open`` with
-``device_init_failed``.
+libfprint is asynchronous on a GLib main context: every call runs on one loop thread
+(:mod:`kiosk.fingerprint.libfprint_loop`), callers block on a result with a deadline. Image devices only:
+``FpDevice.capture`` gives the image to our own extractor; libfprint's enrol / verify / identify (bozorth3, first
+match >= 40, no scores) are not used. A device that cannot capture images (match-on-chip) is refused at ``open``
+with ``device_init_failed``.
+
+Re-plug: a removed device (its ``removed`` signal, or a capture ending with ``DeviceError.REMOVED``) is reported
+as ``SensorStatus.ABSENT``; the capture it broke fails. The next capture enumerates again in a fresh
+``FpContext`` (a new context also finds virtual devices and USB devices plugged in since) and reopens, up to
+``REOPEN_ATTEMPTS`` times ``REOPEN_PAUSE`` apart; success is reported as ``PRESENT``, failure is
+``device_init_failed`` and the one after tries again. No kiosk restart is needed.
 
 Note: libfprint's image devices run their own NBIS minutiae detection on every captured image and turn an
 image without minutiae into ``DeviceRetry.GENERAL`` ("Minutiae detection failed, please retry"); such images never
@@ -18,48 +21,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
 
 import numpy as np
 
 from kiosk.errors import Situation
+from kiosk.fingerprint.libfprint_loop import GLibLoopThread, Result, load_fprint
 from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback,
                                       SensorStatus, StatusCallback, device_failure, init_failed, user_cancelled)
 
 log = logging.getLogger(__name__)
 
-CALL_TIMEOUT = 10.0          # open / close / enumerate on the loop thread
 CANCEL_GRACE = 3.0           # after cancelling a capture, how long we wait for libfprint to finish it
 POLL = 0.02                  # how often a blocked caller looks at its cancel event and deadline
-_LOOP_OWNER = threading.Lock()   # held while a sensor's thread runs the global default main context
-
-
-def load_fprint():
-    """Import PyGObject and the FPrint 2.0 typelib, or raise ``device_init_failed``."""
-    try:
-        import gi
-        gi.require_version("FPrint", "2.0")
-        from gi.repository import FPrint, Gio, GLib
-    except (ImportError, ValueError) as exc:
-        raise init_failed(f"libfprint via PyGObject is not available: {exc!r} (needs pip PyGObject and apt "
-                          "gir1.2-fprint-2.0 libfprint-2-2)") from exc
-    return FPrint, GLib, Gio
-
-
-class _Result:
-    """A one-shot result handed from the loop thread to a blocked caller."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-    def set(self, value: Any = None, error: BaseException | None = None) -> None:
-        self.value, self.error = value, error
-        self._done.set()
-
-    def wait(self, timeout: float | None) -> bool:
-        return self._done.wait(timeout)
+REOPEN_ATTEMPTS = 3          # after a removal: enumerate-and-open attempts per capture
+REOPEN_PAUSE = 0.5           # between those attempts (a USB device takes a moment to enumerate)
 
 
 class LibfprintSensor:
@@ -76,59 +51,11 @@ class LibfprintSensor:
         self._callbacks = Callbacks(on_prompt, on_status)
         self._dev = None
         self._ctx = None
-        self._removed = False
+        self._removed = False         # the device went away: the next capture enumerates again
+        self._closed = False
         self._capture_lock = threading.Lock()
-        self._current: _Result | None = None      # the capture in flight (loop thread writes it)
-        if not _LOOP_OWNER.acquire(blocking=False):
-            raise init_failed("another LibfprintSensor is running; close it first")
-        self._main = self._GLib.MainContext.default()
-        self._loop = self._GLib.MainLoop.new(self._main, False)
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(started,), name="libfprint-loop", daemon=True)
-        self._thread.start()
-        if not started.wait(CALL_TIMEOUT) or not self._thread.is_alive():
-            raise init_failed("the libfprint loop thread did not start")
+        self._loop = GLibLoopThread(self._GLib)
         self.device_name = ""
-
-    # --- the loop thread ------------------------------------------------------------------------------------
-
-    def _run(self, started: threading.Event) -> None:
-        try:
-            idle = self._GLib.idle_source_new()
-            idle.set_callback(lambda *_: (started.set(), False)[1])
-            idle.attach(self._main)
-            self._loop.run()
-        finally:
-            started.set()
-            _LOOP_OWNER.release()
-
-    def _call(self, fn: Callable[[_Result], None], timeout: float = CALL_TIMEOUT) -> Any:
-        """Run ``fn(result)`` on the loop thread; it (or a callback it starts) must ``result.set(...)``."""
-        if not self._thread.is_alive():
-            raise init_failed("the libfprint loop is not running")
-        res = _Result()
-
-        def step(*_):
-            try:
-                fn(res)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                res.set(error=exc)
-            return False
-
-        source = self._GLib.idle_source_new()
-        source.set_callback(step)
-        source.attach(self._main)
-        if not res.wait(timeout):
-            raise init_failed(f"libfprint did not answer within {timeout:g} s")
-        if res.error is not None:
-            raise res.error
-        return res.value
-
-    def _post(self, fn: Callable[[], Any]) -> None:
-        """Run ``fn()`` on the loop thread without waiting (libfprint is not thread-safe)."""
-        source = self._GLib.idle_source_new()
-        source.set_callback(lambda *_: (fn(), False)[1])
-        source.attach(self._main)
 
     # --- the port ---------------------------------------------------------------------------------------------
 
@@ -136,42 +63,49 @@ class LibfprintSensor:
         self._callbacks.set(prompt, status)
 
     def open(self) -> None:
-        if self._dev is not None:
+        if self._closed:
+            raise init_failed("the fingerprint sensor was closed")
+        if self._dev is not None and not self._removed:
             return
-        GLib = self._GLib
+        self._open_device(fresh_context=self._removed)
 
-        def find(res: _Result) -> None:
-            if self._ctx is None:
-                self._ctx = self._FPrint.Context()    # reads FP_VIRTUAL_* now: set them before open()
-            self._ctx.enumerate()
-            devices = list(self._ctx.get_devices())
-            if self._driver is not None:
-                devices = [d for d in devices if d.get_driver() == self._driver]
-            if not devices:
-                want = f" with driver {self._driver!r}" if self._driver else ""
-                res.set(error=init_failed(f"no fingerprint sensor found{want}"))
-                return
-            dev = devices[0]
-
-            def opened(d, result):
-                try:
-                    d.open_finish(result)
-                except GLib.Error as exc:
-                    res.set(error=init_failed(f"{d.get_driver()}: open failed: {exc.message}"))
-                    return
-                res.set(value=d)
-
-            dev.open(None, opened)
-
-        dev = self._call(find)
+    def _open_device(self, fresh_context: bool) -> None:
+        """Enumerate (in a new context if ``fresh_context``), open the first matching device, report PRESENT."""
+        dev = self._loop.call(lambda res: self._find_and_open(res, fresh_context))
         if not self._can_capture(dev):
             self._close_device(dev)
             raise init_failed(f"{dev.get_driver()} ({dev.get_name()}) cannot deliver images (match-on-chip); "
                               "the kiosk needs an image sensor")
         self._dev, self._removed = dev, False
         self.device_name = f"{dev.get_driver()}: {dev.get_name()}"
-        self._call(lambda res: res.set(value=self._connect_signals(dev)))
+        self._loop.call(lambda res: res.set(value=self._connect_signals(dev)))
         self._callbacks.status(SensorStatus.PRESENT)
+
+    def _find_and_open(self, res: Result, fresh_context: bool) -> None:
+        """On the loop thread: enumerate, pick the device, start opening it; ``res`` gets the opened device."""
+        GLib = self._GLib
+        if self._ctx is None or fresh_context:
+            self._ctx = self._FPrint.Context()    # reads FP_VIRTUAL_* now: set them before open()
+        self._ctx.enumerate()
+        devices = list(self._ctx.get_devices())
+        if self._driver is not None:
+            devices = [d for d in devices if d.get_driver() == self._driver]
+        else:
+            devices.sort(key=lambda d: not self._can_capture(d))    # image devices first
+        if not devices:
+            want = f" with driver {self._driver!r}" if self._driver else ""
+            res.set(error=init_failed(f"no fingerprint sensor found{want}"))
+            return
+
+        def opened(d, result):
+            try:
+                d.open_finish(result)
+            except GLib.Error as exc:
+                res.set(error=init_failed(f"{d.get_driver()}: open failed: {exc.message}"))
+                return
+            res.set(value=d)
+
+        devices[0].open(None, opened)
 
     def _can_capture(self, dev) -> bool:
         features = getattr(self._FPrint, "DeviceFeature", None)
@@ -192,30 +126,66 @@ class LibfprintSensor:
                 self._callbacks.prompt(FingerPrompt.PLACE_FINGER)
 
         def removed(d):
-            self._removed = True
-            self._callbacks.status(SensorStatus.ABSENT)
+            if d is self._dev:          # a device replaced since may still say goodbye
+                self._mark_removed()
 
         dev.connect("notify::finger-status", finger_status)
         dev.connect("removed", removed)
 
+    def _mark_removed(self) -> None:
+        self._removed = True
+        self._callbacks.status(SensorStatus.ABSENT)
+
     def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
                 situation: Situation = Situation.REGISTRATION) -> Capture:
-        if self._dev is None:
+        if self._closed or (self._dev is None and not self._removed):
             raise init_failed("the fingerprint sensor is not open", situation)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._capture_lock:
+            if self._removed:
+                self._reopen(deadline, cancel, situation)
             while True:
                 outcome, value = self._capture_once(deadline, cancel, situation)
                 if outcome == "image":
                     return value
                 self._callbacks.prompt(value)     # a retry: tell the user, capture again
 
+    def _reopen(self, deadline, cancel, situation) -> None:
+        """The device was removed: enumerate again and open what is there now, a bounded number of times."""
+        pause = cancel if cancel is not None else threading.Event()
+        failure = None
+        for attempt in range(REOPEN_ATTEMPTS):
+            if attempt and pause.wait(REOPEN_PAUSE):
+                raise user_cancelled(situation, "cancelled while the sensor was reconnecting")
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            self._forget_device()
+            try:
+                self._open_device(fresh_context=True)
+                log.info("fingerprint sensor back after removal: %s", self.device_name)
+                return
+            except Exception as exc:  # noqa: BLE001 - init failures and loop timeouts alike: try again
+                failure = exc
+        detail = getattr(failure, "detail", None) or repr(failure)
+        raise init_failed(f"the fingerprint sensor was removed and is not back: {detail}", situation)
+
+    def _forget_device(self) -> None:
+        """Close the removed device (best effort); drop it and its context on the loop thread (GObjects are
+        finalised there, never on a caller's thread)."""
+        if self._dev is not None:
+            self._close_device(self._dev)
+
+        def drop(res: Result) -> None:
+            self._dev = self._ctx = None
+            res.set()
+        self._loop.call(drop)
+
     def _capture_once(self, deadline, cancel, situation):
         if self._removed:
-            raise init_failed("the fingerprint sensor was removed", situation)
+            raise device_failure(situation, "the fingerprint sensor was removed")
         FPrint, GLib, Gio = self._FPrint, self._GLib, self._Gio
         cancellable = Gio.Cancellable.new()
-        res = _Result()
+        res = Result()
         dev = self._dev
 
         def done(d, result):
@@ -224,7 +194,7 @@ class LibfprintSensor:
             except GLib.Error as exc:
                 res.set(error=exc)
 
-        self._call(lambda started: (dev.capture(True, cancellable, done), started.set()))
+        self._loop.call(lambda started: (dev.capture(True, cancellable, done), started.set()))
         why = None
         while not res.wait(POLL):
             if cancel is not None and cancel.is_set():
@@ -232,7 +202,7 @@ class LibfprintSensor:
             elif deadline is not None and time.monotonic() >= deadline:
                 why = "no finger within the timeout"
             if why:
-                self._post(cancellable.cancel)   # on the loop thread; libfprint ends the capture with CANCELLED
+                self._loop.post(cancellable.cancel)   # libfprint ends the capture with CANCELLED
                 if not res.wait(CANCEL_GRACE):
                     raise device_failure(situation, "libfprint did not end the cancelled capture")
                 break
@@ -247,8 +217,7 @@ class LibfprintSensor:
             return "retry", _retry_prompt(FPrint, err.code)
         if self._removed or (err.domain == GLib.quark_to_string(FPrint.device_error_quark())
                              and err.code == int(FPrint.DeviceError.REMOVED)):
-            self._removed = True
-            self._callbacks.status(SensorStatus.ABSENT)
+            self._mark_removed()
         raise device_failure(situation, f"{dev.get_driver()}: {err.domain} {err.code}: {err.message}")
 
     def _to_capture(self, img) -> Capture:
@@ -260,18 +229,18 @@ class LibfprintSensor:
         return Capture(width=w, height=h, dpi=dpi, image=image, device=self.device_name)
 
     def close(self) -> None:
+        self._closed = True
         dev, self._dev = self._dev, None
         if dev is not None:
             self._close_device(dev)
             if not self._removed:
                 self._callbacks.status(SensorStatus.CLOSED)
-        if self._thread.is_alive():
-            self._call_quit()
+        self._loop.stop()
 
     def _close_device(self, dev) -> None:
         GLib = self._GLib
 
-        def start(res: _Result) -> None:
+        def start(res: Result) -> None:
             def closed(d, result):
                 try:
                     d.close_finish(result)
@@ -281,15 +250,9 @@ class LibfprintSensor:
             dev.close(None, closed)
 
         try:
-            self._call(start)
+            self._loop.call(start)
         except Exception as exc:  # noqa: BLE001 - closing is best effort
             log.warning("closing the fingerprint sensor failed: %r", exc)
-
-    def _call_quit(self) -> None:
-        source = self._GLib.idle_source_new()
-        source.set_callback(lambda *_: (self._loop.quit(), False)[1])
-        source.attach(self._main)
-        self._thread.join(CALL_TIMEOUT)
 
     def __enter__(self) -> "LibfprintSensor":
         self.open()

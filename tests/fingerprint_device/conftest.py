@@ -83,10 +83,10 @@ class Recorder:
                     raise AssertionError(f"no {prompt!r} (#{count}) within {timeout} s; prompts: {self.prompts}")
                 self._cond.wait(left)
 
-    def wait_status(self, status, timeout: float = 5.0) -> None:
+    def wait_status(self, status, count: int = 1, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
-            while status not in self.statuses:
+            while self.statuses.count(status) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"no {status!r} within {timeout} s; statuses: {self.statuses}")
@@ -102,6 +102,7 @@ class VirtualImageClient:
     """The test side of libfprint's virtual_image socket."""
 
     def __init__(self, path: str, timeout: float = 5.0):
+        self.path = path
         deadline = time.monotonic() + timeout
         while True:
             try:

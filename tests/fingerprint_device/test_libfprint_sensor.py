@@ -108,10 +108,7 @@ def test_device_disappearing_mid_enrolment(virtual_image, pool):
     with pytest.raises(KioskError) as err:
         future.result(10)
     assert (err.value.key, err.value.cause_letter) == ("enrollment_cancelled", "B")
-    rec.wait_status(SensorStatus.ABSENT)
-    with pytest.raises(KioskError) as again:            # gone: the next capture is an init failure
-        sensor.capture(1.0)
-    assert again.value.key == "device_init_failed"
+    rec.wait_status(SensorStatus.ABSENT)               # the next capture reopens: test_libfprint_replug.py
 
 
 def test_device_disappearing_between_captures(virtual_image):

@@ -38,7 +38,7 @@ class FingerprintSettings:
     captures: int = 4                 # impressions per enrolment (3-5)
     capture_timeout_seconds: float = 20.0   # per enrolment capture
     pattern_limit: int = 1000         # enrolled fingers per department (too_many_patterns above it)
-    two_factor: bool = False          # ambiguity asks for login ID / employee code (the ID step is later work)
+    two_factor: bool = False          # ambiguity asks for login ID / employee code, then verifies 1:1
     demo_fingers: int = 3             # demo only: employees whose synthetic fingers are enrolled at start (0-3)
 
 

@@ -85,6 +85,26 @@ class FingerprintService:
                           cancel: threading.Event | None = None) -> PunchResult:
         return self.punch(kind, self.wait_for_finger(cancel, timeout))
 
+    def reopen_sensor(self) -> None:
+        """After a device failure or unplug: close and open the sensor again (a re-plugged device is found
+        anew); raises the port's ``device_init_failed`` while it is still missing."""
+        self.sensor.close()
+        self.sensor.open()
+
+    def employee_for_verify(self, login_or_code: str) -> Employee:
+        """2-factor step one (after 「…ログインIDまたは従業員コードを入力…」): who is about to place a finger."""
+        if not login_or_code.strip():
+            raise KioskError("login_id_empty", situation=Situation.PUNCH)
+        employee = self._master.employee_by_code_or_login(login_or_code)
+        if employee is None:
+            raise KioskError("employee_not_found", situation=Situation.PUNCH)
+        return employee
+
+    def punch_verified(self, kind: PunchKind, probe: CylinderCode, employee: Employee) -> PunchResult:
+        """2-factor step two: 1:1 verification against that employee's own fingers only, then the punch."""
+        self._identifier_for(self.store.gallery()).verify(probe, employee.key)
+        return self._punches.punch_identified(employee, kind, AuthMethod.FINGERPRINT)
+
     def identify(self, probe: CylinderCode) -> Match:
         recorder = self._master.recorder()
         if recorder is None:

@@ -123,6 +123,7 @@ class KioskApp(MDApp):
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
         self.kiosk.sync.on_update_result(self.bridge.callback(self._data_updated))
         self.kiosk.start_background()
+        self.finger_flow.start()
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
                                 self.bridge.callback(self.handle_reader_status),
                                 self.bridge.callback(self.flow.handle_read_error))
@@ -186,7 +187,8 @@ class KioskApp(MDApp):
         reading = self.kiosk.clock.read()
         self.standby.status_text = fmt.status_line(online=status.online, unsent=status.unsent,
                                                    oldest=status.oldest_unsent, now=reading.at,
-                                                   reader=self.reader_state, source=reading.source)
+                                                   reader=self.reader_state, source=reading.source,
+                                                   sensor=self.finger_flow.sensor_state)
         lines = [fmt.history_line(p, name) for p, name in status.recent]
         self.standby.history_text = "\n".join(lines) if lines else fmt.tr("standby.history_empty")
 
@@ -197,9 +199,12 @@ class KioskApp(MDApp):
             self.standby.time_text = text
             self.standby.date_text = fmt.date_line(at)
             kind = auto_kind(self.flow.auto_modes, at.time())
-            choose = "standby.choose_finger" if self.finger_flow.enabled else "standby.choose"
-            self.standby.hint_text = (fmt.tr("standby.auto", kind=fmt.kind_label(kind)) if kind
-                                      else fmt.tr(choose))
+            finger = self.finger_flow.enabled
+            if kind is not None:
+                self.standby.hint_text = fmt.tr("standby.auto_finger" if finger else "standby.auto",
+                                                kind=fmt.kind_label(kind))
+            else:
+                self.standby.hint_text = fmt.tr("standby.choose_finger" if finger else "standby.choose")
             self.flow.count_down_wait()
 
 

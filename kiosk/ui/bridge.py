@@ -23,6 +23,8 @@ class UiBridge:
         # server that does not answer never holds up the next person's punch.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-worker")
         self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-slow")
+        # A finger capture can wait for minutes (standby in a time-of-day mode): it has a thread of its own.
+        self._device = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-device")
 
     @staticmethod
     def post(fn: Callable[..., Any], *args: Any) -> None:
@@ -34,10 +36,11 @@ class UiBridge:
         return lambda *args: self.post(fn, *args)
 
     def submit(self, job: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[KioskError], None], *, slow: bool = False) -> Future:
+               on_error: Callable[[KioskError], None], *, slow: bool = False, device: bool = False) -> Future:
         """Run ``job`` off the Kivy thread; its result or catalogue error comes back on the Kivy thread.
-        ``slow``: network or device waits, on the second worker."""
-        future = (self._slow if slow else self._executor).submit(job)
+        ``slow``: network waits, on the second worker; ``device``: waiting for a finger, on the third."""
+        executor = self._device if device else self._slow if slow else self._executor
+        future = executor.submit(job)
         future.add_done_callback(lambda f: self._deliver(f, on_done, on_error))
         return future
 
@@ -54,4 +57,5 @@ class UiBridge:
     def shutdown(self) -> None:
         # Punches already submitted finish (they are short and must not be lost); slow work is abandoned.
         self._slow.shutdown(wait=False, cancel_futures=True)
+        self._device.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=False)

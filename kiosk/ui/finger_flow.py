@@ -1,28 +1,47 @@
-"""Punch by finger on the Kivy thread: while the punch screen waits for a credential, a capture waits for a
-finger on the bridge's slow worker; leaving the wait (a card, 戻る, the countdown, another screen) cancels it.
+"""Punch by finger on the Kivy thread: while the punch screen waits for a credential (or standby, when a time-of-day
+mode chooses the punch type), a capture waits for a finger on the bridge's slow worker; leaving the wait (a card,
+戻る, the countdown, another screen) cancels it.
 
 A finger becomes a probe off the UI thread; here it must still be accepted by the punch screen (one credential
 is one punch, whichever comes first), then identification and the punch run on the punch worker and end in the
-same confirmation or error as a card."""
+same confirmation or error as a card.
+
+2-factor mode (``fingerprint.two_factor``): when several employees match well, the seed's message asks for the login
+ID or employee code; the ID keypad opens, then the next finger is verified 1:1 against that employee only.
+The sensor's presence (re-plugged, unplugged, failed at start) is in the status line; a sensor that comes back
+takes fingers again without a restart."""
 from __future__ import annotations
 
 import logging
 import threading
 from typing import TYPE_CHECKING
 
-from kiosk.errors import KioskError
+from kivy.clock import Clock
+
+from kiosk.domain.model import Employee
+from kiosk.domain.modes import auto_kind
+from kiosk.errors import KioskError, Situation
+from kiosk.fingerprint.sensor import RETRY_PROMPTS, FingerPrompt, SensorStatus
+from kiosk.i18n import tr
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
+SENSOR_ERRORS = {"device_init_failed", "enrollment_cancelled"}
+SENSOR_PROBE_SECONDS = 5.0     # while the sensor is broken: how often to look for it again
 
 
 class FingerFlow:
     def __init__(self, app: "KioskApp"):
         self.app = app
         self._cancel: threading.Event | None = None
-        self.broken: KioskError | None = None    # a device failure stops the loop until restart
+        self.broken: KioskError | None = None    # a device failure stops the loop until the sensor is back
+        self.absent = False                      # the sensor reported it is gone
+        self.verify_for: Employee | None = None  # 2-factor: the next finger is verified against this employee
+        self._holding = False                    # switching screens for an accepted finger: no new capture
+        self._probe_event = None
+        self._stopped = False
 
     @property
     def service(self):
@@ -32,6 +51,15 @@ class FingerFlow:
     def enabled(self) -> bool:
         return self.service is not None and self.broken is None
 
+    @property
+    def sensor_state(self) -> str | None:
+        """For the status line: None without a configured sensor, else "present", "absent" or "failed"."""
+        if self.service is None:
+            return "failed" if self.app.kiosk.settings.fingerprint.backend != "none" else None
+        if self.absent:
+            return "absent"
+        return "failed" if self.broken is not None else "present"
+
     def bind_screens(self) -> None:
         if self.service is None:
             return
@@ -39,25 +67,44 @@ class FingerFlow:
         self.app.manager.bind(current=lambda *_: self.sync())
         self.app.punch_screen.bind(phase=lambda *_: self.sync(), purpose=lambda *_: self.sync())
 
+    def start(self) -> None:
+        """At app start: sensor events reach the UI through the bridge; standby may already take fingers."""
+        if self.service is None:
+            return
+        bridge = self.app.bridge
+        self.service.sensor.set_callbacks(prompt=bridge.callback(self.handle_prompt),
+                                          status=bridge.callback(self.handle_sensor_status))
+        self.sync()
+
     def _wanted(self) -> bool:
         app = self.app
-        return (self.enabled and app.manager.current == "punch" and app.punch_screen.phase == "wait"
+        if not self.enabled or self._holding:
+            return False
+        if app.manager.current == "standby":
+            return bool(app.flow.auto_modes)      # a time-of-day mode: a bare finger punches, like a bare tap
+        return (app.manager.current == "punch" and app.punch_screen.phase == "wait"
                 and app.punch_screen.purpose == "punch")
 
     def sync(self) -> None:
-        """Start the capture when the punch screen waits; cancel it when it no longer does."""
+        """Start the capture when a screen waits for a finger; cancel it when none does."""
+        app = self.app
+        if app.manager.current != "punch" or app.punch_screen.phase != "wait":
+            self.verify_for = None
         wanted = self._wanted()
         if wanted and self._cancel is None:
             cancel = threading.Event()
             self._cancel = cancel
             self.app.bridge.submit(lambda: self.service.wait_for_finger(cancel),
                                    lambda probe: self._finger(probe, cancel),
-                                   lambda error: self._failed(error, cancel), slow=True)
+                                   lambda error: self._failed(error, cancel), device=True)
         elif not wanted and self._cancel is not None:
             self._cancel.set()
             self._cancel = None
 
     def stop(self) -> None:
+        self._stopped = True      # sensor callbacks still in flight (e.g. CLOSED as the kiosk closes) do nothing
+        if self._probe_event is not None:
+            self._probe_event.cancel()
         if self._cancel is not None:
             self._cancel.set()
             self._cancel = None
@@ -68,23 +115,107 @@ class FingerFlow:
             self._cancel = None
         return cancel.is_set()
 
+    # -- a finger ------------------------------------------------------------------------------
     def _finger(self, probe, cancel: threading.Event) -> None:
         if self._ended(cancel):
             return
         app = self.app
-        if app.presenter.is_open or not self._wanted() or not app.punch_screen.accept_credential():
-            self.sync()   # an error is being read or a card came first: wait for the next finger
+        if app.presenter.is_open or not self._wanted() or not self._accept():
+            self.sync()   # an error is being read, a card came first, or no punch type: wait for the next finger
             return
-        kind, service = app.punch_screen.kind, self.service
-        app.bridge.submit(lambda: service.punch(kind, probe), app.flow._punched, app.flow._punch_failed)
+        kind, service, employee = app.punch_screen.kind, self.service, self.verify_for
+        if employee is not None:
+            job = lambda: service.punch_verified(kind, probe, employee)   # noqa: E731
+        else:
+            job = lambda: service.punch(kind, probe)   # noqa: E731
+        app.bridge.submit(job, app.flow._punched, self._punch_failed)
 
+    def _accept(self) -> bool:
+        """Take the finger as this punch's credential; on standby the time of day chooses the type first."""
+        app = self.app
+        if app.manager.current == "standby":
+            kind = auto_kind(app.flow.auto_modes, app.kiosk.clock.read().at.time())
+            if kind is None:
+                app.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
+                                   auto_dismiss_after=app.display.error_seconds)
+                return False
+            self._holding = True
+            try:
+                app.flow._wait_for(kind)
+            finally:
+                self._holding = False
+        employee = self.verify_for
+        if not app.punch_screen.accept_credential():
+            return False
+        self.verify_for = employee      # accepting left the wait; the verification still belongs to it
+        return True
+
+    def _punch_failed(self, error: KioskError) -> None:
+        app = self.app
+        if error.key != "fingerprint_ambiguous_enter_id":
+            app.flow._punch_failed(error)
+            return
+        app.sound.play("error")          # the message asks for the ID: the keypad is under it
+        app.password_screen.start_finger_id(app.punch_screen.kind)
+        app.flow._reset_wait()
+        app.manager.current = "password"
+        app.presenter.show(error, auto_dismiss_after=app.display.error_seconds)
+
+    def id_entered(self, code: str) -> None:
+        """2-factor step one done on the keypad: find the employee, then wait for their finger."""
+        app = self.app
+        app.bridge.submit(lambda: self.service.employee_for_verify(code), self._verify_next,
+                          app.flow._password_failed)
+
+    def _verify_next(self, employee: Employee) -> None:
+        app = self.app
+        app.flow._wait_for(app.password_screen.kind)
+        app.punch_screen.headline = tr("wait.finger_for", name=employee.display_name)
+        self.verify_for = employee
+
+    # -- the sensor ----------------------------------------------------------------------------
     def _failed(self, error: KioskError, cancel: threading.Event) -> None:
         if self._ended(cancel):
             return   # cancelled by leaving the wait: not an error
         if error.key == "auth_failed":
             self.sync()   # no finger within the port's timeout: keep waiting
             return
-        self.broken = error   # device failure: say so once; cards keep working
+        self.broken = error   # device failure: say so once; cards keep working until the sensor is back
         log.error("fingerprint sensor failed: %s", error)
         self.app.sound.play("error")
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
+        self.app.refresh_status()
+        self._schedule_probe()
+
+    def _schedule_probe(self) -> None:
+        self._probe_event = Clock.schedule_once(lambda _dt: self._probe_sensor(), SENSOR_PROBE_SECONDS)
+
+    def _probe_sensor(self) -> None:
+        """While broken: silently reopen the sensor (a re-plugged device is found anew) until it answers."""
+        if self.broken is None or self.service is None or self._stopped:
+            return
+        self.app.bridge.submit(self.service.reopen_sensor, lambda _none: self._recovered(),
+                               lambda _error: self._schedule_probe(), device=True)
+
+    def _recovered(self) -> None:
+        if self.broken is not None and not self._stopped:
+            self.handle_sensor_status(SensorStatus.PRESENT)
+
+    def handle_sensor_status(self, status: SensorStatus) -> None:
+        if self._stopped:
+            return
+        if status is SensorStatus.PRESENT:
+            self.absent = False
+            if self.broken is not None:
+                self.broken = None
+                self.app.presenter.withdraw(SENSOR_ERRORS)
+            self.sync()
+        elif status is SensorStatus.ABSENT:
+            self.absent = True
+        self.app.refresh_status()
+
+    def handle_prompt(self, prompt: FingerPrompt) -> None:
+        """Retry prompts (too short, centre the finger...) are hints on the waiting punch screen, not errors."""
+        screen = self.app.punch_screen
+        if not self._stopped and prompt in RETRY_PROMPTS and self.app.manager.current == "punch" and screen.phase == "wait":
+            screen.note = tr(f"finger.{prompt.value}")

@@ -42,13 +42,17 @@ def age_text(seconds: float) -> str:
 
 
 def status_line(*, online: bool, unsent: int, oldest: datetime | None, now: datetime,
-                reader: ReaderState | None, source: TimeSource) -> str:
+                reader: ReaderState | None, source: TimeSource, sensor: str | None = None) -> str:
+    """One line: online/offline, unsent punches, reader state, fingerprint sensor state (when one is
+    configured: "present", "absent" or "failed"), time source."""
     parts = [tr("status.online" if online else "status.offline")]
     if unsent and oldest is not None:
         parts.append(tr("status.unsent_oldest", count=unsent, age=age_text((now - oldest).total_seconds())))
     else:
         parts.append(tr("status.unsent", count=unsent))
     parts.append(tr(f"status.reader.{reader.value}" if reader else "status.reader.starting"))
+    if sensor is not None:
+        parts.append(tr(f"status.sensor.{sensor}"))
     parts.append(tr(f"status.time.{source.value}"))
     return "  ·  ".join(parts)
 

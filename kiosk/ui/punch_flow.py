@@ -189,8 +189,11 @@ class PunchFlow:
         self._reset_wait()
         self.app.manager.current = "password"
 
-    def _password_code(self, _screen, code: str) -> None:
+    def _password_code(self, screen, code: str) -> None:
         app = self.app
+        if screen.purpose == "finger_id":
+            app.finger_flow.id_entered(code)   # 2-factor: the ID, then the finger (no password)
+            return
         app.bridge.submit(lambda: app.kiosk.punch_service.find_for_password(code),
                           app.password_screen.ask_password, self._password_failed)
 

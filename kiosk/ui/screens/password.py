@@ -17,7 +17,7 @@ MANAGER_COLOUR = (0.25, 0.29, 0.36, 1)
 
 
 class PasswordScreen(MDScreen):
-    purpose = OptionProperty("punch", options=["punch", "manager"])   # an employee's punch, or 設定
+    purpose = OptionProperty("punch", options=["punch", "manager", "finger_id"])   # punch, 設定, 2-factor finger
     step = OptionProperty("code", options=["code", "password"])
     busy = BooleanProperty(False)
     kind_text = StringProperty("")
@@ -57,6 +57,12 @@ class PasswordScreen(MDScreen):
         self.step, self.code, self.busy = "password", "", False
         self.prompt = tr("manager.enter_pin")
         self._set_entry("")
+
+    def start_finger_id(self, kind: PunchKind) -> None:
+        """2-factor fingerprint: several employees matched; the login ID or employee code says who it is."""
+        self.start(kind)
+        self.purpose = "finger_id"
+        self.prompt = tr("finger.enter_id")
 
     def ask_password(self, employee: Employee) -> None:
         self.step, self.busy = "password", False

@@ -10,7 +10,8 @@ Re-plug: a removed device (its ``removed`` signal, or a capture ending with ``De
 as ``SensorStatus.ABSENT``; the capture it broke fails. The next capture enumerates again in a fresh
 ``FpContext`` (a new context also finds virtual devices and USB devices plugged in since) and reopens, up to
 ``REOPEN_ATTEMPTS`` times ``REOPEN_PAUSE`` apart; success is reported as ``PRESENT``, failure is
-``device_init_failed`` and the one after tries again. No kiosk restart is needed.
+``device_init_failed`` and the one after tries again. ``close()`` then ``open()`` also works (a new loop
+thread and a fresh enumeration): the way to recover from a device error that was not a removal.
 
 Note: libfprint's image devices run their own NBIS minutiae detection on every captured image and turn an
 image without minutiae into ``DeviceRetry.GENERAL`` ("Minutiae detection failed, please retry"); such images never
@@ -52,7 +53,6 @@ class LibfprintSensor:
         self._dev = None
         self._ctx = None
         self._removed = False         # the device went away: the next capture enumerates again
-        self._closed = False
         self._capture_lock = threading.Lock()
         self._loop = GLibLoopThread(self._GLib)
         self.device_name = ""
@@ -63,15 +63,15 @@ class LibfprintSensor:
         self._callbacks.set(prompt, status)
 
     def open(self) -> None:
-        if self._closed:
-            raise init_failed("the fingerprint sensor was closed")
         if self._dev is not None and not self._removed:
             return
-        self._open_device(fresh_context=self._removed)
+        if not self._loop.alive:          # opened again after close(): a new loop thread
+            self._loop = GLibLoopThread(self._GLib)
+        self._open_device()
 
-    def _open_device(self, fresh_context: bool) -> None:
-        """Enumerate (in a new context if ``fresh_context``), open the first matching device, report PRESENT."""
-        dev = self._loop.call(lambda res: self._find_and_open(res, fresh_context))
+    def _open_device(self) -> None:
+        """Enumerate in a new context, open the first matching device, report PRESENT."""
+        dev = self._loop.call(self._find_and_open)
         if not self._can_capture(dev):
             self._close_device(dev)
             raise init_failed(f"{dev.get_driver()} ({dev.get_name()}) cannot deliver images (match-on-chip); "
@@ -81,11 +81,11 @@ class LibfprintSensor:
         self._loop.call(lambda res: res.set(value=self._connect_signals(dev)))
         self._callbacks.status(SensorStatus.PRESENT)
 
-    def _find_and_open(self, res: Result, fresh_context: bool) -> None:
-        """On the loop thread: enumerate, pick the device, start opening it; ``res`` gets the opened device."""
+    def _find_and_open(self, res: Result) -> None:
+        """On the loop thread: enumerate, pick the device, start opening it; ``res`` gets the opened device.
+        Always a new context: a context enumerates once, and only it sees devices plugged in since."""
         GLib = self._GLib
-        if self._ctx is None or fresh_context:
-            self._ctx = self._FPrint.Context()    # reads FP_VIRTUAL_* now: set them before open()
+        self._ctx = self._FPrint.Context()        # reads FP_VIRTUAL_* now: set them before open()
         self._ctx.enumerate()
         devices = list(self._ctx.get_devices())
         if self._driver is not None:
@@ -138,7 +138,7 @@ class LibfprintSensor:
 
     def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
                 situation: Situation = Situation.REGISTRATION) -> Capture:
-        if self._closed or (self._dev is None and not self._removed):
+        if self._dev is None and not self._removed:
             raise init_failed("the fingerprint sensor is not open", situation)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._capture_lock:
@@ -161,7 +161,7 @@ class LibfprintSensor:
                 break
             self._forget_device()
             try:
-                self._open_device(fresh_context=True)
+                self._open_device()
                 log.info("fingerprint sensor back after removal: %s", self.device_name)
                 return
             except Exception as exc:  # noqa: BLE001 - init failures and loop timeouts alike: try again
@@ -170,8 +170,8 @@ class LibfprintSensor:
         raise init_failed(f"the fingerprint sensor was removed and is not back: {detail}", situation)
 
     def _forget_device(self) -> None:
-        """Close the removed device (best effort); drop it and its context on the loop thread (GObjects are
-        finalised there, never on a caller's thread)."""
+        """Close the device (best effort); drop it and its context on the loop thread (GObjects are finalised
+        there, never on a caller's thread)."""
         if self._dev is not None:
             self._close_device(self._dev)
 
@@ -229,13 +229,17 @@ class LibfprintSensor:
         return Capture(width=w, height=h, dpi=dpi, image=image, device=self.device_name)
 
     def close(self) -> None:
-        self._closed = True
-        dev, self._dev = self._dev, None
-        if dev is not None:
-            self._close_device(dev)
-            if not self._removed:
-                self._callbacks.status(SensorStatus.CLOSED)
-        self._loop.stop()
+        """Close the device and stop the loop thread; ``open()`` may follow (e.g. to recover from a failure)."""
+        had_device = self._dev is not None
+        if self._loop.alive:
+            try:
+                self._forget_device()
+            except Exception as exc:  # noqa: BLE001 - closing is best effort
+                log.warning("dropping the fingerprint sensor failed: %r", exc)
+            self._loop.stop()
+        if had_device and not self._removed:
+            self._callbacks.status(SensorStatus.CLOSED)
+        self._dev, self._removed = None, False
 
     def _close_device(self, dev) -> None:
         GLib = self._GLib

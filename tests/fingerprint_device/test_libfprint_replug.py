@@ -109,3 +109,38 @@ def test_without_a_driver_the_image_device_is_chosen_over_a_match_on_chip_one(fp
         assert sensor.device_name.startswith("virtual_image") and recorder.statuses == [SensorStatus.PRESENT]
     finally:
         sensor.close()
+
+
+def test_close_then_open_recovers_from_a_device_error(virtual_image, fprint, pool, image):
+    """A fatal device error is not a removal: the caller recovers by close() then open() (what the kiosk's
+    FingerprintService.reopen_sensor does), which starts a new loop thread and a fresh device."""
+    sensor, client, rec = virtual_image
+    future = pool.submit(sensor.capture, 10.0, None, Situation.PUNCH)
+    rec.wait_prompt(FingerPrompt.PLACE_FINGER)
+    client.error(fprint.DeviceError.PROTO)
+    with pytest.raises(KioskError):
+        future.result(10)
+    sensor.close()
+    with pytest.raises(KioskError) as closed:
+        sensor.capture(1.0)
+    assert closed.value.key == "device_init_failed" and "not open" in closed.value.detail
+    sensor.open()
+    assert rec.statuses == [SensorStatus.PRESENT, SensorStatus.CLOSED, SensorStatus.PRESENT]
+    captured = capture_on_a_fresh_device(sensor, client, rec, pool, image, rec.prompts.count(FingerPrompt.PLACE_FINGER))
+    assert np.array_equal(captured, image)
+
+
+def test_close_then_open_while_unplugged_fails_until_the_device_is_back(virtual_image, clean_env, pool, image):
+    sensor, client, rec = virtual_image
+    unplug_during_capture(sensor, client, rec, pool, Situation.PUNCH)
+    sensor.close()
+    clean_env.delenv("FP_VIRTUAL_IMAGE")
+    with pytest.raises(KioskError) as err:
+        sensor.open()
+    assert err.value.key == "device_init_failed" and "no fingerprint sensor found" in err.value.detail
+    assert rec.statuses == [SensorStatus.PRESENT, SensorStatus.ABSENT]
+    clean_env.setenv("FP_VIRTUAL_IMAGE", client.path)
+    sensor.open()
+    assert rec.statuses == [SensorStatus.PRESENT, SensorStatus.ABSENT, SensorStatus.PRESENT]
+    captured = capture_on_a_fresh_device(sensor, client, rec, pool, image, rec.prompts.count(FingerPrompt.PLACE_FINGER))
+    assert np.array_equal(captured, image)

@@ -218,4 +218,4 @@ class FingerFlow:
         """Retry prompts (too short, centre the finger...) are hints on the waiting punch screen, not errors."""
         screen = self.app.punch_screen
         if not self._stopped and prompt in RETRY_PROMPTS and self.app.manager.current == "punch" and screen.phase == "wait":
-            screen.note = tr(f"finger.{prompt.value}")
+            screen.show_hint(tr(f"finger.{prompt.value}"))

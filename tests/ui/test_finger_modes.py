@@ -153,3 +153,21 @@ def test_sensor_state_is_in_the_status_line_and_a_replugged_sensor_works_again(w
         sensor.place_finger(1)
         wait_until(lambda: app.punch_screen.phase == "done", timeout=20)
         assert app.kiosk.punches.recent_punches(1)[0].auth_method is AuthMethod.FINGERPRINT
+
+
+def test_a_retry_prompt_is_a_hint_on_the_wait_screen_not_an_error(window, tmp_path):
+    settings = FingerprintSettings(backend="simulated", demo_fingers=1)
+    with running_app(window, tmp_path, fingerprint=settings) as app:
+        wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        sensor = app.kiosk.fingerprint.sensor
+        sensor.retry()                                   # the next placement is off centre
+        sensor.place_finger(1)
+        wait_until(lambda: app.punch_screen.note == "指をセンサーの中央に置き直してください")
+        app.flow.count_down_wait()                       # a second passes: the hint stays to be read
+        assert app.punch_screen.note == "指をセンサーの中央に置き直してください"
+        assert not app.presenter.is_open and app.punch_screen.phase == "wait"
+        sensor.place_finger(1)
+        wait_until(lambda: app.punch_screen.phase == "done", timeout=20)
+        assert app.kiosk.punches.recent_punches(1)[0].employee_key == "E1001"

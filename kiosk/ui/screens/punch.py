@@ -4,6 +4,8 @@ Phases: ``wait`` (accepting one credential) → ``busy`` (the punch is being com
 (confirmation). Only ``wait`` accepts a credential, so one tap is one punch."""
 from __future__ import annotations
 
+import time
+
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
@@ -13,6 +15,7 @@ from kiosk.ui.format import clock_line, kind_label
 from kiosk.ui.widgets import KIND_COLOURS
 
 TIMECARD_COLOUR = (0.25, 0.29, 0.36, 1)
+HINT_SECONDS = 3.0
 
 
 class PunchScreen(MDScreen):
@@ -26,6 +29,7 @@ class PunchScreen(MDScreen):
     note = StringProperty("")
     finger = BooleanProperty(False)     # a fingerprint sensor is configured: a finger punches too
     kind: PunchKind = PunchKind.CLOCK_IN
+    _hint_until = 0.0
 
     def __init__(self, **kwargs):
         self.register_event_type("on_back")
@@ -51,6 +55,7 @@ class PunchScreen(MDScreen):
         self.greeting, self.note = message, ""
 
     def start_wait(self, kind: PunchKind) -> None:
+        self._hint_until = 0.0
         self.purpose = "punch"
         self.kind = kind
         self.kind_text, self.kind_color = kind_label(kind), KIND_COLOURS[kind]
@@ -59,8 +64,14 @@ class PunchScreen(MDScreen):
         self.phase = "wait"
 
     def show_countdown(self, seconds: int) -> None:
-        if self.phase == "wait":
+        if self.phase == "wait" and time.monotonic() >= self._hint_until:
             self.note = tr("wait.countdown", seconds=seconds)
+
+    def show_hint(self, text: str, seconds: float = HINT_SECONDS) -> None:
+        """A passing hint in the note line (e.g. "centre your finger"): the countdown waits until it was read."""
+        if self.phase == "wait":
+            self.note = text
+            self._hint_until = time.monotonic() + seconds
 
     def accept_credential(self) -> bool:
         """Take one credential if waiting for one; False means it must be ignored (debounce)."""

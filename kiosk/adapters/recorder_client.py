@@ -34,6 +34,7 @@ from kiosk.errors import KioskError, Situation, unexpected
 from kiosk.protocol.certificate import RecorderCertificate
 from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient, api_error
 from kiosk.protocol.connection import ConnectionString
+from kiosk.adapters.fingerprint_endpoints import FingerprintEndpoints
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
 from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
 
@@ -153,9 +154,10 @@ def error_for_response(response: requests.Response, situation: Situation | None)
     return api_error(response, situation)
 
 
-class KioskRecorderClient:
-    """Implements :class:`kiosk.services.recorder_api.RecorderApi`. Thread-safe enough for one caller per
-    method at a time (requests' Session pools connections per host)."""
+class KioskRecorderClient(FingerprintEndpoints):
+    """Implements :class:`kiosk.services.recorder_api.RecorderApi` (the fingerprint endpoints come from
+    :mod:`kiosk.adapters.fingerprint_endpoints`). Thread-safe enough for one caller per method at a time
+    (requests' Session pools connections per host)."""
 
     def __init__(self, connection: ConnectionString, certificate: RecorderCertificate, *,
                  proxy_url: str = "", proxy_username: str = "", proxy_password: str = "",

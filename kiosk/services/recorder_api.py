@@ -7,10 +7,13 @@ failure leaves it as a :class:`kiosk.errors.KioskError` with a catalogue key, ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from kiosk.domain.model import Credential, Department, Employee, EmploymentType, Punch, Recorder
 from kiosk.errors import Situation
+
+if TYPE_CHECKING:   # numpy stays unimported for kiosks without a fingerprint sensor
+    from kiosk.fingerprint.template import FingerprintTemplate
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,46 @@ class MasterVersion:
 
     version: int | None = None
     etag: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerFinger:
+    """One enrolled finger as the server sends it: its sub-templates, already decoded and checked at the
+    adapter (plaintext, in memory only: the store seals them with this kiosk's key)."""
+
+    employee_key: str
+    finger: int                 # 0-9
+    version: int                # the server's row version (the company data_version when it was registered)
+    templates: tuple["FingerprintTemplate", ...]
+
+
+@dataclass(frozen=True)
+class DeletedFinger:
+    employee_key: str
+    finger: int
+    version: int
+
+
+@dataclass(frozen=True)
+class FingerprintSnapshot:
+    """One answer of ``GET /v1/fingerprints``: every finger in this recorder's scope (``full``) or those that
+    changed after ``since`` (plus harmless over-sending) and the deletions."""
+
+    version: int
+    etag: str
+    full: bool
+    fingers: tuple[ServerFinger, ...] = ()
+    deleted: tuple[DeletedFinger, ...] = ()
+
+
+@dataclass(frozen=True)
+class FingerprintVersion:
+    """What the kiosk holds: the fingerprint version and ETag last applied, and for which recorder
+    (``company/recorder``: another recorder means a full pull)."""
+
+    version: int | None = None
+    etag: str | None = None
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +161,18 @@ class RecorderApi(Protocol):
 
     def register_help(self, employee_key: str,
                       situation: Situation | None = Situation.HELP_REGISTRATION) -> bool: ...
+
+    def register_fingerprint(self, employee_key: str, finger: int, templates: list[bytes],
+                             situation: Situation | None = Situation.REGISTRATION) -> int | None:
+        """``templates``: ``FingerprintTemplate.to_bytes()`` of each sub-template. The server checks duplicates
+        company-wide (409 → credential_duplicate / credential_registered_to_employee); returns its version."""
+
+    def delete_fingerprint(self, employee_key: str, finger: int,
+                           situation: Situation | None = Situation.REGISTRATION) -> bool: ...
+
+    def fingerprints(self, *, since: int | None = None, etag: str | None = None,
+                     situation: Situation | None = Situation.DATA_UPDATE) -> FingerprintSnapshot | None:
+        """The fingers of this recorder's scope; None when ``etag`` is still current (304)."""
 
     def close(self) -> None: ...
 

@@ -171,7 +171,7 @@ class ScriptedHttps:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = _answer
+            do_GET = do_POST = do_DELETE = _answer
 
             def log_message(self, *args) -> None:
                 pass

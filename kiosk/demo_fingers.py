@@ -1,7 +1,8 @@
 """The demo's fingers: a few demo employees get a synthetic finger enrolled at start, so the demo panel's
 "finger" buttons punch. Synthetic finger ``n`` is the simulated sensor's master seed ``DEMO_SEED_BASE + n``;
 growing a master costs about 0.3–1 s, so at most three employees are enrolled, in the background, and only
-once per data folder (the sealed templates stay in the ledger)."""
+once per data folder (the sealed templates stay in the ledger). The connected demo registers them with its server
+like a manager would (once the kiosk is online); the offline demo, which has no server, stores them locally."""
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,21 @@ def enrol_demo_fingers(service, master: MasterData, limit: int = 3, *, wait: flo
             continue
         templates = [service.extractor.extract(sensor.impression(finger, j)) for j in ENROL_IMPRESSIONS]
         try:
-            service.enrol_templates(employee, templates)
+            if service.has_server:
+                _wait_online(service, deadline, stop)
+                service.enrol_templates(employee, templates)
+            else:
+                service.enrol_local(employee, templates)
             enrolled += 1
         except KioskError as error:
             log.warning("demo finger %s of %s not enrolled: %s", finger, code, error)
     return enrolled
+
+
+def _wait_online(service, deadline: float, stop: threading.Event) -> None:
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            service.available()
+            return
+        except KioskError:
+            stop.wait(0.5)

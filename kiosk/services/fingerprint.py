@@ -10,8 +10,10 @@ failures as the port raises them.
 
 Enrolment: ``captures`` impressions with feedback after each (unusable ones are retaken, up to twice the number
 asked) → ``consolidate`` → duplicate check against every template of this kiosk (``credential_duplicate`` /
-``credential_registered_to_employee``) → the store seals and keeps the sub-templates. Enrolment is local to this
-kiosk: the Recorder API has no fingerprint registration yet (docs/fingerprint.md), so it works offline too.
+``credential_registered_to_employee``) → registration with the server (``POST /v1/fingerprints``: the company-wide
+duplicate check, its 409s surface as the same two keys) → the store seals and keeps the sub-templates at once, so the
+finger punches here before the next データ更新 brings it to the other kiosks. Online only, like cards: offline →
+``online_only`` before any capture is asked for. Deleting a finger: the server first, then this kiosk.
 """
 from __future__ import annotations
 
@@ -56,8 +58,11 @@ class EnrolmentResult:
 class FingerprintService:
     def __init__(self, sensor, extractor, store: FingerprintStore, master: MasterData, punches: PunchService, *,
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
-                 two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds()):
+                 two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds(),
+                 client: Callable[[], object] = lambda: None, is_online: Callable[[], bool] = lambda: False,
+                 refresh: Callable[[], object] = lambda: None):
         self.sensor, self.extractor, self.store = sensor, extractor, store
+        self._client, self._is_online, self._refresh = client, is_online, refresh   # as CardRegistrationService
         self._master, self._punches = master, punches
         self.captures, self.capture_timeout = captures, capture_timeout
         self._pattern_limit, self._two_factor = pattern_limit, two_factor
@@ -137,9 +142,15 @@ class FingerprintService:
             raise KioskError("enrollment_failed", situation=REG, detail="all ten fingers are enrolled")
         return free[0]
 
+    def available(self) -> None:
+        """指紋登録 is refused while offline (「この機能はオンライン時のみ利用できます」)."""
+        self._online_client()
+
     def enrol(self, employee: Employee, *, on_progress: Callable[[EnrolmentProgress], None] = lambda _p: None,
               cancel: threading.Event | None = None, finger: int | None = None) -> EnrolmentResult:
-        """Capture ``captures`` usable impressions with feedback after each, then consolidate and store."""
+        """Online check and a データ更新 first (fingers enrolled at other kiosks decide the free finger number), then
+        ``captures`` usable impressions with feedback after each, then consolidate, register and store."""
+        self._before_enrolment()
         finger = self.next_finger(employee) if finger is None else finger
         templates: list[FingerprintTemplate] = []
         attempts = 0
@@ -156,16 +167,58 @@ class FingerprintService:
                 templates.append(template)
         if cancel is not None and cancel.is_set():
             raise KioskError("enrollment_cancelled", situation=REG, cause_letter="A", detail="cancelled")
-        return self.enrol_templates(employee, templates, finger=finger)
+        return self._register(employee, templates, finger)
 
     def enrol_templates(self, employee: Employee, templates: Sequence[FingerprintTemplate], *,
                         finger: int | None = None) -> EnrolmentResult:
-        """Consolidate captures already taken, check duplicates against the whole kiosk, store sealed."""
+        """Captures already taken: what :meth:`enrol` does after capturing (online only)."""
+        self._before_enrolment()
+        return self._register(employee, templates, finger)
+
+    def enrol_local(self, employee: Employee, templates: Sequence[FingerprintTemplate]) -> EnrolmentResult:
+        """The offline demo's seeding only (there is no server to register with): check against this kiosk, store."""
         with self._enrol_lock:
-            finger = self.next_finger(employee) if finger is None else finger
-            enrollment = consolidate(list(templates), self._matcher, self._thresholds)
-            employees = {e.key: e for e in self._master.employees()}
-            check_duplicates(enrollment, employee.key, self.store.gallery(), employees, self._matcher,
-                             self._thresholds)
+            finger = self.next_finger(employee)
+            enrollment = self._consolidated(employee, templates)
             self.store.add(employee.key, finger, employee.department_code, enrollment.templates, enrollment.codes)
         return EnrolmentResult(employee, finger, len(enrollment.templates))
+
+    def delete_finger(self, employee: Employee, finger: int) -> bool:
+        """Remove one enrolled finger: on the server (every kiosk drops it at its next データ更新), then here.
+        Online only; False when neither held it."""
+        on_server = self._online_client().delete_fingerprint(employee.key, finger, situation=REG)
+        return bool(self.store.delete(employee.key, finger)) or bool(on_server)
+
+    @property
+    def has_server(self) -> bool:
+        """A connection is configured (the offline demo has none)."""
+        return self._client() is not None
+
+    def _before_enrolment(self) -> None:
+        self._online_client()
+        self._refresh()   # a failure is logged there: the server's checks still stand
+
+    def _register(self, employee: Employee, templates: Sequence[FingerprintTemplate],
+                  finger: int | None) -> EnrolmentResult:
+        """Local duplicate check (fast, no round trip), the server's company-wide one, then store here."""
+        client = self._online_client()
+        with self._enrol_lock:
+            finger = self.next_finger(employee) if finger is None else finger
+            enrollment = self._consolidated(employee, templates)
+            version = client.register_fingerprint(employee.key, finger, [t.to_bytes() for t in enrollment.templates],
+                                                   situation=REG)
+            self.store.add(employee.key, finger, employee.department_code, enrollment.templates, enrollment.codes,
+                           server_version=version)
+        return EnrolmentResult(employee, finger, len(enrollment.templates))
+
+    def _consolidated(self, employee: Employee, templates: Sequence[FingerprintTemplate]):
+        enrollment = consolidate(list(templates), self._matcher, self._thresholds)
+        employees = {e.key: e for e in self._master.employees()}
+        check_duplicates(enrollment, employee.key, self.store.gallery(), employees, self._matcher, self._thresholds)
+        return enrollment
+
+    def _online_client(self):
+        client = self._client()
+        if client is None or not self._is_online():
+            raise KioskError("online_only", situation=REG)
+        return client

@@ -13,6 +13,8 @@ from kiosk.fingerprint import StaticKeyProvider, TemplateCipher
 from kiosk.fingerprint.simulated_sensor import SimulatedSensor
 from kiosk.services.fingerprint import FingerprintService
 
+from .fake_server import FakeFingerprintServer
+
 pytestmark = pytest.mark.timeout(120)
 _SENSOR = SimulatedSensor()   # only for its synthetic impressions (masters are cached per process)
 
@@ -31,12 +33,18 @@ def keys():
 
 
 @pytest.fixture
-def fp(demo_kiosk, ledger_db, extractor, keys):
+def server():
+    return FakeFingerprintServer()
+
+
+@pytest.fixture
+def fp(demo_kiosk, ledger_db, extractor, keys, server):
     master, _punches, punch_service = demo_kiosk
     sensor = SimulatedSensor()
     sensor.open()
     store = SqliteFingerprintStore(ledger_db, TemplateCipher(keys))
-    yield FingerprintService(sensor, extractor, store, master, punch_service, capture_timeout=5.0)
+    yield FingerprintService(sensor, extractor, store, master, punch_service, capture_timeout=5.0,
+                             client=lambda: server, is_online=lambda: server.online, refresh=server.refresh)
     sensor.close()
 
 

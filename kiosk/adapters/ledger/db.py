@@ -71,6 +71,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
             department_code TEXT NOT NULL, sealed BLOB NOT NULL, created_at_utc TEXT NOT NULL)""",
         "CREATE INDEX fingerprint_template_employee ON fingerprint_template (employee_key, finger)",
     ),
+    (   # 4: fingers come from the server: its version of each finger (NULL: enrolled here before the server kept them)
+        "ALTER TABLE fingerprint_template ADD COLUMN server_version INTEGER",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

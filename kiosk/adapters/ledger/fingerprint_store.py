@@ -1,17 +1,24 @@
-"""Fingerprint templates enrolled at this kiosk, in the ledger file, sealed (AES-256-GCM).
+"""Fingerprint templates of this kiosk's scope, in the ledger file, sealed (AES-256-GCM).
 
-Each row is one sub-template of one finger: employee key, finger (0-9), the department it was enrolled for, the
-sealed blob (``TemplateCipher`` with ``TemplateBinding(employee, finger, department)`` as associated data) and
-when. Plaintext templates never reach the database; the keys come from a ``KeyProvider`` kept apart from it
+Each row is one sub-template of one finger: employee key, finger (0-9), a department for the binding, the sealed
+blob (``TemplateCipher`` with ``TemplateBinding(employee, finger, department)`` as associated data), when, and the
+server's version of that finger (NULL for a finger enrolled here before the server kept fingerprints). Plaintext
+templates never reach the database; the keys come from a ``KeyProvider`` kept apart from it
 (``FileKeyProvider(DATA_DIR/keys)``). Reads give a :class:`Gallery` built once (decrypt + MCC encoding, about
 20 ms per template) and kept in memory; a change updates the cached entries and restacks the gallery.
+
+Server answers (:meth:`apply_snapshot`) are applied in one transaction together with the fingerprint version and
+ETag in ``meta``: upserts (a finger whose server version the kiosk already holds is skipped: no re-seal, no
+re-encode), deletions, and for a full answer the removal of every finger it does not name. :meth:`prune` drops
+the fingers of employees who are no longer candidates of this recorder.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Callable, Collection, Sequence
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import to_utc_text
@@ -21,13 +28,58 @@ from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
 from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate
+from kiosk.services.recorder_api import FingerprintSnapshot, FingerprintVersion, ServerFinger
 
 log = logging.getLogger(__name__)
 FINGERS = range(10)
+META_VERSION, META_ETAG, META_SCOPE = "fingerprint_version", "fingerprint_etag", "fingerprint_scope"
+Key = tuple[str, int]     # (employee key, finger)
+
+
+@dataclass
+class _Plan:
+    """What an answer changes, given the server versions held: fingers to write, fingers to remove."""
+
+    puts: list[ServerFinger] = field(default_factory=list)
+    removes: set[Key] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ApplyCounts:
+    written: int        # fingers (re)written
+    removed: int        # fingers removed (deleted on the server, or absent from a full answer)
+    unchanged: int      # fingers in the answer that the kiosk already held at that version
+
+
+def plan_changes(snapshot: FingerprintSnapshot, held: dict[Key, int | None]) -> _Plan:
+    """The newest word on each finger wins (a re-registration after a deletion has the higher version); a finger
+    this kiosk holds at a newer version than the answer's word (enrolled here meanwhile) is left alone."""
+    newest: dict[Key, ServerFinger | int] = {}
+    for tomb in snapshot.deleted:
+        newest[(tomb.employee_key, tomb.finger)] = tomb.version
+    for finger in snapshot.fingers:
+        key = (finger.employee_key, finger.finger)
+        word = newest.get(key)
+        word_version = word if isinstance(word, int) else word.version if word is not None else -1
+        if finger.version >= word_version:
+            newest[key] = finger
+    plan = _Plan()
+    for key, word in newest.items():
+        version = word if isinstance(word, int) else word.version
+        if key in held and held[key] is not None and held[key] > version:
+            continue
+        if isinstance(word, int):
+            if key in held:
+                plan.removes.add(key)
+        elif held.get(key, -1) != word.version:
+            plan.puts.append(word)
+    if snapshot.full:
+        plan.removes |= {k for k, v in held.items() if k not in newest and (v is None or v <= snapshot.version)}
+    return plan
 
 
 class SqliteFingerprintStore:
-    """Thread-safe. ``gallery()`` is cached; ``add`` / ``delete`` keep the cache consistent."""
+    """Thread-safe. ``gallery()`` is cached; every change keeps the cache consistent."""
 
     def __init__(self, ledger: LedgerDatabase, cipher: TemplateCipher, matcher: Matcher | None = None):
         self._ledger = ledger
@@ -58,6 +110,20 @@ class SqliteFingerprintStore:
         return self._ledger.db.execute_sql("SELECT COUNT(*) FROM fingerprint_template").fetchone()[0]
 
     @translated
+    def held_version(self) -> FingerprintVersion:
+        rows = dict(self._ledger.db.execute_sql(
+            "SELECT key, value FROM meta WHERE key IN (?, ?, ?)", (META_VERSION, META_ETAG, META_SCOPE)).fetchall())
+        if META_VERSION not in rows:
+            return FingerprintVersion(scope=rows.get(META_SCOPE, ""))
+        return FingerprintVersion(int(rows[META_VERSION]), rows.get(META_ETAG) or None, rows.get(META_SCOPE, ""))
+
+    @translated
+    def _held_fingers(self) -> dict[Key, int | None]:
+        rows = self._ledger.db.execute_sql(
+            "SELECT employee_key, finger, MIN(server_version) FROM fingerprint_template GROUP BY employee_key, finger")
+        return {(employee_key, int(finger)): version for employee_key, finger, version in rows}
+
+    @translated
     def _load_entries(self) -> list[EnrolledTemplate]:
         rows = self._ledger.db.execute_sql(
             "SELECT employee_key, finger, department_code, sealed FROM fingerprint_template ORDER BY id").fetchall()
@@ -74,26 +140,16 @@ class SqliteFingerprintStore:
 
     # -- changes -----------------------------------------------------------------------------------
     def add(self, employee_key: str, finger: int, department_code: str, templates: Sequence[FingerprintTemplate],
-            codes: Sequence[CylinderCode] | None = None) -> None:
+            codes: Sequence[CylinderCode] | None = None, *, server_version: int | None = None) -> None:
         """Store the sub-templates of one finger, replacing what that finger had."""
         if finger not in FINGERS or not templates:
             raise ValueError("a finger is 0-9 and needs at least one template")
-        binding = TemplateBinding(employee_key, int(finger), department_code)
-        blobs = [self._cipher.seal(t, binding) for t in templates]
+        blobs = self._seal(employee_key, finger, department_code, templates)
         codes = list(codes) if codes is not None else [self._matcher.encode(t) for t in templates]
-        now = to_utc_text(datetime.now(timezone.utc))
         with self._lock:
             with self._ledger.writing(Situation.REGISTRATION):
-                self._ledger.db.execute_sql(
-                    "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", (employee_key, finger))
-                for blob in blobs:
-                    self._ledger.db.execute_sql(
-                        "INSERT INTO fingerprint_template (employee_key, finger, department_code, sealed, "
-                        "created_at_utc) VALUES (?, ?, ?, ?, ?)", (employee_key, int(finger), department_code, blob, now))
-            if self._entries is not None:
-                self._entries = [e for e in self._entries if (e.employee_key, e.finger) != (employee_key, finger)]
-                self._entries += [EnrolledTemplate(employee_key, int(finger), c) for c in codes]
-            self._gallery = None
+                self._write_finger(employee_key, finger, department_code, blobs, server_version)
+            self._patch_cache({(employee_key, int(finger))}, {(employee_key, int(finger)): codes})
 
     def delete(self, employee_key: str, finger: int | None = None) -> int:
         """Remove an employee's finger (or all their fingers); returns the rows removed."""
@@ -110,3 +166,104 @@ class SqliteFingerprintStore:
                                  or (finger is not None and e.finger != finger)]
             self._gallery = None
             return cursor.rowcount
+
+    def apply_snapshot(self, snapshot: FingerprintSnapshot, version: FingerprintVersion,
+                       department_of: Callable[[str], str]) -> ApplyCounts:
+        """Apply a server answer atomically and remember ``version`` (what to ask ``since`` next time).
+
+        Sealing and, while the gallery is cached, encoding (≈20 ms per template) happen before the write; the
+        write itself is one transaction, and the cache is patched only after it committed."""
+        encode = self._entries is not None
+        planned = plan_changes(snapshot, self._held_fingers())
+        prepared = {(f.employee_key, f.finger): self._prepare(f, department_of, encode) for f in planned.puts}
+        with self._lock:
+            plan = plan_changes(snapshot, self._held_fingers())   # again: an enrolment may have landed meanwhile
+            with self._ledger.writing(Situation.DATA_UPDATE):
+                for key in plan.removes:
+                    self._ledger.db.execute_sql(
+                        "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", key)
+                codes: dict[Key, list[CylinderCode] | None] = {}
+                for finger in plan.puts:
+                    key = (finger.employee_key, finger.finger)
+                    department, blobs, codes[key] = prepared.get(key) or self._prepare(finger, department_of, False)
+                    self._write_finger(finger.employee_key, finger.finger, department, blobs, finger.version)
+                self._write_version(version)
+            self._patch_cache(plan.removes | set(codes), codes)
+        self._restack()
+        unchanged = len({(f.employee_key, f.finger) for f in snapshot.fingers}) - len(plan.puts)
+        return ApplyCounts(len(plan.puts), len(plan.removes), max(0, unchanged))
+
+    def prune(self, keep: Collection[str]) -> int:
+        """Remove the fingers of every employee not in ``keep`` (the recorder's candidates); returns how many
+        employees lost their fingers."""
+        keep = set(keep)
+        gone = {employee_key for employee_key, _finger in self._held_fingers()} - keep
+        if not gone:
+            return 0
+        with self._lock:
+            with self._ledger.writing(Situation.DATA_UPDATE):
+                for employee_key in gone:
+                    self._ledger.db.execute_sql(
+                        "DELETE FROM fingerprint_template WHERE employee_key = ?", (employee_key,))
+            if self._entries is not None:
+                self._entries = [e for e in self._entries if e.employee_key not in gone]
+            self._gallery = None
+        self._restack()
+        return len(gone)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _seal(self, employee_key: str, finger: int, department: str,
+              templates: Sequence[FingerprintTemplate]) -> list[bytes]:
+        binding = TemplateBinding(employee_key, int(finger), department)
+        return [self._cipher.seal(t, binding) for t in templates]
+
+    def _prepare(self, finger: ServerFinger, department_of: Callable[[str], str], encode: bool):
+        department = department_of(finger.employee_key)
+        blobs = self._seal(finger.employee_key, finger.finger, department, finger.templates)
+        codes = [self._matcher.encode(t) for t in finger.templates] if encode else None
+        return department, blobs, codes
+
+    def _write_finger(self, employee_key: str, finger: int, department: str, blobs: list[bytes],
+                      server_version: int | None) -> None:
+        now = to_utc_text(datetime.now(timezone.utc))
+        self._ledger.db.execute_sql(
+            "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", (employee_key, finger))
+        for blob in blobs:
+            self._ledger.db.execute_sql(
+                "INSERT INTO fingerprint_template (employee_key, finger, department_code, sealed, created_at_utc, "
+                "server_version) VALUES (?, ?, ?, ?, ?, ?)",
+                (employee_key, int(finger), department, blob, now, server_version))
+
+    def _write_version(self, version: FingerprintVersion) -> None:
+        meta = {META_VERSION: None if version.version is None else str(version.version),
+                META_ETAG: version.etag, META_SCOPE: version.scope}
+        for key, value in meta.items():
+            if value is None:
+                self._ledger.db.execute_sql("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._ledger.db.execute_sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _patch_cache(self, changed: set[Key], codes: dict[Key, list[CylinderCode] | None]) -> None:
+        """Under the lock, after a committed write: replace the cached entries of ``changed`` fingers."""
+        if self._entries is not None:
+            if any(codes.get(key, ()) is None for key in codes):
+                self._entries = None            # written without codes: the next read decrypts again
+            else:
+                entries = [e for e in self._entries if (e.employee_key, e.finger) not in changed]
+                for (employee_key, finger), finger_codes in codes.items():
+                    entries += [EnrolledTemplate(employee_key, finger, c) for c in finger_codes]
+                self._entries = entries
+        self._gallery = None
+
+    def _restack(self) -> None:
+        """Build the new gallery on the caller's (data update) thread rather than at the next punch: restacking
+        (≈0.85 s per 1,000 templates) outside the lock; a cache that must be reloaded loads as ``gallery()``."""
+        with self._lock:
+            entries = self._entries
+        if entries is None:
+            self.gallery()
+            return
+        gallery = Gallery(entries)
+        with self._lock:
+            if self._entries is entries and self._gallery is None:
+                self._gallery = gallery

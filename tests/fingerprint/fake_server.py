@@ -1,0 +1,36 @@
+"""A stand-in for the Recorder API's fingerprint endpoints in tests without a server: records what the kiosk
+sends, answers like the contract says (a version per registration), and can be told to refuse."""
+from __future__ import annotations
+
+from kiosk.errors import KioskError
+
+
+class FakeFingerprintServer:
+    def __init__(self):
+        self.online = True
+        self.version = 100
+        self.registered: dict[tuple[str, int], list[bytes]] = {}
+        self.deleted: list[tuple[str, int]] = []
+        self.calls: list[str] = []
+        self.refusal: KioskError | None = None    # raised by the next register/delete call
+
+    def _refuse(self) -> None:
+        refusal, self.refusal = self.refusal, None
+        if refusal is not None:
+            raise refusal
+
+    def register_fingerprint(self, employee_key, finger, templates, situation=None):
+        self.calls.append("register")
+        self._refuse()
+        self.version += 1
+        self.registered[(employee_key, finger)] = list(templates)
+        return self.version
+
+    def delete_fingerprint(self, employee_key, finger, situation=None):
+        self.calls.append("delete")
+        self._refuse()
+        self.deleted.append((employee_key, finger))
+        return self.registered.pop((employee_key, finger), None) is not None
+
+    def refresh(self) -> None:
+        self.calls.append("refresh")

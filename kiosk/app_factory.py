@@ -114,7 +114,7 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
     service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
                            reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
-    fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service)
+    fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service, sync)
     if sensor_error is not None:
         startup_errors.append(sensor_error)
     warm_up = None

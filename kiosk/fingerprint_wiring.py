@@ -1,5 +1,6 @@
 """Wiring the fingerprint path (part of the composition root): settings → sensor, extractor and sealed template
-store → :class:`FingerprintService`, plus the background warm-up (and the demo's enrolled fingers)."""
+store → :class:`FingerprintService` (registering with the server through the sync side's client), the fingerprint
+pull as a データ更新 follow-up step, plus the background warm-up (and the demo's enrolled fingers)."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,10 @@ from kiosk.adapters.ledger.db import LedgerDatabase
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import MasterData
 from kiosk.services.fingerprint import FingerprintService
+from kiosk.services.fingerprint_sync import FingerprintSync
 from kiosk.services.punch import PunchService
 from kiosk.settings import FingerprintSettings, Settings
+from kiosk.sync_wiring import SyncParts
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +32,11 @@ def make_sensor(settings: FingerprintSettings):
                      detail=f"unknown fingerprint backend {settings.backend!r}")
 
 
-def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: MasterData,
-                      punches: PunchService) -> tuple[FingerprintService | None, KioskError | None]:
+def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: MasterData, punches: PunchService,
+                      sync: SyncParts | None = None) -> tuple[FingerprintService | None, KioskError | None]:
     """The service, or (None, the start-up error) when the backend, extractor, device or keys fail: the kiosk
-    then shows 「認証機器の初期化に失敗しました」 at start and punches by card only (never silently)."""
+    then shows 「認証機器の初期化に失敗しました」 at start and punches by card only (never silently). With ``sync``,
+    enrolment registers with the server and データ更新 pulls the fingers of this recorder's scope."""
     fp = settings.fingerprint
     if fp.backend == "none":
         return None, None
@@ -56,9 +60,15 @@ def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: Mas
         log.error("fingerprint sensor unavailable: %s", error)
         return None, error
     store = SqliteFingerprintStore(ledger_db, TemplateCipher(keys))
-    return FingerprintService(sensor, extractor, store, master, punches, captures=fp.captures,
-                              capture_timeout=fp.capture_timeout_seconds, pattern_limit=fp.pattern_limit,
-                              two_factor=fp.two_factor), None
+    online = {} if sync is None else dict(client=sync.slot, is_online=sync.sync.is_online,
+                                          refresh=sync.refresh_after_change)
+    service = FingerprintService(sensor, extractor, store, master, punches, captures=fp.captures,
+                                 capture_timeout=fp.capture_timeout_seconds, pattern_limit=fp.pattern_limit,
+                                 two_factor=fp.two_factor, **online)
+    if sync is not None:
+        sync.data_update.add_follow_up(
+            FingerprintSync(store, sync.slot, master, service.candidates, sync.data_update_version).pull)
+    return service, None
 
 
 class FingerprintWarmUp:

@@ -5,6 +5,10 @@ and 17:00–19:00; the server's recorder settings ``refresh_interval_minutes`` /
 override the defaults once pulled). A pull sends the ETag and ``since=<version>``: an unchanged server
 answers 304 and nothing is written. On demand while offline → ``online_only``.
 
+Follow-up steps (``add_follow_up``) run after the master data, under the same lock, also after a 304 (e.g. the
+fingerprint pull the composition root adds when a sensor is configured); a step's failure is the update's
+failure (the same catalogue codes), the master data already applied stays.
+
 :func:`is_due` is the scheduler's pure decision; :class:`DataUpdateScheduler` is the thread around it.
 """
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Callable
+from typing import Callable, Sequence
 
 from kiosk.errors import KioskError, Situation, unexpected
 from kiosk.services.recorder_api import ClientProvider, MasterSnapshot, MasterStore
@@ -80,6 +84,7 @@ class UpdateResult:
     full: bool = False
     employees: int = 0        # employees in the answer (all of them, or the changed ones)
     recorder_settings: dict | None = None   # the server's recorder settings, when data came
+    follow_ups: tuple = ()    # what each follow-up step returned
 
 
 class DataUpdateService:
@@ -87,15 +92,22 @@ class DataUpdateService:
 
     def __init__(self, store: MasterStore, client: ClientProvider, *,
                  is_online: Callable[[], bool] = lambda: True,
-                 on_applied: Callable[[MasterSnapshot], None] | None = None):
+                 on_applied: Callable[[MasterSnapshot], None] | None = None,
+                 follow_ups: Sequence[Callable[[Situation], object]] = ()):
         self._store = store
         self._client = client
         self._is_online = is_online
         self._on_applied = on_applied
+        self._follow_ups = list(follow_ups)
         self._lock = threading.Lock()
 
+    def add_follow_up(self, step: Callable[[Situation], object]) -> None:
+        """``step(situation)`` runs after each pull of the master data (see the module's docstring)."""
+        self._follow_ups.append(step)
+
     def update(self, situation: Situation = DATA_UPDATE) -> UpdateResult:
-        """Pull and apply (start-up and scheduled runs). Raises KioskError (004-012, 999)."""
+        """Pull and apply (start-up and scheduled runs), then the follow-up steps. Raises KioskError (004-012,
+        999)."""
         client = self._client()
         if client is None:
             raise KioskError("settings_unreadable", situation=situation, detail="no connection settings")
@@ -103,18 +115,20 @@ class DataUpdateService:
             try:
                 held = self._store.current_version()
                 snapshot = client.master_data(since=held.version, etag=held.etag, situation=situation)
-                if snapshot is None:
-                    return UpdateResult(False, held.version)
-                self._store.apply(snapshot)
+                if snapshot is not None:
+                    self._store.apply(snapshot)
+                follow_ups = tuple(step(situation) for step in self._follow_ups)
             except KioskError:
                 raise
             except Exception as exc:  # noqa: BLE001
                 log.exception("data update failed unexpectedly")
                 raise unexpected(exc, situation) from exc
+        if snapshot is None:
+            return UpdateResult(False, held.version, follow_ups=follow_ups)
         if self._on_applied:
             self._on_applied(snapshot)
         return UpdateResult(True, snapshot.version, snapshot.full, len(snapshot.employees),
-                            dict(snapshot.recorder_settings))
+                            dict(snapshot.recorder_settings), follow_ups)
 
     def update_on_demand(self) -> UpdateResult:
         """設定 → データ更新: refused with ``online_only`` while the kiosk is offline."""

@@ -17,8 +17,8 @@ from kiosk.protocol.certificate import b64url, b64url_decode
 from kiosk.protocol.connection import CODE_RE
 from kiosk.server.auth import normalise_ip
 from kiosk.server.db import (
-    AllowedIp, Company, Credential, Department, Employee, EmploymentType, HelpRegistration, Tombstone,
-    bump_version, write_transaction,
+    AllowedIp, Company, Credential, Department, Employee, EmploymentType, FingerprintTemplate, HelpRegistration,
+    Tombstone, bump_version, write_transaction,
 )
 
 
@@ -181,6 +181,9 @@ def delete_employee(comp: Company, code: str) -> None:
         for reg in HelpRegistration.select(HelpRegistration, Department).join(Department).where(
                 HelpRegistration.employee == row):
             _tombstone(comp, "help_registration", help_key(row.key, reg.department.code))
+        fingers = FingerprintTemplate.select(FingerprintTemplate.finger).where(FingerprintTemplate.employee == row)
+        for finger in sorted({f.finger for f in fingers}):
+            _tombstone(comp, "fingerprint", f"{row.key}:{finger}")     # rows go with the employee (cascade)
         row.delete_instance(recursive=False)
         _tombstone(comp, "employee", row.key)
 

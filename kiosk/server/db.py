@@ -105,6 +105,23 @@ class Credential(BaseModel):
         indexes = ((("company", "method", "ref"), True),)
 
 
+class FingerprintTemplate(BaseModel):
+    """One sub-template of an enrolled finger, sealed (AES-256-GCM, kiosk.server.template_vault) with keys kept
+    outside the database: ``sealed`` the template, ``sealed_code`` its MCC cylinder code (so a cold worker does
+    not re-encode). All sub-templates of a finger are written together and share ``version``."""
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    employee = pw.ForeignKeyField(Employee, on_delete="CASCADE")
+    finger = pw.SmallIntegerField()
+    seq = pw.SmallIntegerField()
+    sealed = pw.BlobField()
+    sealed_code = pw.BlobField()
+    version = pw.BigIntegerField(default=0, index=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("employee", "finger", "seq"), True),)
+
+
 class HelpRegistration(BaseModel):
     company = pw.ForeignKeyField(Company, on_delete="CASCADE")
     employee = pw.ForeignKeyField(Employee, on_delete="CASCADE")
@@ -172,13 +189,13 @@ class Punch(BaseModel):
 
 class Tombstone(BaseModel):
     company = pw.ForeignKeyField(Company, on_delete="CASCADE")
-    kind = pw.CharField(max_length=24)                # employee | credential | help_registration | ...
+    kind = pw.CharField(max_length=24)                # employee | credential | help_registration | fingerprint
     key = pw.CharField(max_length=200)
     version = pw.BigIntegerField(index=True)
 
 
 MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employee, Credential,
-          HelpRegistration, Recorder, RecorderKey, Nonce, Punch, Tombstone]
+          FingerprintTemplate, HelpRegistration, Recorder, RecorderKey, Nonce, Punch, Tombstone]
 
 
 def open_database(url: str) -> pw.Database:

@@ -1,0 +1,119 @@
+"""Fingerprint templates at rest on the server: sealed with AES-256-GCM, keys in a directory, never in the database.
+
+Each stored sub-template is two blobs, both from :class:`kiosk.fingerprint.crypto.TemplateCipher`'s keys and
+framing (``DKFE`` | version | key id | nonce | ciphertext + tag):
+
+- the template (``FingerprintTemplate.to_bytes()``), sealed by ``TemplateCipher`` itself with the binding
+  ``TemplateBinding(employee_key, finger, <company code>)`` (the company, not the department: an employee who
+  moves keeps their templates);
+- its MCC cylinder code (:mod:`kiosk.fingerprint.code_codec`), so a cold worker decrypts instead of re-encoding
+  (~17 ms a template). Its associated data is the template's plus a purpose, ``"cylinder-code"``: a code blob
+  never opens as a template, nor a template as a code, nor either under another employee, finger or company.
+
+Keys come from :class:`~kiosk.fingerprint.crypto.FileKeyProvider` on ``kiosk-server --template-keys DIR``;
+a SQLite database defaults to ``<directory of the .sqlite file>/template-keys`` (:func:`resolve_keys_dir`).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import struct
+import threading
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from kiosk.fingerprint import crypto
+from kiosk.fingerprint.code_codec import CodeFormatError, decode_code, encode_code
+from kiosk.fingerprint.crypto import FileKeyProvider, KeyProvider, TemplateBinding, TemplateCipher, TemplateSealError
+from kiosk.fingerprint.mcc import CylinderCode
+from kiosk.fingerprint.template import FingerprintTemplate
+
+KEYS_DIR_NAME = "template-keys"
+CODE_PURPOSE = "cylinder-code"
+
+
+def default_keys_dir(db_url: str) -> str | None:
+    """``<directory of the SQLite file>/template-keys`` for a ``sqlite:///file`` URL, else None."""
+    if not db_url.startswith("sqlite") or "://" not in db_url:
+        return None
+    path = db_url.split("://", 1)[1][1:].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return str(Path(path).resolve().parent / KEYS_DIR_NAME)
+
+
+def resolve_keys_dir(db_url: str, explicit: str | None) -> str | None:
+    """The template keys directory: ``explicit`` if given, else the SQLite default, else None (unset)."""
+    return str(Path(explicit).resolve()) if explicit else default_keys_dir(db_url)
+
+
+def binding(company_code: str, employee_key: str, finger: int) -> TemplateBinding:
+    return TemplateBinding(employee_key, int(finger), company_code)
+
+
+def code_associated_data(bound: TemplateBinding, key_id: str, purpose: str = CODE_PURPOSE) -> bytes:
+    """The template's associated data (crypto.TemplateCipher) with a purpose appended: never equal to it."""
+    fields = ["dakoku-fingerprint-template", crypto.VERSION, bound.employee_key, int(bound.finger),
+              bound.department_code, key_id, purpose]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class TemplateVault:
+    """Seals and opens sub-templates and their cylinder codes under one key provider."""
+
+    def __init__(self, keys: KeyProvider):
+        self.keys = keys
+        self.cipher = TemplateCipher(keys)
+
+    def seal_template(self, template: FingerprintTemplate, bound: TemplateBinding) -> bytes:
+        return self.cipher.seal(template, bound)
+
+    def open_template(self, blob: bytes, bound: TemplateBinding) -> FingerprintTemplate:
+        return self.cipher.open(bytes(blob), bound)
+
+    def seal_code(self, code: CylinderCode, bound: TemplateBinding) -> bytes:
+        key_id, key = self.keys.current()
+        nonce = secrets.token_bytes(crypto.NONCE_BYTES)
+        sealed = AESGCM(key).encrypt(nonce, encode_code(code), code_associated_data(bound, key_id))
+        kid = key_id.encode("ascii")
+        return crypto.MAGIC + struct.pack("BB", crypto.VERSION, len(kid)) + kid + nonce + sealed
+
+    def open_code(self, blob: bytes, bound: TemplateBinding) -> CylinderCode:
+        key_id, nonce, sealed = _split(bytes(blob))
+        try:
+            key = self.keys.key(key_id)
+        except KeyError as exc:
+            raise TemplateSealError(f"unknown key id {key_id!r}") from exc
+        try:
+            plain = AESGCM(key).decrypt(nonce, sealed, code_associated_data(bound, key_id))
+            return decode_code(plain)
+        except (InvalidTag, CodeFormatError) as exc:
+            raise TemplateSealError("cylinder code does not open with this binding or key") from exc
+
+
+def _split(blob: bytes) -> tuple[str, bytes, bytes]:
+    if len(blob) < 6 or blob[:4] != crypto.MAGIC:
+        raise TemplateSealError("not a sealed blob")
+    version, kid_len = struct.unpack_from("BB", blob, 4)
+    if version != crypto.VERSION:
+        raise TemplateSealError(f"sealed blob version {version} is not supported")
+    start = 6 + kid_len
+    if len(blob) < start + crypto.NONCE_BYTES + 16:
+        raise TemplateSealError("sealed blob is truncated")
+    nonce_end = start + crypto.NONCE_BYTES
+    return blob[6:start].decode("ascii", errors="replace"), blob[start:nonce_end], blob[nonce_end:]
+
+
+_VAULTS: dict[str, TemplateVault] = {}
+_VAULTS_LOCK = threading.Lock()
+
+
+def vault_at(keys_dir: str) -> TemplateVault:
+    """The process's vault for ``keys_dir`` (created with a first key when missing)."""
+    with _VAULTS_LOCK:
+        vault = _VAULTS.get(keys_dir)
+        if vault is None:
+            vault = _VAULTS[keys_dir] = TemplateVault(FileKeyProvider(keys_dir))
+        return vault

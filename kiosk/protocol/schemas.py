@@ -9,6 +9,10 @@ DATETIME = {"type": "string", "format": "date-time", "maxLength": 40}
 METHOD = {"enum": ["card", "fingerprint"]}
 REF = {"type": "string", "pattern": "^[0-9a-zA-Z_-]{8,128}$"}
 MAX_PUNCHES_PER_BATCH = 500
+FINGER = {"type": "integer", "minimum": 0, "maximum": 9}
+MAX_SUB_TEMPLATES = 8
+MAX_TEMPLATE_BYTES = 16 * 1024                      # decoded FingerprintTemplate.to_bytes()
+TEMPLATE_B64 = {"type": "string", "minLength": 1, "maxLength": 4 * ((MAX_TEMPLATE_BYTES + 2) // 3)}
 
 PUNCH = {
     "type": "object",
@@ -45,6 +49,15 @@ HELP_REGISTRATION = {
     "type": "object",
     "required": ["employee_key"],
     "properties": {"employee_key": KEY, "department_code": CODE},
+    "additionalProperties": False,
+}
+
+FINGERPRINT_REGISTRATION = {
+    "type": "object",
+    "required": ["employee_key", "finger", "templates"],
+    "properties": {"employee_key": KEY, "finger": FINGER,
+                   "templates": {"type": "array", "minItems": 1, "maxItems": MAX_SUB_TEMPLATES,
+                                 "items": {"type": "string", "minLength": 1}}},
     "additionalProperties": False,
 }
 
@@ -85,5 +98,23 @@ MASTER_DATA = {
         "credentials": {"type": "array"},
         "help_registrations": {"type": "array"},
         "deleted": {"type": "array"},
+    },
+}
+
+FINGERPRINT_SET = {
+    "type": "object",
+    "required": ["version", "full", "since", "fingers", "deleted"],
+    "properties": {
+        "version": {"type": "integer", "minimum": 0},
+        "full": {"type": "boolean"},
+        "since": {"type": ["integer", "null"]},
+        "fingers": {"type": "array", "items": {
+            "type": "object", "required": ["employee_key", "finger", "version", "templates"],
+            "properties": {"employee_key": KEY, "finger": FINGER, "version": {"type": "integer"},
+                           "templates": {"type": "array", "minItems": 1, "maxItems": MAX_SUB_TEMPLATES,
+                                         "items": TEMPLATE_B64}}}},
+        "deleted": {"type": "array", "items": {
+            "type": "object", "required": ["employee_key", "finger", "version"],
+            "properties": {"employee_key": KEY, "finger": FINGER, "version": {"type": "integer"}}}},
     },
 }

@@ -52,7 +52,8 @@ def master_payload(comp: Company, rec: Recorder, since: int) -> dict:
     helps = _changed(HelpRegistration, comp, since, Employee, Department).order_by(HelpRegistration.id)
     deleted = [] if not since else [
         {"kind": t.kind, "key": t.key, "version": t.version}
-        for t in Tombstone.select().where((Tombstone.company == comp) & (Tombstone.version > since))
+        for t in Tombstone.select().where((Tombstone.company == comp) & (Tombstone.version > since)
+                                          & (Tombstone.kind != "fingerprint"))      # GET /v1/fingerprints's
         .order_by(Tombstone.version)]
     return {
         "version": comp.data_version, "full": not since, "since": since or None,
@@ -72,7 +73,7 @@ def master_payload(comp: Company, rec: Recorder, since: int) -> dict:
     }
 
 
-def _since_param(current: int) -> int:
+def since_param(current: int) -> int:
     raw = request.args.get("since", "0")
     if not raw.isdigit():
         raise bad_request("invalid_since")
@@ -88,7 +89,7 @@ def master() -> Response:
     etag = etag_for(comp.data_version)
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
-    payload = master_payload(comp, rec, _since_param(comp.data_version))
+    payload = master_payload(comp, rec, since_param(comp.data_version))
     response = jsonify(payload)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"

@@ -28,6 +28,7 @@ class ServerConfig:
     auth: AuthConfig = field(default_factory=AuthConfig)
     public_url: str = ""                  # base of timecard links; default: the request's own host
     openapi_path: str = str(DEFAULT_OPENAPI)
+    template_keys_dir: str = ""           # fingerprint template keys; "" = the SQLite default (template_vault)
 
 
 def caller() -> Caller:
@@ -89,7 +90,7 @@ def _unhandled(exc: Exception) -> Response:
 
 
 def _register_routes(app: Flask) -> None:
-    from kiosk.server import api_master, api_punches, api_registration, timecard  # noqa: F401 (routes)
+    from kiosk.server import api_fingerprints, api_master, api_punches, api_registration, timecard  # noqa: F401
     app.register_blueprint(api)
     app.register_blueprint(timecard.pages)
 

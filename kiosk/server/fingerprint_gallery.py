@@ -1,0 +1,110 @@
+"""The company-wide gallery of the enrolment duplicate check, kept per process (gunicorn worker).
+
+Building it from nothing means, per sub-template, decrypting its sealed cylinder code (the MCC encoding was
+done once, at registration) and, for all of them, the prefilter stack of :class:`Gallery`. The result is kept
+per company for the company's ``data_version``; when the version moves on, only the fingers whose row version
+changed are dropped or loaded (a listing without blobs tells which), and the prefilter rows of the others are
+reused. So a registration costs the decryption of the changed fingers, not of the company.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from kiosk.fingerprint.gallery import COMPACT_DIMS, PREFILTER_CYLINDERS, EnrolledTemplate, Gallery
+from kiosk.server.db import Company, Employee, FingerprintTemplate
+from kiosk.server.template_vault import TemplateVault, binding
+
+log = logging.getLogger("kiosk.server")
+FingerKey = tuple[str, int]        # (employee key, finger)
+
+
+class CompanyGallery(Gallery):
+    """A :class:`Gallery` that drops or adds entries without rebuilding the prefilter rows of the rest."""
+
+    def _rows(self) -> np.ndarray:
+        return self._stack.reshape(len(self.entries), PREFILTER_CYLINDERS, COMPACT_DIMS)
+
+    def where(self, keep: Callable[[EnrolledTemplate], bool]) -> "CompanyGallery":
+        chosen = [k for k, e in enumerate(self.entries) if keep(e)]
+        if len(chosen) == len(self.entries):
+            return self
+        rows = self._rows()[chosen].reshape(-1, COMPACT_DIMS)
+        return CompanyGallery((self.entries[k] for k in chosen), _stack_rows=rows)
+
+    def without_finger(self, employee_key: str, finger: int) -> "CompanyGallery":
+        return self.where(lambda e: (e.employee_key, e.finger) != (employee_key, finger))
+
+    def plus(self, entries: Iterable[EnrolledTemplate]) -> "CompanyGallery":
+        added = CompanyGallery(entries)
+        if not len(added):
+            return self
+        return CompanyGallery(self.entries + added.entries, _stack_rows=np.concatenate([self._stack, added._stack]))
+
+
+@dataclass
+class _State:
+    version: int = 0
+    fingers: dict[FingerKey, int] = field(default_factory=dict)      # finger -> its rows' version
+    gallery: CompanyGallery = field(default_factory=lambda: CompanyGallery(()))
+
+
+def finger_versions(company: Company) -> dict[FingerKey, int]:
+    """Every enrolled finger of the company with its version (no blobs read)."""
+    query = (FingerprintTemplate.select(Employee.key, FingerprintTemplate.finger, FingerprintTemplate.version)
+             .join(Employee).where(FingerprintTemplate.company == company).tuples())
+    return {(key, finger): version for key, finger, version in query}
+
+
+def load_entries(company: Company, vault: TemplateVault, wanted: dict[FingerKey, int]) -> list[EnrolledTemplate]:
+    """The decrypted cylinder codes of the ``wanted`` fingers (at the versions given)."""
+    if not wanted:
+        return []
+    row = FingerprintTemplate
+    query = (row.select(Employee.key, row.finger, row.version, row.sealed_code).join(Employee)
+             .where((row.company == company) & (row.version >= min(wanted.values())))
+             .order_by(row.employee, row.finger, row.seq).tuples())
+    return [EnrolledTemplate(key, finger, vault.open_code(blob, binding(company.code, key, finger)))
+            for key, finger, version, blob in query if wanted.get((key, finger)) == version]
+
+
+def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
+    started = time.perf_counter()
+    current = finger_versions(company)
+    stale = {k for k, v in old.fingers.items() if current.get(k) != v}
+    wanted = {k: v for k, v in current.items() if old.fingers.get(k) != v}
+    gallery = old.gallery.where(lambda e: (e.employee_key, e.finger) not in stale) if stale else old.gallery
+    gallery = gallery.plus(load_entries(company, vault, wanted))
+    log.info("fingerprint gallery of %s at version %d: %d fingers dropped, %d loaded, %d sub-templates, %.0f ms",
+             company.code, company.data_version, len(stale), len(wanted), len(gallery),
+             (time.perf_counter() - started) * 1000)
+    return _State(company.data_version, current, gallery)
+
+
+class GalleryCache:
+    """Per process: company id -> the gallery at a data_version (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, _State] = {}
+        self._lock = threading.Lock()
+
+    def gallery(self, company: Company, vault: TemplateVault) -> CompanyGallery:
+        """The company's gallery at ``company.data_version``: read ``company`` in the same transaction as the
+        check that uses it (inside ``write_transaction``), so the two agree."""
+        with self._lock:
+            state = self._states.get(company.id) or _State()
+            if state.version != company.data_version:
+                state = self._states[company.id] = _refresh(company, vault, state)
+            return state.gallery
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+
+GALLERIES = GalleryCache()

@@ -5,7 +5,9 @@
     kiosk-server --db ... serve --tls-dir tls --host 0.0.0.0 --port 8443
     kiosk-server --db ... demo --dir demo        (a whole demo company; see docs/server.md)
 
-``--db`` defaults to $DAKOKU_SERVER_DB, else ``sqlite:///dakoku-server.db``.
+``--db`` defaults to $DAKOKU_SERVER_DB, else ``sqlite:///dakoku-server.db``. ``--template-keys DIR`` (default
+$DAKOKU_TEMPLATE_KEYS; for SQLite ``<directory of the .sqlite file>/template-keys``) holds the keys that seal
+fingerprint templates; ``serve`` on any other database refuses to start without it.
 """
 from __future__ import annotations
 
@@ -118,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk-server", description="Dakoku reference attendance server")
     parser.add_argument("--db", default=os.environ.get("DAKOKU_SERVER_DB", "sqlite:///dakoku-server.db"),
                         help="database URL: sqlite:///path or postgresql://user:pw@host/db")
+    parser.add_argument("--template-keys", default=os.environ.get("DAKOKU_TEMPLATE_KEYS") or None, metavar="DIR",
+                        help="directory of the fingerprint template keys, kept apart from the database "
+                             "(default for SQLite: template-keys beside the .sqlite file)")
     sub = parser.add_subparsers(required=True, metavar="command")
     _server_commands(sub)
     _master_commands(sub)

@@ -47,6 +47,21 @@ def tls_init(args) -> None:
     print("The CA is now carried in every recorder certificate issued from this database.")
 
 
+def _template_keys(args) -> str:
+    """The template keys directory (created with a first key here, before gunicorn forks its workers)."""
+    from kiosk.server.template_vault import resolve_keys_dir, vault_at
+    keys_dir = resolve_keys_dir(args.db, args.template_keys)
+    if keys_dir is None:
+        raise admin.AdminError("fingerprint templates are sealed with keys kept apart from the database: "
+                               "give --template-keys DIR (a directory outside the database and its backups, "
+                               "e.g. /etc/dakoku/template-keys; created with a first key if missing)")
+    try:
+        vault_at(keys_dir)
+    except OSError as exc:
+        raise admin.AdminError(f"cannot use the template keys directory {keys_dir}: {exc}") from None
+    return keys_dir
+
+
 def serve(args) -> None:
     from kiosk.server.app import ServerConfig
     from kiosk.server.auth import AuthConfig
@@ -58,8 +73,9 @@ def serve(args) -> None:
     if not (certfile and keyfile) and not args.insecure_no_tls:
         raise admin.AdminError("TLS is on by default: give --tls-dir or --certfile/--keyfile "
                                "(or --insecure-no-tls behind a TLS proxy)")
+    keys_dir = _template_keys(args)
     _db(args)
-    config = ServerConfig(db_url=args.db, public_url=args.public_url,
+    config = ServerConfig(db_url=args.db, public_url=args.public_url, template_keys_dir=keys_dir,
                           auth=AuthConfig(args.timestamp_window, args.trust_proxy_header))
     run(config, ListenConfig(args.host, args.port, "" if args.insecure_no_tls else certfile,
                              "" if args.insecure_no_tls else keyfile, args.workers, args.threads,

@@ -40,6 +40,7 @@ class RunningServer:
     demo: object
     log_path: Path
     extra: dict
+    template_keys: Path
 
     def client(self, provisioning_text: str) -> RecorderClient:
         connection = parse_connection_string(provisioning_text.split("\n")[1])
@@ -91,22 +92,26 @@ def _extra_setup(port: int) -> dict:
 
 
 @contextmanager
-def serving(directory: Path, db_url: str, db_path: Path) -> Iterator[RunningServer]:
+def serving(directory: Path, db_url: str, db_path: Path,
+            template_keys: Path | None = None) -> Iterator[RunningServer]:
     """The demo company in the database at ``db_url`` (already opened here), served by a real
-    ``kiosk-server serve`` subprocess over TLS on loopback; stopped on exit. Shared with tests/server_pg."""
+    ``kiosk-server serve`` subprocess over TLS on loopback; stopped on exit. Shared with tests/server_pg.
+    ``template_keys`` is passed as ``--template-keys`` (needed unless the database is SQLite)."""
     port = free_port()
     create_tables()
     demo = create_demo(str(directory / "demo"), port=port)
     extra = _extra_setup(port)
     log_path = directory / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DAKOKU_TEMPLATE_KEYS", None)
+    keys_option = ["--template-keys", str(template_keys)] if template_keys else []
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *keys_option, "serve", "--host", "127.0.0.1",
              "--port", str(port), "--tls-dir", str(directory / "demo" / "tls"), "--workers", "2"],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     running = RunningServer(demo.url, db_url, db_path, str(directory / "demo" / "tls" / "ca.pem"), directory,
-                            process, demo, log_path, extra)
+                            process, demo, log_path, extra, template_keys or db_path.parent / "template-keys")
     try:
         _wait_ready(process, demo.url, running.ca_file, log_path)
         yield running

@@ -137,7 +137,7 @@ def server(tmp_path_factory, postgres_cluster) -> RunningServer:
     previous = server_db.database.obj
     open_database(db_url)
     try:
-        with serving(directory, db_url, Path()) as running:
+        with serving(directory, db_url, Path(), template_keys=directory / "template-keys") as running:
             running.extra["cluster"] = postgres_cluster
             yield running
     finally:

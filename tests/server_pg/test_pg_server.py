@@ -2,12 +2,23 @@
 
 The test functions are imported from the tests/server modules, so pytest collects them here too, where the
 ``server`` fixture (tests/server_pg/conftest.py) serves a ``postgresql://`` database. The one SQLite-specific
-test (it breaks the database with sqlite3) has a PostgreSQL version in test_pg_specific.py.
+test (it breaks the database with sqlite3) has a PostgreSQL version in test_pg_specific.py; the search of the
+SQLite file for plaintext templates has none (the sealed-binding test runs here on the PostgreSQL rows).
 """
 from __future__ import annotations
 
 import pytest
 
+from tests.server.test_fingerprints import (  # noqa: F401
+    prints, test_an_employee_who_moves_in_after_n_is_sent_since_n,
+    test_another_employees_finger_is_a_duplicate_without_saying_whose,
+    test_delete_leaves_a_tombstone_and_is_idempotent, test_full_and_incremental_pulls_with_etag,
+    test_gallery_cache_decrypts_stored_codes_and_only_what_changed, test_invalid_template_is_400,
+    test_malformed_bodies_and_unknown_employee, test_own_other_finger_names_the_employee,
+    test_pull_sends_only_what_a_kiosk_needs, test_register_and_replace_one_finger,
+    test_scope_is_the_department_and_its_help_registrations, test_sealed_blobs_open_only_with_their_binding,
+    test_template_keys_directory,
+)
 from tests.server.test_master_and_registration import (  # noqa: F401
     test_credential_deletion_is_idempotent_and_unknown_employee_is_404,
     test_credential_duplicates_are_checked_company_wide, test_demo_card_cannot_be_registered_to_someone_else,

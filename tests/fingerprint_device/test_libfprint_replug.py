@@ -12,7 +12,7 @@ import pytest
 from kiosk.errors import KioskError, Situation
 from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
 from kiosk.fingerprint.synth import TEST, impressions_of
-from tests.fingerprint_device.conftest import VirtualImageClient
+from fingerprint_device.conftest import VirtualImageClient
 
 pytestmark = pytest.mark.timeout(60)
 

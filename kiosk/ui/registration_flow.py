@@ -1,10 +1,9 @@
 """設定 → 認証登録: find the employee by kana initial, then register (two reads) or delete an IC card, or
-register a fingerprint (several captures with progress). Card taps reach this flow only while it asks for one;
-the work runs on the bridge's workers. With a fingerprint sensor the section opens offline too (fingerprints
-are enrolled on this kiosk only); the card actions still need the server and say so when chosen."""
+register or delete a fingerprint (:mod:`kiosk.ui.finger_registration`). Card taps reach this flow only while it
+asks for one; the work runs on the bridge's workers. Online only: the section says 「この機能はオンライン時のみ
+利用できます」 when opened offline (cards and fingerprints are registered with the server)."""
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from kiosk.domain.kana import ROWS
@@ -12,6 +11,7 @@ from kiosk.domain.model import Employee
 from kiosk.errors import KioskError
 from kiosk.i18n import tr
 from kiosk.ports import CardEvent
+from kiosk.ui.finger_registration import FingerRegistration, finger_label
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -23,7 +23,7 @@ class RegistrationFlow:
         self.employee: Employee | None = None
         self.waiting_for: str = ""          # "", "first", "second" or "delete"
         self._first_read = ""
-        self._enrol_cancel: threading.Event | None = None
+        self.fingers = FingerRegistration(self)
 
     @property
     def screen(self):
@@ -34,9 +34,6 @@ class RegistrationFlow:
         self.employee, self.waiting_for = None, ""
         self.cancel()
         self.screen.show_section("registration", [])
-        if self.app.kiosk.fingerprint is not None:
-            self._show_rows()   # fingerprints enrol locally: no server needed to open the section
-            return
         self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(), self._failed,
                                slow=True)
 
@@ -53,83 +50,53 @@ class RegistrationFlow:
         self.screen.set_buttons([(f"{e.code}   {e.display_name}   ({e.kana})", lambda e=e: self.choose(e))
                                  for e in employees])
 
-    def choose(self, employee: Employee) -> None:
+    def choose(self, employee: Employee, notice: str = "", note: str = "") -> None:
+        """The employee's actions; 指紋を削除 only when they have a finger enrolled (read off the Kivy thread).
+        ``notice`` and ``note`` (an extra row) report what was just done."""
         self.employee, self.waiting_for = employee, ""
+        if self.app.kiosk.fingerprint is None:
+            self._show_actions(employee, [], notice, note)
+        else:
+            self.fingers.fingers_then(employee, lambda fingers: self._show_actions(employee, fingers, notice, note))
+
+    def _show_actions(self, employee: Employee, fingers: list[int], notice: str, note: str) -> None:
+        if self.employee is not employee:
+            return   # the manager chose someone else meanwhile
         actions = [(tr("registration.register"), self.start_register), (tr("registration.delete"), self.start_delete)]
         if self.app.kiosk.fingerprint is not None:
-            actions.append((tr("registration.register_finger"), self.start_finger))
+            actions.append((tr("registration.register_finger"), lambda: self.fingers.start_enrol(employee)))
+            if fingers:
+                actions.append((tr("registration.delete_finger"), lambda: self.fingers.start_delete(employee)))
         self.screen.show_section("registration", actions + [(tr("registration.back"), self.show)])
-        self.screen.set_rows([(tr("registration.employee"), f"{employee.code}  {employee.display_name}", ""),
-                              (tr("registration.department"), self._department_name(employee), "")])
+        self.screen.notice = notice
+        self.screen.set_rows(self.employee_rows(employee, fingers if self.app.kiosk.fingerprint else None)
+                             + ([("", note, "")] if note else []))
+
+    def employee_rows(self, employee: Employee, fingers: list[int] | None = None) -> list[tuple[str, str, str]]:
+        rows = [(tr("registration.employee"), f"{employee.code}  {employee.display_name}", ""),
+                (tr("registration.department"), self._department_name(employee), "")]
+        if fingers is not None:
+            rows.append((tr("registration.fingers"), "、".join(finger_label(f) for f in fingers)
+                         or tr("registration.no_fingers"), ""))
+        return rows
 
     def _department_name(self, employee: Employee) -> str:
         names = {d.code: d.name for d in self.app.kiosk.master.departments()}   # in memory (snapshot)
         return f"{names.get(employee.department_code, '')} ({employee.department_code})"
 
     def start_register(self) -> None:
-        self._when_online(lambda: self._ask_tap("first", "registration.first_tap"))
+        self._ask_tap("first", "registration.first_tap")
 
     def start_delete(self) -> None:
-        self._when_online(lambda: self._ask_tap("delete", "registration.delete_tap"))
+        self._ask_tap("delete", "registration.delete_tap")
 
     def _ask_tap(self, step: str, notice: str) -> None:
         self.waiting_for, self._first_read = step, ""
         self.screen.notice = tr(notice)
 
-    def _when_online(self, then) -> None:
-        """Card actions need the server; the section was checked on opening unless a sensor let it open offline."""
-        if self.app.kiosk.fingerprint is None:
-            then()
-            return
-        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: then(), self._failed, slow=True)
-
-    # -- fingerprint -------------------------------------------------------------------------------
-    def start_finger(self) -> None:
-        """Enrol one of the chosen employee's fingers: progress per capture, then 登録しました or the error."""
-        self.cancel()
-        employee, service = self.employee, self.app.kiosk.fingerprint
-        cancel = self._enrol_cancel = threading.Event()
-        self._busy()
-        progress = self.app.bridge.callback(lambda p: self._finger_progress(p, cancel))
-        self.app.bridge.submit(lambda: service.enrol(employee, on_progress=progress, cancel=cancel),
-                               lambda r: self._finger_done(r, cancel), lambda e: self._finger_failed(e, cancel),
-                               slow=True)
-
-    def _finger_progress(self, progress, cancel: threading.Event) -> None:
-        if cancel.is_set():
-            return
-        values = {"step": progress.step, "total": progress.total}
-        feedback = progress.feedback
-        if progress.phase == "place":
-            text = tr("registration.finger_place", **values)
-        elif feedback.usable:
-            text = tr("registration.finger_ok", minutiae=feedback.minutiae, quality=int(feedback.quality), **values)
-        else:
-            text = tr("registration.finger_retry", reason=tr(f"finger.reason.{feedback.reason}"), **values)
-        if progress.phase == "captured" and progress.step == progress.total and feedback.usable:
-            text += "\n" + tr("registration.finger_checking")
-        self.screen.set_busy(text)
-
-    def _finger_done(self, result, cancel: threading.Event) -> None:
-        if self._enrol_cancel is cancel:
-            self._enrol_cancel = None
-        self.app.manager_flow.audit("registration.fingerprint", "done", f"{result.employee.code} #{result.finger}")
-        self.screen.set_busy("")
-        self.screen.notice = (tr("registration.finger_registered", name=result.employee.display_name) + "\n"
-                              + tr("registration.finger_offline_note"))
-
-    def _finger_failed(self, error: KioskError, cancel: threading.Event) -> None:
-        if self._enrol_cancel is cancel:
-            self._enrol_cancel = None
-        if cancel.is_set():
-            return   # the manager left the section: nothing to report
-        self._failed(error)
-
     def cancel(self) -> None:
         """Leaving the section (or the settings) stops a running enrolment."""
-        if self._enrol_cancel is not None:
-            self._enrol_cancel.set()
-            self._enrol_cancel = None
+        self.fingers.cancel()
 
     def handle_card(self, event: CardEvent) -> None:
         """A tap while on the settings screen: used only when this flow asked for one."""

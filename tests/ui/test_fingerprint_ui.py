@@ -6,6 +6,7 @@ import pytest
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
+from registration_screens import open_registration
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 
@@ -38,47 +39,15 @@ def test_a_finger_punches_like_a_card(window, tmp_path):
         assert app.kiosk.punches.count() == 1
 
 
-def open_registration_for_yamada(app) -> None:
-    touch(app.standby.ids.settings_button)
-    keys = {b.key: b for b in app.password_screen.ids.keypad.children}
-    for key in "0000":
-        touch(keys[key])
-    touch(app.password_screen.ids.submit_button)
-    wait_until(lambda: app.manager.current == "settings")
-    screen = app.settings_screen
-    touch(screen._section_buttons["registration"])
-    wait_until(lambda: screen.notice != "")                      # offline, yet open: fingerprints are local
-    assert not app.presenter.is_open
-    touch(next(b for b in screen.ids.actions.children if b.text == "ヤ"))
-    wait_until(lambda: len(screen.ids.rows.children) > 0)
-    touch(next(b for b in screen.ids.rows.children if "山田" in b.text))
-
-
-def enrol_on_screen(app, finger: int) -> None:
-    screen = app.settings_screen
-    touch(next(b for b in screen.ids.actions.children if b.text == "指紋を登録"))
-    for step in range(1, 5):
-        wait_until(lambda: screen.notice == f"{step}/4 回目: 指を置いてください")
-        app.kiosk.fingerprint.sensor.place_finger(finger)
-
-
-def test_enrolment_shows_progress_then_registers(window, tmp_path):
+def test_enrolment_offline_says_online_only(window, tmp_path):
+    """Fingerprints are registered with the server now: offline, 認証登録 refuses before any finger is asked for
+    (the enrolment with the server is tests/sync/test_fingerprint_ui_online.py)."""
     settings = FingerprintSettings(backend="simulated", demo_fingers=0)
     with running_app(window, tmp_path, fingerprint=settings) as app:
-        open_registration_for_yamada(app)
-        screen = app.settings_screen
-        seen: list[str] = []
-        screen.bind(notice=lambda _s, text: seen.append(text))
-        enrol_on_screen(app, 1)
-        wait_until(lambda: "指紋を登録しました" in screen.notice, timeout=20)
-        assert screen.notice.startswith("山田 太郎 さんの指紋を登録しました")
-        assert any(t.startswith("1/4 回目: 読み取りました(特徴点 ") for t in seen)
-        assert any("照合しています" in t for t in seen)
-        assert app.kiosk.fingerprint.store.fingers_of("E1001") == {0}
-        screenshot(window, "finger_enrolled")
-        enrol_on_screen(app, 1)                                    # the same finger again
-        wait_until(lambda: app.presenter.is_open, timeout=20)
-        assert app.presenter.current.key == "credential_registered_to_employee"
-        assert app.kiosk.fingerprint.store.fingers_of("E1001") == {0}
-        actions = [a for _at, a, outcome, _d in app.kiosk.manager.recent(10)]
-        assert "registration.fingerprint" in actions
+        open_registration(app)
+        wait_until(lambda: app.presenter.is_open)
+        assert app.presenter.current.key == "online_only"
+        assert app.presenter.current.message() == "この機能はオンライン時のみ利用できます"
+        assert app.settings_screen.ids.actions.children == []            # no employee, no 指紋を登録
+        screenshot(window, "finger_registration_offline")
+        assert app.kiosk.fingerprint.store.count() == 0

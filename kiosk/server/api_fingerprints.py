@@ -102,6 +102,7 @@ def register_fingerprint() -> Response:
     templates = [_template(text) for text in body["templates"]]
     codes = [MATCHER.encode(t) for t in templates]              # ~17 ms each: outside the write lock
     vault = _vault()
+    GALLERIES.gallery(Company.get_by_id(caller().company.id), vault)     # a cold load, not under the write lock
     with write_transaction():
         emp = _employee(caller().company, body["employee_key"])
         comp = Company.get_by_id(emp.company_id)                # this transaction's data_version

@@ -61,29 +61,37 @@ def finger_versions(company: Company) -> dict[FingerKey, int]:
     return {(key, finger): version for key, finger, version in query}
 
 
-def load_entries(company: Company, vault: TemplateVault, wanted: dict[FingerKey, int]) -> list[EnrolledTemplate]:
-    """The decrypted cylinder codes of the ``wanted`` fingers (at the versions given)."""
+def load_entries(company: Company, vault: TemplateVault,
+                 wanted: dict[FingerKey, int]) -> tuple[list[EnrolledTemplate], dict[FingerKey, int]]:
+    """The decrypted cylinder codes of the ``wanted`` fingers at the versions given, and which fingers were
+    found so (one changed or deleted since the listing is not: it is left for the next refresh)."""
     if not wanted:
-        return []
+        return [], {}
     row = FingerprintTemplate
     query = (row.select(Employee.key, row.finger, row.version, row.sealed_code).join(Employee)
              .where((row.company == company) & (row.version >= min(wanted.values())))
              .order_by(row.employee, row.finger, row.seq).tuples())
-    return [EnrolledTemplate(key, finger, vault.open_code(blob, binding(company.code, key, finger)))
-            for key, finger, version, blob in query if wanted.get((key, finger)) == version]
+    entries = [EnrolledTemplate(key, finger, vault.open_code(blob, binding(company.code, key, finger)))
+               for key, finger, version, blob in query if wanted.get((key, finger)) == version]
+    return entries, {(e.employee_key, e.finger): wanted[(e.employee_key, e.finger)] for e in entries}
 
 
 def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
+    """Bring ``old`` up to ``company.data_version``. The listing and the load are two queries, maybe outside a
+    transaction: the state records only the fingers actually loaded; one changed in between bumped the
+    data_version, so the next call refreshes again and loads it."""
     started = time.perf_counter()
     current = finger_versions(company)
     stale = {k for k, v in old.fingers.items() if current.get(k) != v}
     wanted = {k: v for k, v in current.items() if old.fingers.get(k) != v}
     gallery = old.gallery.where(lambda e: (e.employee_key, e.finger) not in stale) if stale else old.gallery
-    gallery = gallery.plus(load_entries(company, vault, wanted))
+    entries, loaded = load_entries(company, vault, wanted)
+    gallery = gallery.plus(entries)
+    fingers = {k: v for k, v in current.items() if k not in wanted or k in loaded}
     log.info("fingerprint gallery of %s at version %d: %d fingers dropped, %d loaded, %d sub-templates, %.0f ms",
-             company.code, company.data_version, len(stale), len(wanted), len(gallery),
+             company.code, company.data_version, len(stale), len(loaded), len(gallery),
              (time.perf_counter() - started) * 1000)
-    return _State(company.data_version, current, gallery)
+    return _State(company.data_version, fingers, gallery)
 
 
 class GalleryCache:
@@ -94,8 +102,9 @@ class GalleryCache:
         self._lock = threading.Lock()
 
     def gallery(self, company: Company, vault: TemplateVault) -> CompanyGallery:
-        """The company's gallery at ``company.data_version``: read ``company`` in the same transaction as the
-        check that uses it (inside ``write_transaction``), so the two agree."""
+        """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
+        write transaction, so the gallery has every finger committed before it; calling this first outside
+        the transaction does the slow part (a cold load) without holding the write lock."""
         with self._lock:
             state = self._states.get(company.id) or _State()
             if state.version != company.data_version:

@@ -304,6 +304,22 @@ def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, clien
         assert after_delete.prefilter(after_delete.entries[k].code, 1) == [k]
 
 
+def test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time(server, monkeypatch):
+    from kiosk.server import fingerprint_gallery
+    vault, cache = CountingVault(FileKeyProvider(server.template_keys)), GalleryCache()
+    demo = Company.get(Company.code == "DEMO")
+    real = fingerprint_gallery.finger_versions(demo)
+    moved = sorted(real)[0]                  # as if re-registered between the listing and the load
+    monkeypatch.setattr(fingerprint_gallery, "finger_versions", lambda company: {**real, moved: real[moved] - 1})
+    first = cache.gallery(demo, vault)
+    assert moved not in {(e.employee_key, e.finger) for e in first.entries}
+    monkeypatch.undo()
+    demo.data_version += 1                   # the change that moved it bumped the version
+    again = cache.gallery(demo, vault)
+    assert moved in {(e.employee_key, e.finger) for e in again.entries}
+    assert len(again) == Row.select().where(Row.company == demo).count()
+
+
 def test_template_keys_directory(server, tmp_path):
     assert resolve_keys_dir(f"sqlite:///{tmp_path}/data/server.sqlite", None) == str(tmp_path / "data" / "template-keys")
     assert resolve_keys_dir("postgresql://u@127.0.0.1/db", None) is None

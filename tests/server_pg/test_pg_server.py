@@ -13,6 +13,7 @@ from tests.server.test_fingerprints import (  # noqa: F401
     prints, test_an_employee_who_moves_in_after_n_is_sent_since_n,
     test_another_employees_finger_is_a_duplicate_without_saying_whose,
     test_delete_leaves_a_tombstone_and_is_idempotent, test_full_and_incremental_pulls_with_etag,
+    test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time,
     test_gallery_cache_decrypts_stored_codes_and_only_what_changed, test_invalid_template_is_400,
     test_malformed_bodies_and_unknown_employee, test_own_other_finger_names_the_employee,
     test_pull_sends_only_what_a_kiosk_needs, test_register_and_replace_one_finger,

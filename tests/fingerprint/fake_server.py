@@ -1,8 +1,21 @@
 """A stand-in for the Recorder API's fingerprint endpoints in tests without a server: records what the kiosk
-sends, answers like the contract says (a version per registration), and can be told to refuse."""
+sends, answers like the contract says (a version per registration), and can be told to refuse. Plus two
+helpers of the service tests."""
 from __future__ import annotations
 
+import pytest
+
 from kiosk.errors import KioskError
+
+
+def employee(fp, code: str):
+    return fp._master.employee_by_code_or_login(code)
+
+
+def error_of(fn, *args, **kwargs) -> KioskError:
+    with pytest.raises(KioskError) as info:
+        fn(*args, **kwargs)
+    return info.value
 
 
 class FakeFingerprintServer:

@@ -8,7 +8,7 @@ from kiosk.domain.model import PunchKind
 from kiosk.errors import KioskError
 from kiosk.fingerprint.template import FingerprintTemplate
 
-from .test_fingerprint_service import employee, error_of, fp, keys, server, templates  # noqa: F401 (fixtures)
+from .fake_server import employee, error_of
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,13 +7,11 @@ import sqlite3
 
 import pytest
 
-from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
 from kiosk.errors import KioskError
-from kiosk.fingerprint import TemplateCipher
 from kiosk.services.fingerprint_sync import FingerprintSync
 from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, FingerprintVersion, ServerFinger
 
-from .test_fingerprint_service import employee, error_of, fp, keys, server, templates  # noqa: F401 (fixtures)
+from .fake_server import error_of
 
 pytestmark = pytest.mark.timeout(120)
 HQ = lambda _key: "HQ"   # noqa: E731 - the binding department of the store tests

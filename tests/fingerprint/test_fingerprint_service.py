@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 
 import pytest
 
@@ -10,52 +9,10 @@ from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.errors import KioskError
 from kiosk.fingerprint import StaticKeyProvider, TemplateCipher
-from kiosk.fingerprint.simulated_sensor import SimulatedSensor
-from kiosk.services.fingerprint import FingerprintService
 
-from .fake_server import FakeFingerprintServer
+from .fake_server import employee, error_of
 
 pytestmark = pytest.mark.timeout(120)
-_SENSOR = SimulatedSensor()   # only for its synthetic impressions (masters are cached per process)
-
-
-@pytest.fixture(scope="module")
-def templates(extractor):
-    @lru_cache(maxsize=None)
-    def of(finger: int, first: int = 100, count: int = 4):
-        return tuple(extractor.extract(_SENSOR.impression(finger, j)) for j in range(first, first + count))
-    return of
-
-
-@pytest.fixture
-def keys():
-    return StaticKeyProvider.generate()
-
-
-@pytest.fixture
-def server():
-    return FakeFingerprintServer()
-
-
-@pytest.fixture
-def fp(demo_kiosk, ledger_db, extractor, keys, server):
-    master, _punches, punch_service = demo_kiosk
-    sensor = SimulatedSensor()
-    sensor.open()
-    store = SqliteFingerprintStore(ledger_db, TemplateCipher(keys))
-    yield FingerprintService(sensor, extractor, store, master, punch_service, capture_timeout=5.0,
-                             client=lambda: server, is_online=lambda: server.online, refresh=server.refresh)
-    sensor.close()
-
-
-def employee(fp, code: str):
-    return fp._master.employee_by_code_or_login(code)
-
-
-def error_of(fn, *args, **kwargs) -> KioskError:
-    with pytest.raises(KioskError) as info:
-        fn(*args, **kwargs)
-    return info.value
 
 
 def place_and_punch(fp, finger: int, kind: PunchKind = PunchKind.CLOCK_IN):

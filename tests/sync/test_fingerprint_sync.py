@@ -1,0 +1,131 @@
+"""Fingerprints between kiosks through the real reference server over TLS (kiosks run one after another in this
+process: a process opens one ledger at a time). Kiosk A and B are recorders of HQ, C of STORE:
+
+- A enrols 鈴木's finger → server → B pulls it on データ更新 and identifies it; C (another department) never gets it;
+- C enrols 伊藤's finger (STORE); at B, the same finger for 高橋 → credential_duplicate from the server, although
+  B's gallery never held it; help registration of 伊藤 to HQ brings the finger to B, its removal takes it away;
+- A deletes 鈴木's finger → B loses it at its next データ更新.
+
+Fingers are synthetic (kiosk.fingerprint.synth, TEST seeds): enrolment from impressions 0-3, probes 6-7."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from kiosk.adapters.connection_file import ConnectionFile
+from kiosk.app_factory import build_kiosk
+from kiosk.errors import KioskError
+from kiosk.fingerprint.extractors import MindtctExtractor
+from kiosk.fingerprint.synth.dataset import TEST, impressions_of
+from kiosk.server import admin, recorders
+from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
+
+from .harness import Provisioning
+
+pytestmark = pytest.mark.timeout(300)
+SUZUKI_FINGER, ITO_FINGER = TEST.start + 70, TEST.start + 71
+
+
+@pytest.fixture(scope="module")
+def impressions():
+    extractor = MindtctExtractor()
+    return {seed: [extractor.extract(image) for image in impressions_of(seed, 8)]
+            for seed in (SUZUKI_FINGER, ITO_FINGER)}
+
+
+@pytest.fixture(scope="module")
+def recorder_texts(sync_server):
+    sync_server.bind()
+    company = admin.company("DEMO")
+    url = sync_server.process.url
+    return {"A": sync_server.demo,
+            "B": Provisioning.from_text(recorders.add_recorder(company, "RFB", "HQ", server_url=url).text()),
+            "C": Provisioning.from_text(recorders.add_recorder(company, "RFC", "STORE", server_url=url).text())}
+
+
+@contextmanager
+def kiosk_at(provisioning: Provisioning, data_dir):
+    """A provisioned kiosk with the simulated sensor, online, after a データ更新 (no background threads)."""
+    if not (data_dir / "connection.json").exists():
+        ConnectionFile(data_dir).save(ConnectionSettings(provisioning.connection_text, provisioning.certificate_text))
+    kiosk = build_kiosk(Settings(data_dir=data_dir, reader=ReaderSettings(backend="simulated"),
+                                 fingerprint=FingerprintSettings(backend="simulated", demo_fingers=0)))
+    try:
+        assert kiosk.fingerprint is not None and kiosk.sync.sync.probe()
+        update(kiosk)
+        yield kiosk
+    finally:
+        kiosk.close()
+
+
+def update(kiosk):
+    """設定 → データ更新."""
+    return kiosk.sync.data_update.update_on_demand()
+
+
+def employee(kiosk, code: str):
+    return kiosk.master.employee_by_code_or_login(code)
+
+
+def who(kiosk, probe_template) -> str | None:
+    """The employee the kiosk identifies, or None (auth_failed)."""
+    service = kiosk.fingerprint
+    try:
+        return service.identify(service._matcher.encode(probe_template)).employee_key
+    except KioskError as error:
+        assert error.key == "auth_failed", error
+        return None
+
+
+def test_one_enrolment_serves_the_department_and_only_it(sync_server, recorder_texts, impressions, tmp_path):
+    keys = sync_server.employee_keys
+    suzuki, ito = impressions[SUZUKI_FINGER], impressions[ITO_FINGER]
+    dirs = {name: tmp_path / name for name in "ABC"}
+    sync_server.bind()
+    company = admin.company("DEMO")
+    try:
+        with kiosk_at(recorder_texts["A"], dirs["A"]) as a:
+            result = a.fingerprint.enrol_templates(employee(a, "1003"), suzuki[:4])
+            assert who(a, suzuki[6]) == keys["1003"]                      # at once, here
+
+        with kiosk_at(recorder_texts["B"], dirs["B"]) as b:               # its start-up データ更新 pulled it
+            assert b.fingerprint.store.fingers_of(keys["1003"]) == {result.finger}
+            assert who(b, suzuki[6]) == keys["1003"] and who(b, suzuki[7]) == keys["1003"]
+            assert update(b).follow_ups[0].changed is False               # nothing new: 304
+
+        with kiosk_at(recorder_texts["C"], dirs["C"]) as c:               # STORE: never receives HQ's fingers
+            assert c.fingerprint.store.count() == 0
+            c.fingerprint.enrol_templates(employee(c, "1006"), ito[:4])
+            assert who(c, ito[6]) == keys["1006"] and who(c, suzuki[6]) is None
+
+        with kiosk_at(recorder_texts["B"], dirs["B"]) as b:
+            assert keys["1006"] not in b.fingerprint.store.gallery().employees()
+            attempts = b.sync.slot.get().attempts
+            with pytest.raises(KioskError) as info:                       # the same finger, for 高橋
+                b.fingerprint.enrol_templates(employee(b, "1004"), ito[2:6])
+            assert info.value.key == "credential_duplicate"               # company-wide: said by the server
+            assert b.sync.slot.get().attempts > attempts + 1              # (the refresh, then the POST)
+            assert b.fingerprint.store.fingers_of(keys["1004"]) == set()
+
+            assert b.sync.slot.get().register_help(keys["1006"])          # ヘルプ登録 of 伊藤 to HQ
+            update(b)
+            assert who(b, ito[6]) == keys["1006"]
+            admin.delete_help(company, "1006", "HQ")                      # ... and its end
+            result = update(b)
+            assert result.follow_ups[0].pruned == 1 and who(b, ito[6]) is None
+
+        with kiosk_at(recorder_texts["A"], dirs["A"]) as a:
+            assert a.fingerprint.delete_finger(employee(a, "1003"), 0) is True
+            assert who(a, suzuki[6]) is None
+
+        with kiosk_at(recorder_texts["B"], dirs["B"]) as b:               # gone at B's next データ更新
+            assert b.fingerprint.store.fingers_of(keys["1003"]) == set() and who(b, suzuki[6]) is None
+    finally:
+        client = recorder_texts["A"].client()
+        for code in ("1003", "1004", "1006"):
+            for finger in range(10):
+                client.delete_fingerprint(keys[code], finger)
+        admin.delete_help(company, "1006", "HQ")
+

@@ -10,34 +10,25 @@ SGEMM on the unpacked bits and three small ones on per-cell counts and validity,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import pi, sqrt
+from math import pi
 
 import numpy as np
 
+from kiosk.fingerprint import mcc_cells as cells
+from kiosk.fingerprint.mcc_cells import (  # noqa: F401  (the cylinder parameters are part of this module's API)
+    CELLS, MU_PSI, ND, NS, OMEGA, SIGMA_D, SIGMA_S, R, angle_diff,
+)
 from kiosk.fingerprint.template import FingerprintTemplate
 
-R = 70.0
-NS = 16
-ND = 6
-SIGMA_S = 28.0 / 3.0
-SIGMA_D = 2.0 * pi / 9.0
-MU_PSI = 0.01
-OMEGA = 50.0
 MIN_VALID_FRACTION = 0.75     # minVC, of the cells within R
 MIN_NEIGHBOURS = 2            # minM
 MIN_MATCHING_FRACTION = 0.60  # minME, of the cells within R
 MAX_ANGLE = pi / 2            # delta-theta: cylinders whose directions differ more never match
 MAX_MINUTIAE = 80             # the best by quality are kept
-CELLS = NS * NS * ND
 POOL = 2                      # the compact prefilter code pools 2x2 spatial and 2 angular cells
 
-_D_S = 2.0 * R / NS
-_D_D = 2.0 * pi / ND
-_OFFSETS = (np.arange(NS) - (NS - 1) / 2.0) * _D_S
-_CELL_U, _CELL_V = [a.ravel() for a in np.meshgrid(_OFFSETS, _OFFSETS, indexing="xy")]
-_IN_RADIUS = np.hypot(_CELL_U, _CELL_V) <= R
-_CELLS_IN_RADIUS = int(_IN_RADIUS.sum())
-_ANGLE_CENTRES = -pi + (np.arange(ND) + 0.5) * _D_D
+_CELL_U, _CELL_V = cells.CELL_U, cells.CELL_V
+_CELLS_IN_RADIUS = int(cells.IN_RADIUS.sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,52 +70,6 @@ def _cell_counts(packed_bits: np.ndarray) -> np.ndarray:
     return total.astype(np.float32)
 
 
-def angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a - b wrapped to [-pi, pi)."""
-    return np.mod(a - b + np.pi, 2 * np.pi) - np.pi
-
-
-def _angular_weights(dtheta: np.ndarray) -> np.ndarray:
-    """G_D: the Gaussian integrated over each angular cell, for direction differences (..., ) -> (..., ND)."""
-    alpha = angle_diff(_ANGLE_CENTRES, dtheta[..., None])
-    lo = (alpha - _D_D / 2) / (SIGMA_D * sqrt(2.0))
-    hi = (alpha + _D_D / 2) / (SIGMA_D * sqrt(2.0))
-    return 0.5 * (_erf(hi) - _erf(lo))
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    # Abramowitz-Stegun 7.1.26, |error| < 1.5e-7: NumPy has no erf.
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return s * (1.0 - poly * np.exp(-a * a))
-
-
-def _hull_margin(points: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """How far outside the convex hull of ``points`` each query lies (<= 0 inside); mitred offset."""
-    pts = np.unique(points, axis=0)
-    if len(pts) < 3:
-        return np.full(queries.shape[:-1], np.inf)
-    pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
-
-    def chain(seq):
-        out: list[tuple[float, float]] = []
-        for x, y in seq.tolist():
-            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (y - out[-2][1])
-                                     - (out[-1][1] - out[-2][1]) * (x - out[-2][0])) <= 0:
-                out.pop()
-            out.append((x, y))
-        return out
-
-    hull = np.array(chain(pts)[:-1] + chain(pts[::-1])[:-1])          # counter-clockwise
-    edges = np.roll(hull, -1, axis=0) - hull
-    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)            # outward for CCW
-    normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
-    flat = queries.reshape(-1, 2) @ normals.T - np.sum(hull * normals, axis=1)
-    return flat.max(axis=1).reshape(queries.shape[:-1])
-
-
 def encode(template: FingerprintTemplate) -> CylinderCode:
     """The cylinder code of a template (its best ``MAX_MINUTIAE`` minutiae)."""
     t = template.best(MAX_MINUTIAE)
@@ -136,35 +81,14 @@ def encode(template: FingerprintTemplate) -> CylinderCode:
     cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
     centres = np.stack([xy[:, :1] + cos * _CELL_U - sin * _CELL_V,
                         xy[:, 1:] + sin * _CELL_U + cos * _CELL_V], axis=-1)        # (n, P, 2)
-    valid = _IN_RADIUS[None, :] & (_hull_margin(xy, centres) <= OMEGA)            # (n, P)
-    near = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= R + 3 * SIGMA_S
+    valid = cells.hull_valid(xy, centres)                                           # (n, P)
+    distance = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    near = distance <= R + 3 * SIGMA_S
     keep = (valid.sum(axis=1) >= MIN_VALID_FRACTION * _CELLS_IN_RADIUS) & (near.sum(axis=1) - 1 >= MIN_NEIGHBOURS)
     valid = valid[keep]
-    owner_local, _ = np.nonzero(valid)                      # only the valid cells of kept cylinders are computed
-    owners = np.nonzero(keep)[0][owner_local]
-    bits = np.zeros(valid.shape + (ND,), dtype=bool)
-    bits[valid] = _contributions(centres[keep][valid], owners, xy, theta) >= MU_PSI
+    bits = cells.cell_bits(np.nonzero(keep)[0], valid, centres, xy, theta, distance)
     return CylinderCode(xy[keep].astype(np.float32), theta[keep].astype(np.float32),
                         np.packbits(bits.reshape(-1, CELLS), axis=1), np.packbits(valid, axis=1))
-
-
-def _contributions(cells: np.ndarray, cell_owner: np.ndarray, xy: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Sum of G_S * G_D over the neighbours within 3 sigma_S of each cell centre: (len(cells), ND).
-
-    ``cell_owner`` is the minutia each cell belongs to (it never contributes to its own cylinder). Only about 5 %
-    of (cell, minutia) pairs are that close, so the Gaussians are evaluated sparsely.
-    """
-    dist2 = (np.sum(cells ** 2, axis=1)[:, None] + np.sum(xy ** 2, axis=1)[None, :] - 2.0 * cells @ xy.T)
-    rows, cols = np.nonzero(dist2 <= (3 * SIGMA_S) ** 2)
-    owner = cell_owner[rows]
-    keep = owner != cols
-    rows, cols, owner = rows[keep], cols[keep], owner[keep]
-    spatial = np.exp(-dist2[rows, cols] / (2 * SIGMA_S ** 2)) / (SIGMA_S * sqrt(2 * pi))
-    directional = _angular_weights(angle_diff(theta[owner], theta[cols]))          # (nnz, ND)
-    out = np.empty((cells.shape[0], ND))
-    for k in range(ND):
-        out[:, k] = np.bincount(rows, weights=spatial * directional[:, k], minlength=cells.shape[0])
-    return out
 
 
 def compact_code(bits: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from kiosk.server.template_vault import TemplateVault, binding, resolve_keys_dir
 
 pytestmark = pytest.mark.timeout(120)
 
-FINGERS = 17
+FINGERS = 19
 FINGERPRINT_SET_VALIDATOR = jsonschema.Draft202012Validator(FINGERPRINT_SET)
 
 
@@ -283,12 +283,13 @@ class CountingVault(TemplateVault):
 def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, client, prints, monkeypatch):
     def no_encoding(template):
         raise AssertionError("a cold or updated gallery must not re-encode templates")
+    assert register(client, new_employee("HQ").key, 1, prints[17][0]).status_code == 201
     monkeypatch.setattr("kiosk.fingerprint.mcc.encode", no_encoding)
     vault, cache = CountingVault(FileKeyProvider(server.template_keys)), GalleryCache()
     demo = Company.get(Company.code == "DEMO")
     cold = cache.gallery(demo, vault)
     stored = Row.select().where(Row.company == demo).count()
-    assert len(cold) == stored == vault.opened and stored > 0
+    assert len(cold) == stored == vault.opened >= 1
     assert cache.gallery(demo, vault) is cold and vault.opened == stored          # same version: kept
     monkeypatch.undo()
     emp = new_employee("HQ")
@@ -304,12 +305,14 @@ def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, clien
         assert after_delete.prefilter(after_delete.entries[k].code, 1) == [k]
 
 
-def test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time(server, monkeypatch):
+def test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time(server, client, prints, monkeypatch):
     from kiosk.server import fingerprint_gallery
+    emp = new_employee("HQ")
+    assert register(client, emp.key, 3, prints[18][0]).status_code == 201
     vault, cache = CountingVault(FileKeyProvider(server.template_keys)), GalleryCache()
     demo = Company.get(Company.code == "DEMO")
     real = fingerprint_gallery.finger_versions(demo)
-    moved = sorted(real)[0]                  # as if re-registered between the listing and the load
+    moved = (emp.key, 3)                     # as if re-registered between the listing and the load
     monkeypatch.setattr(fingerprint_gallery, "finger_versions", lambda company: {**real, moved: real[moved] - 1})
     first = cache.gallery(demo, vault)
     assert moved not in {(e.employee_key, e.finger) for e in first.entries}
@@ -321,7 +324,8 @@ def test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time(server, mo
 
 
 def test_template_keys_directory(server, tmp_path):
-    assert resolve_keys_dir(f"sqlite:///{tmp_path}/data/server.sqlite", None) == str(tmp_path / "data" / "template-keys")
+    default = resolve_keys_dir(f"sqlite:///{tmp_path}/data/server.sqlite", None)
+    assert default == str(tmp_path / "data" / "template-keys")
     assert resolve_keys_dir("postgresql://u@127.0.0.1/db", None) is None
     assert resolve_keys_dir("postgresql://u@127.0.0.1/db", str(tmp_path / "k")) == str(tmp_path / "k")
     assert (server.template_keys / "current").is_file()             # made by serve (SQLite: beside the file)

@@ -4,8 +4,10 @@ Each row is one sub-template of one finger: employee key, finger (0-9), a depart
 blob (``TemplateCipher`` with ``TemplateBinding(employee, finger, department)`` as associated data), when, and the
 server's version of that finger (NULL for a finger enrolled here before the server kept fingerprints). Plaintext
 templates never reach the database; the keys come from a ``KeyProvider`` kept apart from it
-(``FileKeyProvider(DATA_DIR/keys)``). Reads give a :class:`Gallery` built once (decrypt + MCC encoding, about
-20 ms per template) and kept in memory; a change updates the cached entries and restacks the gallery.
+(``FileKeyProvider(DATA_DIR/keys)``). Reads give a :class:`Gallery` built once (decrypt + MCC encoding, a few ms
+per template) and kept in memory. A change is written first, then the gallery is brought along on the writer's
+thread (only new templates are encoded and stacked) and swapped in whole: readers get the old gallery or the
+new one, never a half-changed one, and never wait for a rebuild. Changes run one at a time, in commit order.
 
 Server answers (:meth:`apply_snapshot`) are applied in one transaction together with the fingerprint version and
 ETag in ``meta``: upserts (a finger whose server version the kiosk already holds is skipped: no re-seal, no
@@ -18,10 +20,11 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Collection, Sequence
+from typing import Callable, Collection, Sequence, TypeVar
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import to_utc_text
+from kiosk.adapters.ledger.stacked_gallery import Key, StackedGallery
 from kiosk.errors import Situation
 from kiosk.fingerprint.crypto import TemplateBinding, TemplateCipher, TemplateSealError
 from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
@@ -33,7 +36,7 @@ from kiosk.services.recorder_api import FingerprintSnapshot, FingerprintVersion,
 log = logging.getLogger(__name__)
 FINGERS = range(10)
 META_VERSION, META_ETAG, META_SCOPE = "fingerprint_version", "fingerprint_etag", "fingerprint_scope"
-Key = tuple[str, int]     # (employee key, finger)
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,19 +88,24 @@ class SqliteFingerprintStore:
         self._ledger = ledger
         self._cipher = cipher
         self._matcher = matcher or Matcher()
-        self._lock = threading.Lock()
-        self._entries: list[EnrolledTemplate] | None = None
-        self._gallery: Gallery | None = None
+        self._lock = threading.Lock()            # the cached gallery (held for an instant)
+        self._changing = threading.RLock()       # one change (or a cold load) at a time
+        self._gallery: StackedGallery | None = None
 
     # -- reads -------------------------------------------------------------------------------------
     def gallery(self) -> Gallery:
         """Every enrolled template of this kiosk (callers restrict it to the recorder's department)."""
         with self._lock:
-            if self._gallery is None:
-                if self._entries is None:
-                    self._entries = self._load_entries()
-                self._gallery = Gallery(self._entries)
-            return self._gallery
+            if self._gallery is not None:
+                return self._gallery
+        with self._changing:                     # a cold load: no change may commit while it reads
+            with self._lock:
+                if self._gallery is not None:
+                    return self._gallery
+            gallery = StackedGallery(self._load_entries())
+            with self._lock:
+                self._gallery = gallery
+            return gallery
 
     @translated
     def fingers_of(self, employee_key: str) -> set[int]:
@@ -146,50 +154,46 @@ class SqliteFingerprintStore:
             raise ValueError("a finger is 0-9 and needs at least one template")
         blobs = self._seal(employee_key, finger, department_code, templates)
         codes = list(codes) if codes is not None else [self._matcher.encode(t) for t in templates]
-        with self._lock:
+
+        def write() -> None:
             with self._ledger.writing(Situation.REGISTRATION):
                 self._write_finger(employee_key, finger, department_code, blobs, server_version)
-            self._patch_cache({(employee_key, int(finger))}, {(employee_key, int(finger)): codes})
+        self._change(write, set(), {(employee_key, int(finger)): codes})
 
     def delete(self, employee_key: str, finger: int | None = None) -> int:
         """Remove an employee's finger (or all their fingers); returns the rows removed."""
-        with self._lock:
+        fingers = FINGERS if finger is None else [finger]
+
+        def write() -> int:
             with self._ledger.writing(Situation.REGISTRATION):
-                if finger is None:
-                    cursor = self._ledger.db.execute_sql(
-                        "DELETE FROM fingerprint_template WHERE employee_key = ?", (employee_key,))
-                else:
-                    cursor = self._ledger.db.execute_sql(
-                        "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", (employee_key, finger))
-            if self._entries is not None:
-                self._entries = [e for e in self._entries if e.employee_key != employee_key
-                                 or (finger is not None and e.finger != finger)]
-            self._gallery = None
-            return cursor.rowcount
+                return sum(self._ledger.db.execute_sql(
+                    "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", (employee_key, f)).rowcount
+                    for f in fingers)
+        return self._change(write, {(employee_key, f) for f in fingers}, {})
 
     def apply_snapshot(self, snapshot: FingerprintSnapshot, version: FingerprintVersion,
                        department_of: Callable[[str], str]) -> ApplyCounts:
         """Apply a server answer atomically and remember ``version`` (what to ask ``since`` next time).
 
-        Sealing and, while the gallery is cached, encoding (≈20 ms per template) happen before the write; the
+        Sealing and, while the gallery is cached, encoding (a few ms per template) happen before the write; the
         write itself is one transaction, and the cache is patched only after it committed."""
-        encode = self._entries is not None
+        encode = self._gallery is not None
         planned = plan_changes(snapshot, self._held_fingers())
         prepared = {(f.employee_key, f.finger): self._prepare(f, department_of, encode) for f in planned.puts}
-        with self._lock:
+        with self._changing:
             plan = plan_changes(snapshot, self._held_fingers())   # again: an enrolment may have landed meanwhile
-            with self._ledger.writing(Situation.DATA_UPDATE):
-                for key in plan.removes:
-                    self._ledger.db.execute_sql(
-                        "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", key)
-                codes: dict[Key, list[CylinderCode] | None] = {}
-                for finger in plan.puts:
-                    key = (finger.employee_key, finger.finger)
-                    department, blobs, codes[key] = prepared.get(key) or self._prepare(finger, department_of, False)
-                    self._write_finger(finger.employee_key, finger.finger, department, blobs, finger.version)
-                self._write_version(version)
-            self._patch_cache(plan.removes | set(codes), codes)
-        self._restack()
+            material = [(f, prepared.get((f.employee_key, f.finger)) or self._prepare(f, department_of, False))
+                        for f in plan.puts]
+
+            def write() -> None:
+                with self._ledger.writing(Situation.DATA_UPDATE):
+                    for key in plan.removes:
+                        self._ledger.db.execute_sql(
+                            "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", key)
+                    for finger, (department, blobs, _codes) in material:
+                        self._write_finger(finger.employee_key, finger.finger, department, blobs, finger.version)
+                    self._write_version(version)
+            self._change(write, plan.removes, {(f.employee_key, f.finger): codes for f, (_d, _b, codes) in material})
         unchanged = len({(f.employee_key, f.finger) for f in snapshot.fingers}) - len(plan.puts)
         return ApplyCounts(len(plan.puts), len(plan.removes), max(0, unchanged))
 
@@ -197,19 +201,18 @@ class SqliteFingerprintStore:
         """Remove the fingers of every employee not in ``keep`` (the recorder's candidates); returns how many
         employees lost their fingers."""
         keep = set(keep)
-        gone = {employee_key for employee_key, _finger in self._held_fingers()} - keep
-        if not gone:
-            return 0
-        with self._lock:
-            with self._ledger.writing(Situation.DATA_UPDATE):
-                for employee_key in gone:
-                    self._ledger.db.execute_sql(
-                        "DELETE FROM fingerprint_template WHERE employee_key = ?", (employee_key,))
-            if self._entries is not None:
-                self._entries = [e for e in self._entries if e.employee_key not in gone]
-            self._gallery = None
-        self._restack()
-        return len(gone)
+        with self._changing:
+            gone = {key for key in self._held_fingers() if key[0] not in keep}
+            if not gone:
+                return 0
+
+            def write() -> None:
+                with self._ledger.writing(Situation.DATA_UPDATE):
+                    for key in gone:
+                        self._ledger.db.execute_sql(
+                            "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", key)
+            self._change(write, gone, {})
+            return len({employee_key for employee_key, _finger in gone})
 
     # -- helpers -----------------------------------------------------------------------------------
     def _seal(self, employee_key: str, finger: int, department: str,
@@ -243,27 +246,20 @@ class SqliteFingerprintStore:
             else:
                 self._ledger.db.execute_sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def _patch_cache(self, changed: set[Key], codes: dict[Key, list[CylinderCode] | None]) -> None:
-        """Under the lock, after a committed write: replace the cached entries of ``changed`` fingers."""
-        if self._entries is not None:
-            if any(codes.get(key, ()) is None for key in codes):
-                self._entries = None            # written without codes: the next read decrypts again
+    def _change(self, write: Callable[[], T], drop: set[Key], add: dict[Key, list[CylinderCode] | None]) -> T:
+        """Run ``write`` (one committed ledger transaction), then bring the cached gallery along on this thread:
+        the fingers in ``drop`` and ``add`` lose their old entries, ``add`` brings its codes (None: written
+        without codes because nothing was cached then; the gallery is reloaded here instead)."""
+        with self._changing:
+            result = write()
+            base = self._gallery
+            if base is None:
+                return result                    # nothing cached: the first read (the warm-up) loads
+            if any(codes is None for codes in add.values()):
+                new = StackedGallery(self._load_entries())
             else:
-                entries = [e for e in self._entries if (e.employee_key, e.finger) not in changed]
-                for (employee_key, finger), finger_codes in codes.items():
-                    entries += [EnrolledTemplate(employee_key, finger, c) for c in finger_codes]
-                self._entries = entries
-        self._gallery = None
-
-    def _restack(self) -> None:
-        """Build the new gallery on the caller's (data update) thread rather than at the next punch: restacking
-        (≈0.85 s per 1,000 templates) outside the lock; a cache that must be reloaded loads as ``gallery()``."""
-        with self._lock:
-            entries = self._entries
-        if entries is None:
-            self.gallery()
-            return
-        gallery = Gallery(entries)
-        with self._lock:
-            if self._entries is entries and self._gallery is None:
-                self._gallery = gallery
+                new = base.changed(drop | set(add), [EnrolledTemplate(employee_key, finger, code)
+                                                     for (employee_key, finger), codes in add.items() for code in codes])
+            with self._lock:
+                self._gallery = new
+            return result

@@ -6,6 +6,7 @@ near the cell's, contribute more than mu_psi. A cell is valid when it lies withi
 convex hull of all minutiae enlarged by omega. Every pairwise quantity of the masked bit similarity is a matrix
 product of 0/1 matrices (see :func:`local_similarities_many`): one probe against several templates costs one
 SGEMM on the unpacked bits and three small ones on per-cell counts and validity, for all of them at once.
+Encoding decides cells in :mod:`kiosk.fingerprint.mcc_cells`, fast and with the same bits as the plain definition.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from math import pi
 
 import numpy as np
 
-from kiosk.fingerprint import mcc_cells as cells
+from kiosk.fingerprint import mcc_cells
 from kiosk.fingerprint.mcc_cells import (  # noqa: F401  (the cylinder parameters are part of this module's API)
     CELLS, MU_PSI, ND, NS, OMEGA, SIGMA_D, SIGMA_S, R, angle_diff,
 )
@@ -27,8 +28,7 @@ MAX_ANGLE = pi / 2            # delta-theta: cylinders whose directions differ m
 MAX_MINUTIAE = 80             # the best by quality are kept
 POOL = 2                      # the compact prefilter code pools 2x2 spatial and 2 angular cells
 
-_CELL_U, _CELL_V = cells.CELL_U, cells.CELL_V
-_CELLS_IN_RADIUS = int(cells.IN_RADIUS.sum())
+_CELLS_IN_RADIUS = int(mcc_cells.IN_RADIUS.sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,15 +78,13 @@ def encode(template: FingerprintTemplate) -> CylinderCode:
     n = len(t)
     if n < MIN_NEIGHBOURS + 1:
         return _empty()
-    cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    centres = np.stack([xy[:, :1] + cos * _CELL_U - sin * _CELL_V,
-                        xy[:, 1:] + sin * _CELL_U + cos * _CELL_V], axis=-1)        # (n, P, 2)
-    valid = cells.hull_valid(xy, centres)                                           # (n, P)
+    minutiae = mcc_cells.Minutiae(xy, theta, np.cos(theta), np.sin(theta))
+    valid = mcc_cells.hull_valid(minutiae)                                          # (n, P)
     distance = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     near = distance <= R + 3 * SIGMA_S
     keep = (valid.sum(axis=1) >= MIN_VALID_FRACTION * _CELLS_IN_RADIUS) & (near.sum(axis=1) - 1 >= MIN_NEIGHBOURS)
     valid = valid[keep]
-    bits = cells.cell_bits(np.nonzero(keep)[0], valid, centres, xy, theta, distance)
+    bits = mcc_cells.cell_bits(np.nonzero(keep)[0], valid, minutiae, distance)
     return CylinderCode(xy[keep].astype(np.float32), theta[keep].astype(np.float32),
                         np.packbits(bits.reshape(-1, CELLS), axis=1), np.packbits(valid, axis=1))
 

@@ -11,6 +11,7 @@ BLAS computes every element the same way as for the whole template.
 from __future__ import annotations
 
 from math import pi, sqrt
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +28,8 @@ D_S = 2.0 * R / NS
 _D_D = 2.0 * pi / ND
 _OFFSETS = (np.arange(NS) - (NS - 1) / 2.0) * D_S
 CELL_U, CELL_V = [a.ravel() for a in np.meshgrid(_OFFSETS, _OFFSETS, indexing="xy")]
-IN_RADIUS = np.hypot(CELL_U, CELL_V) <= R
+_CELL_RADIUS = np.hypot(CELL_U, CELL_V)
+IN_RADIUS = _CELL_RADIUS <= R
 _ANGLE_CENTRES = -pi + (np.arange(ND) + 0.5) * _D_D
 _REACH = 3 * SIGMA_S                    # neighbours farther than this from a cell centre do not contribute
 _EPS = float(np.finfo(np.float64).eps)
@@ -65,6 +67,20 @@ def _two_rows(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a, a]) if len(a) == 1 else a
 
 
+class Minutiae(NamedTuple):
+    """Minutiae in math coordinates (y up) with the cosines and sines of their directions."""
+
+    xy: np.ndarray        # (n, 2) float64
+    theta: np.ndarray     # (n,) float64
+    cos: np.ndarray       # (n,) np.cos(theta), computed once for the whole array
+    sin: np.ndarray
+
+    def centres(self, minutia: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """(k, 2): centres of cells ``cell`` of the cylinders of ``minutia`` (rotated to each minutia's direction)."""
+        cos, sin, u, v = self.cos[minutia], self.sin[minutia], CELL_U[cell], CELL_V[cell]
+        return np.stack([self.xy[minutia, 0] + cos * u - sin * v, self.xy[minutia, 1] + sin * u + cos * v], axis=-1)
+
+
 def convex_hull(points: np.ndarray) -> np.ndarray | None:
     """The convex hull of ``points`` counter-clockwise (monotone chain), None for fewer than 3 distinct points."""
     pts = points[np.lexsort((points[:, 1], points[:, 0]))]
@@ -89,26 +105,26 @@ def hull_margins(queries: np.ndarray, normals: np.ndarray, offsets: np.ndarray) 
     return (_two_rows(queries) @ normals.T - offsets).max(axis=1)[:len(queries)]
 
 
-def hull_valid(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """(n, P) bool: cells within R of their minutia and within OMEGA of the convex hull of all ``points``.
+def hull_valid(minutiae: Minutiae) -> np.ndarray:
+    """(n, P) bool: cells within R of their minutia and within OMEGA of the convex hull of all minutiae.
 
     The margin is a maximum of distances to lines, so it grows by at most |c - p| from a minutia p to a cell c:
     cells closer to their minutia than OMEGA minus its own margin are inside, and only the others are tested.
     """
+    points = minutiae.xy
     hull = convex_hull(points)
     if hull is None:
-        return np.zeros(centres.shape[:2], dtype=bool)
+        return np.zeros((len(points), NS * NS), dtype=bool)
     edges = np.roll(hull, -1, axis=0) - hull
     normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)            # outward for CCW
     normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
     offsets = np.sum(hull * normals, axis=1)
     own = hull_margins(points, normals, offsets)
-    slack = 1e-9 * (1.0 + np.abs(centres).max())
-    radius = np.hypot(CELL_U, CELL_V)
-    valid = IN_RADIUS[None, :] & (radius[None, :] + own[:, None] + slack <= OMEGA)
-    test = np.flatnonzero(IN_RADIUS[None, :] & ~valid)
-    if test.size:
-        valid.flat[test] = hull_margins(centres.reshape(-1, 2)[test], normals, offsets) <= OMEGA
+    slack = 1e-9 * (1.0 + np.abs(points).max() + R)
+    valid = IN_RADIUS & (_CELL_RADIUS <= (OMEGA - slack - own)[:, None])
+    minutia, cell = np.nonzero(IN_RADIUS & ~valid)
+    if minutia.size:
+        valid[minutia, cell] = hull_margins(minutiae.centres(minutia, cell), normals, offsets) <= OMEGA
     return valid
 
 
@@ -133,8 +149,7 @@ def exact_sums(cells: np.ndarray, cell_owner: np.ndarray, xy: np.ndarray, theta:
     return out
 
 
-def cell_bits(owners: np.ndarray, valid: np.ndarray, centres: np.ndarray, xy: np.ndarray, theta: np.ndarray,
-              distance: np.ndarray) -> np.ndarray:
+def cell_bits(owners: np.ndarray, valid: np.ndarray, minutiae: Minutiae, distance: np.ndarray) -> np.ndarray:
     """(len(owners), P, ND) bool: the cell bits of the cylinders of minutiae ``owners`` (their valid cells only).
 
     Sums are first taken in each cylinder's frame; cells whose sum is within the error bound of MU_PSI, or with
@@ -143,23 +158,21 @@ def cell_bits(owners: np.ndarray, valid: np.ndarray, centres: np.ndarray, xy: np
     bits = np.zeros(valid.shape + (ND,), dtype=bool)
     if len(owners) == 0:
         return bits
-    scale = np.abs(centres).max() + R + _REACH
+    scale = np.abs(minutiae.xy).max() + R + _REACH       # bounds every coordinate of a cell centre or a minutia
     tol_d2 = 64 * _EPS * scale ** 2 + 1e-9
-    tol_sum = 10 * len(xy) * (3e-4 * tol_d2 + 1e-15)
     doubtful = valid.ravel()
     if tol_d2 <= 1.0:           # else coordinates beyond about 1e7 px, where the windows would be too narrow
-        sums, near_cut = _framed_sums(owners, valid, xy, theta, distance, tol_d2)   # (ND, cells), (cells,)
-        gap = sums - MU_PSI
-        bits = (gap >= 0).T.reshape(bits.shape)
-        doubtful = doubtful & (near_cut | (np.abs(gap) <= tol_sum).any(axis=0))
+        tol_sum = 10 * len(minutiae.xy) * (3e-4 * tol_d2 + 1e-15)
+        doubtful = doubtful & _framed_bits(owners, valid, minutiae, distance, tol_d2, tol_sum, bits)
     local, cell = np.divmod(np.flatnonzero(doubtful), NS * NS)
     if local.size:
-        bits[local, cell] = exact_sums(centres[owners[local], cell], owners[local], xy, theta) >= MU_PSI
+        centres = minutiae.centres(owners[local], cell)
+        bits[local, cell] = exact_sums(centres, owners[local], minutiae.xy, minutiae.theta) >= MU_PSI
     return bits
 
 
-def _framed_sums(owners, valid, xy, theta, distance, tol_d2):
-    """Approximate cell sums (ND, len(owners) * P), and the cells with a neighbour near the cut-off.
+def _framed_bits(owners, valid, minutiae, distance, tol_d2, tol_sum, bits):
+    """Sets ``bits`` from approximate sums; returns the cells (flat) to recompute exactly.
 
     Each neighbour within R + 3 sigma_S of a minutia is placed in the minutia's frame, where the cell centres are
     a fixed grid: only a 7 x 7 window of cells around it can be within 3 sigma_S. The grid is padded so that
@@ -171,13 +184,13 @@ def _framed_sums(owners, valid, xy, theta, distance, tol_d2):
     pair[np.arange(m), owners] = False
     local, other = np.nonzero(pair)
     mine = owners[local]
+    xy, theta = minutiae.xy, minutiae.theta
     dx, dy = xy[other, 0] - xy[mine, 0], xy[other, 1] - xy[mine, 1]
-    c, s = np.cos(theta)[mine], np.sin(theta)[mine]
-    u, v = c * dx + s * dy, c * dy - s * dx
-    iu, du2 = _window(u, slack)
-    iv, dv2 = _window(v, slack)
-    d2 = (dv2[:, :, None] + du2[:, None, :]).reshape(len(u), -1)               # (pairs, window cells)
-    cell_at = np.full((m, _PADDED, _PADDED), -1, dtype=np.int64)                # padded grid -> cell index or -1
+    c, s = minutiae.cos[mine], minutiae.sin[mine]
+    iu, du2 = _window(c * dx + s * dy, slack)
+    iv, dv2 = _window(c * dy - s * dx, slack)
+    d2 = (dv2[:, :, None] + du2[:, None, :]).reshape(len(local), -1)           # (pairs, window cells)
+    cell_at = np.full((m, _PADDED, _PADDED), -1, dtype=np.int32)                # padded grid -> cell index or -1
     cell_at[:, _PAD:_PAD + NS, _PAD:_PAD + NS] = np.where(valid, np.arange(valid.size).reshape(valid.shape), -1
                                                           ).reshape(m, NS, NS)
     cell = cell_at.ravel()[((local * _PADDED + iv + _PAD) * _PADDED + iu + _PAD)[:, None] + _WINDOW_AT]
@@ -185,12 +198,14 @@ def _framed_sums(owners, valid, xy, theta, distance, tol_d2):
     p, d2, cell = hit // _WINDOW_CELLS, d2.ravel()[hit], cell.ravel()[hit]
     spatial = np.exp(-d2 / (2 * SIGMA_S ** 2)) / (SIGMA_S * sqrt(2 * pi))
     directional = angular_weights(angle_diff(theta[mine], theta[other])).T.copy()
-    sums = np.empty((ND, m * NS * NS))
-    for k in range(ND):
-        sums[k] = np.bincount(cell, spatial * directional[k][p], minlength=m * NS * NS)
     doubtful = np.zeros(m * NS * NS, dtype=bool)
     doubtful[cell[d2 >= _REACH ** 2 - tol_d2]] = True
-    return sums, doubtful
+    flat_bits = bits.reshape(-1, ND)
+    for k in range(ND):
+        gap = np.bincount(cell, spatial * directional[k][p], minlength=m * NS * NS) - MU_PSI
+        flat_bits[:, k] = gap >= 0
+        doubtful |= np.abs(gap) <= tol_sum
+    return doubtful
 
 
 def _window(t: np.ndarray, slack: float) -> tuple[np.ndarray, np.ndarray]:

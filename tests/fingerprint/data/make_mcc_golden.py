@@ -3,7 +3,8 @@ before its speed-up (commit 1033a85), so that tests/fingerprint/test_mcc_encode_
 every later encoder gives the same bits.
 
 Do not re-run this to make a failing identity test pass: the file is the reference. Re-run it only when the
-cylinder code is changed on purpose (and say so in the commit). Run: ``python tests/fingerprint/data/make_mcc_golden.py``.
+cylinder code is changed on purpose (and say so in the commit):
+``python tests/fingerprint/data/make_mcc_golden.py``.
 """
 from __future__ import annotations
 

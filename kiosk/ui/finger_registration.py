@@ -76,7 +76,8 @@ class FingerRegistration:
             self._enrol_cancel = None
         self.flow.app.manager_flow.audit("registration.fingerprint", "done",
                                          f"{result.employee.code} #{result.finger}")
-        self.flow.choose(result.employee, notice=tr("registration.finger_registered", name=result.employee.display_name),
+        name = result.employee.display_name
+        self.flow.choose(result.employee, notice=tr("registration.finger_registered", name=name),
                          note=tr("registration.finger_sync_note"))
 
     def _enrol_failed(self, error: KioskError, cancel: threading.Event) -> None:

@@ -1,10 +1,12 @@
 """Fingerprints between kiosks through the real reference server over TLS (kiosks run one after another in this
-process: a process opens one ledger at a time). Kiosk A and B are recorders of HQ, C of STORE:
+process: a process opens one ledger at a time). Kiosk A and B are recorders of HQ, C of STORE; the employees are
+this module's own (the session server's demo employees are changed by other tests), F901 and F902 in HQ, F903 in
+STORE:
 
-- A enrols 鈴木's finger → server → B pulls it on データ更新 and identifies it; C (another department) never gets it;
-- C enrols 伊藤's finger (STORE); at B, the same finger for 高橋 → credential_duplicate from the server, although
-  B's gallery never held it; help registration of 伊藤 to HQ brings the finger to B, its removal takes it away;
-- A deletes 鈴木's finger → B loses it at its next データ更新.
+- A enrols F901's finger → server → B pulls it on データ更新 and identifies it; C (another department) never gets it;
+- C enrols F903's finger; at B, the same finger for F902 → credential_duplicate from the server, although B's
+  gallery never held it; help registration of F903 to HQ brings the finger to B, its removal takes it away;
+- A deletes F901's finger → B loses it at its next データ更新.
 
 Fingers are synthetic (kiosk.fingerprint.synth, TEST seeds): enrolment from impressions 0-3, probes 6-7."""
 from __future__ import annotations
@@ -25,20 +27,24 @@ from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
 from .harness import Provisioning
 
 pytestmark = pytest.mark.timeout(300)
-SUZUKI_FINGER, ITO_FINGER = TEST.start + 70, TEST.start + 71
+HQ_FINGER, STORE_FINGER = TEST.start + 70, TEST.start + 71
+EMPLOYEES = (("F901", "HQ"), ("F902", "HQ"), ("F903", "STORE"))   # no kana: in no 認証登録 list of other tests
 
 
 @pytest.fixture(scope="module")
 def impressions():
     extractor = MindtctExtractor()
     return {seed: [extractor.extract(image) for image in impressions_of(seed, 8)]
-            for seed in (SUZUKI_FINGER, ITO_FINGER)}
+            for seed in (HQ_FINGER, STORE_FINGER)}
 
 
 @pytest.fixture(scope="module")
 def recorder_texts(sync_server):
     sync_server.bind()
     company = admin.company("DEMO")
+    for code, department in EMPLOYEES:
+        if admin.Employee.get_or_none((admin.Employee.company == company) & (admin.Employee.code == code)) is None:
+            admin.add_employee(company, code, "指紋", department, "FULL", first_name=code)
     url = sync_server.process.url
     return {"A": sync_server.demo,
             "B": Provisioning.from_text(recorders.add_recorder(company, "RFB", "HQ", server_url=url).text()),
@@ -80,52 +86,52 @@ def who(kiosk, probe_template) -> str | None:
 
 
 def test_one_enrolment_serves_the_department_and_only_it(sync_server, recorder_texts, impressions, tmp_path):
-    keys = sync_server.employee_keys
-    suzuki, ito = impressions[SUZUKI_FINGER], impressions[ITO_FINGER]
-    dirs = {name: tmp_path / name for name in "ABC"}
     sync_server.bind()
+    keys = {e.code: e.key for e in admin.Employee.select().where(admin.Employee.code.in_([c for c, _d in EMPLOYEES]))}
+    hq_finger, store_finger = impressions[HQ_FINGER], impressions[STORE_FINGER]
+    dirs = {name: tmp_path / name for name in "ABC"}
     company = admin.company("DEMO")
     try:
         with kiosk_at(recorder_texts["A"], dirs["A"]) as a:
-            result = a.fingerprint.enrol_templates(employee(a, "1003"), suzuki[:4])
-            assert who(a, suzuki[6]) == keys["1003"]                      # at once, here
+            result = a.fingerprint.enrol_templates(employee(a, "F901"), hq_finger[:4])
+            assert who(a, hq_finger[6]) == keys["F901"]                      # at once, here
 
         with kiosk_at(recorder_texts["B"], dirs["B"]) as b:               # its start-up データ更新 pulled it
-            assert b.fingerprint.store.fingers_of(keys["1003"]) == {result.finger}
-            assert who(b, suzuki[6]) == keys["1003"] and who(b, suzuki[7]) == keys["1003"]
+            assert b.fingerprint.store.fingers_of(keys["F901"]) == {result.finger}
+            assert who(b, hq_finger[6]) == keys["F901"] and who(b, hq_finger[7]) == keys["F901"]
             assert update(b).follow_ups[0].changed is False               # nothing new: 304
 
         with kiosk_at(recorder_texts["C"], dirs["C"]) as c:               # STORE: never receives HQ's fingers
             assert c.fingerprint.store.count() == 0
-            c.fingerprint.enrol_templates(employee(c, "1006"), ito[:4])
-            assert who(c, ito[6]) == keys["1006"] and who(c, suzuki[6]) is None
+            c.fingerprint.enrol_templates(employee(c, "F903"), store_finger[:4])
+            assert who(c, store_finger[6]) == keys["F903"] and who(c, hq_finger[6]) is None
 
         with kiosk_at(recorder_texts["B"], dirs["B"]) as b:
-            assert keys["1006"] not in b.fingerprint.store.gallery().employees()
+            assert keys["F903"] not in b.fingerprint.store.gallery().employees()
             attempts = b.sync.slot.get().attempts
-            with pytest.raises(KioskError) as info:                       # the same finger, for 高橋
-                b.fingerprint.enrol_templates(employee(b, "1004"), ito[2:6])
+            with pytest.raises(KioskError) as info:                       # the same finger, for F902
+                b.fingerprint.enrol_templates(employee(b, "F902"), store_finger[2:6])
             assert info.value.key == "credential_duplicate"               # company-wide: said by the server
             assert b.sync.slot.get().attempts > attempts + 1              # (the refresh, then the POST)
-            assert b.fingerprint.store.fingers_of(keys["1004"]) == set()
+            assert b.fingerprint.store.fingers_of(keys["F902"]) == set()
 
-            assert b.sync.slot.get().register_help(keys["1006"])          # ヘルプ登録 of 伊藤 to HQ
+            assert b.sync.slot.get().register_help(keys["F903"])          # ヘルプ登録 of F903 to HQ
             update(b)
-            assert who(b, ito[6]) == keys["1006"]
-            admin.delete_help(company, "1006", "HQ")                      # ... and its end
+            assert who(b, store_finger[6]) == keys["F903"]
+            admin.delete_help(company, "F903", "HQ")                      # ... and its end
             result = update(b)
-            assert result.follow_ups[0].pruned == 1 and who(b, ito[6]) is None
+            assert result.follow_ups[0].pruned == 1 and who(b, store_finger[6]) is None
 
         with kiosk_at(recorder_texts["A"], dirs["A"]) as a:
-            assert a.fingerprint.delete_finger(employee(a, "1003"), 0) is True
-            assert who(a, suzuki[6]) is None
+            assert a.fingerprint.delete_finger(employee(a, "F901"), 0) is True
+            assert who(a, hq_finger[6]) is None
 
         with kiosk_at(recorder_texts["B"], dirs["B"]) as b:               # gone at B's next データ更新
-            assert b.fingerprint.store.fingers_of(keys["1003"]) == set() and who(b, suzuki[6]) is None
+            assert b.fingerprint.store.fingers_of(keys["F901"]) == set() and who(b, hq_finger[6]) is None
     finally:
         client = recorder_texts["A"].client()
-        for code in ("1003", "1004", "1006"):
+        for code, _department in EMPLOYEES:
             for finger in range(10):
                 client.delete_fingerprint(keys[code], finger)
-        admin.delete_help(company, "1006", "HQ")
+        admin.delete_help(company, "F903", "HQ")
 

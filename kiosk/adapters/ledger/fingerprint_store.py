@@ -167,8 +167,8 @@ class SqliteFingerprintStore:
         def write() -> int:
             with self._ledger.writing(Situation.REGISTRATION):
                 return sum(self._ledger.db.execute_sql(
-                    "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?", (employee_key, f)).rowcount
-                    for f in fingers)
+                    "DELETE FROM fingerprint_template WHERE employee_key = ? AND finger = ?",
+                    (employee_key, f)).rowcount for f in fingers)
         return self._change(write, {(employee_key, f) for f in fingers}, {})
 
     def apply_snapshot(self, snapshot: FingerprintSnapshot, version: FingerprintVersion,
@@ -258,8 +258,9 @@ class SqliteFingerprintStore:
             if any(codes is None for codes in add.values()):
                 new = StackedGallery(self._load_entries())
             else:
-                new = base.changed(drop | set(add), [EnrolledTemplate(employee_key, finger, code)
-                                                     for (employee_key, finger), codes in add.items() for code in codes])
+                added = [EnrolledTemplate(employee_key, finger, code)
+                         for (employee_key, finger), codes in add.items() for code in codes]
+                new = base.changed(drop | set(add), added)
             with self._lock:
                 self._gallery = new
             return result

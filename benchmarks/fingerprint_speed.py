@@ -1,5 +1,6 @@
 """Fingerprint speed on one core (run with OPENBLAS_NUM_THREADS=1): 1:N identification at N = 1,000 and 10,000,
-1:1 verification, and capture-to-decision from an image. Prints ``name: value unit`` lines.
+1:1 verification, capture-to-decision from an image, and libfprint's own identify (bozorth3) at N = 1,000 on the
+same probes as ours, for the ratio. Prints ``name: value unit`` lines. ``--libfprint-only`` runs just the latter.
 
 Probes and their enrolled mates are image-level synthetic fingers (TUNING seeds, impressions 1 and 0); the rest of
 each gallery is filled with minutiae-level synthetic templates (about 60 minutiae each), whose cylinder codes are
@@ -8,8 +9,10 @@ cached under $DAKOKU_FP_CACHE (or the temp dir) because encoding 10,000 template
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,12 +23,17 @@ import numpy as np  # noqa: E402
 
 from kiosk.errors import KioskError  # noqa: E402
 from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher, mcc  # noqa: E402
+from kiosk.fingerprint.enroll import consolidate  # noqa: E402
 from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
 from kiosk.fingerprint.synth.dataset import TUNING, cache_dir, synthetic_set  # noqa: E402
 from kiosk.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
 
 PROBES = 20
 FILLER_SEED = 7_000_000
+LIBFPRINT_N = 1_000
+LIBFPRINT_FINGERS = 5            # enrolled through virtual_image (5 stages each); the rest of the 1,000 derived
+LIBFPRINT_FILLER_SEED = 8_000_000
+SUB_TEMPLATES = 3                # what the kiosk keeps per enrolled finger (enroll.MAX_SUB_TEMPLATES)
 
 
 def filler_codes(count: int) -> list[mcc.CylinderCode]:
@@ -53,16 +61,18 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 
 def main() -> None:
     print(f"openblas_threads: {os.environ.get('OPENBLAS_NUM_THREADS')} count")
-    images = synthetic_set(TUNING, PROBES, 2)
     extractor, matcher = MindtctExtractor(), Matcher()
-    mates = [matcher.encode(extractor.extract(row[0])) for row in images]
-    probes = [matcher.encode(extractor.extract(row[1])) for row in images]
     t = time.perf_counter()
     fillers = filler_codes(10_000 - PROBES)
     print(f"filler_load_or_encode: {time.perf_counter() - t:.1f} s")
-    one_to_one(images, extractor, matcher, probes, mates)
-    for n in (1_000, 10_000):
-        one_to_many(n, mates, probes, fillers, images if n == 1_000 else None, extractor, matcher)
+    if "--libfprint-only" not in sys.argv[1:]:
+        images = synthetic_set(TUNING, PROBES, 2)
+        mates = [matcher.encode(extractor.extract(row[0])) for row in images]
+        probes = [matcher.encode(extractor.extract(row[1])) for row in images]
+        one_to_one(images, extractor, matcher, probes, mates)
+        for n in (1_000, 10_000):
+            one_to_many(n, mates, probes, fillers, images if n == 1_000 else None, extractor, matcher)
+    libfprint_against_ours(extractor, matcher, fillers)
 
 
 def one_to_one(images, extractor, matcher, probes, mates) -> None:
@@ -111,6 +121,107 @@ def _identify(identifier: FingerprintIdentifier, probe) -> str:
         return identifier.identify(probe).employee_key
     except KioskError as exc:
         return exc.key
+
+
+# --- libfprint's own identify (bozorth3, first print >= 40) against ours, same enrolment images and probes ----
+
+def libfprint_against_ours(extractor, matcher, fillers) -> None:
+    """Both sides get the same 5 fingers' enrolment images (impressions 0-4 of TUNING fingers) and probes
+    (impression 5), in a gallery of 1,000 enrolled fingers. libfprint: its own 5-stage enrolment of those 5, and
+    995 prints derived from one of them with synthetic minutiae (kiosk.fingerprint.libfprint_print), 5 samples
+    each; the mates come last, so each identify compares against the whole gallery (its cost for a stranger or
+    the last enrolled; a genuine finger at a random place costs about half). Ours: our enrolment of the same
+    images and 995 filler fingers of 3 sub-templates each, as the kiosk stores them."""
+    from kiosk.fingerprint.libfprint_loop import load_fprint
+    from kiosk.fingerprint.libfprint_virtual import VirtualImageLibfprint
+
+    try:
+        load_fprint()
+    except KioskError as exc:
+        print(f"libfprint_identify_n{LIBFPRINT_N}: skipped ({exc.detail})")
+        return
+    images = synthetic_set(TUNING, LIBFPRINT_FINGERS, 6)
+    enrol, probes = images[:, :5], images[:, 5]
+    socket_dir = tempfile.mkdtemp(prefix="dk-bench-", dir="/tmp")
+    os.environ["FP_VIRTUAL_IMAGE"] = os.path.join(socket_dir, "image.sock")
+    try:
+        with VirtualImageLibfprint(os.environ["FP_VIRTUAL_IMAGE"]) as device:
+            theirs = libfprint_identify(device, enrol, probes)
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+    ours = our_identify(extractor, matcher, fillers, enrol, probes)
+    print(f"libfprint_over_ours_identify_ratio_n{LIBFPRINT_N}: {theirs / ours:.0f} x")
+
+
+def libfprint_identify(device, enrol, probes) -> float:
+    from kiosk.fingerprint import libfprint_print as lp
+
+    t = time.perf_counter()
+    mates = [device.enroll(list(row)) for row in enrol]
+    template = lp.parse(device.serialize(mates[0]))
+    sizes = [len(s) for m in mates for s in lp.parse(device.serialize(m)).samples]
+    rng = np.random.default_rng(LIBFPRINT_FILLER_SEED)
+    derived = [lp.build(template.with_samples(_filler_samples(LIBFPRINT_FILLER_SEED + i, int(np.median(sizes)), rng)))
+               for i in range(LIBFPRINT_N - len(mates))]
+    gallery = device.deserialize(derived) + mates
+    samples = sum(len(lp.parse(d).samples) for d in derived) + len(sizes)
+    print(f"libfprint_gallery_build_n{LIBFPRINT_N}: {time.perf_counter() - t:.1f} s")
+    print(f"libfprint_gallery_samples_n{LIBFPRINT_N}: {samples} count")
+    print(f"libfprint_minutiae_per_sample_median: {np.median(sizes):.0f} count")
+    times, hits = [], 0
+    for mate, probe in zip(mates, probes):
+        match, seconds = device.identify(gallery, probe)
+        times.append(seconds)
+        hits += match is not None and match.equal(mate)
+    print(f"libfprint_identify_n{LIBFPRINT_N}_full_scan_median: {statistics.median(times):.1f} s")
+    print(f"libfprint_identify_n{LIBFPRINT_N}_full_scan_max: {max(times):.1f} s")
+    print(f"libfprint_identify_n{LIBFPRINT_N}_correct: {hits}/{len(probes)} count")
+    return statistics.median(times)
+
+
+def _filler_samples(seed: int, count: int, rng) -> list:
+    """5 enrolment samples of one synthetic finger: its minutiae moved (±10°, ±15 px) with 15 % left out."""
+    from kiosk.fingerprint.libfprint_print import xyt_from_template
+    from kiosk.fingerprint.template import FingerprintTemplate
+
+    base = minutiae_template(seed, count=count)
+    samples = []
+    for _ in range(5):
+        a, shift = np.radians(rng.uniform(-10, 10)), rng.uniform(-15, 15, 2)
+        centre = np.array([base.width / 2, base.height / 2])
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        xy = (base.xy - centre) @ rot.T + centre + shift
+        keep = (rng.random(len(xy)) > 0.15) & (xy[:, 0] >= 0) & (xy[:, 0] < base.width) & (xy[:, 1] >= 0) & (
+            xy[:, 1] < base.height)
+        moved = FingerprintTemplate.from_columns(xy[keep, 0], xy[keep, 1], base.angles[keep] - a,
+                                                 base.qualities[keep], base.kinds[keep],
+                                                 width=base.width, height=base.height)
+        samples.append(xyt_from_template(moved))
+    return samples
+
+
+def our_identify(extractor, matcher, fillers, enrol, probes) -> float:
+    entries = []
+    for i, row in enumerate(enrol):
+        codes = consolidate([extractor.extract(im) for im in row], matcher).codes
+        entries += [EnrolledTemplate(f"mate{i}", 0, c) for c in codes]
+    filler_count = LIBFPRINT_N - len(enrol)
+    entries += [EnrolledTemplate(f"filler{k // SUB_TEMPLATES}", 0, c)
+                for k, c in enumerate(fillers[:filler_count * SUB_TEMPLATES])]
+    identifier = FingerprintIdentifier(Gallery(entries), pattern_limit=LIBFPRINT_N)
+    print(f"ours_gallery_entries_n{LIBFPRINT_N}: {len(entries)} count")
+    identify_ms, decide_ms, hits = [], [], 0
+    for i, probe in enumerate(probes):
+        code = matcher.encode(extractor.extract(probe))
+        elapsed, outcome = timed(lambda c=code: _identify(identifier, c), repeat=3)
+        identify_ms.append(1000 * elapsed)
+        decide_ms.append(1000 * timed(lambda im=probe: _identify(identifier, matcher.encode(extractor.extract(im))),
+                                      repeat=3)[0])
+        hits += outcome == f"mate{i}"
+    print(f"ours_identify_n{LIBFPRINT_N}_same_probes_median: {statistics.median(identify_ms):.1f} ms")
+    print(f"ours_capture_to_decision_n{LIBFPRINT_N}_same_probes_median: {statistics.median(decide_ms):.1f} ms")
+    print(f"ours_identify_n{LIBFPRINT_N}_same_probes_correct: {hits}/{len(probes)} count")
+    return statistics.median(decide_ms) / 1000
 
 
 if __name__ == "__main__":

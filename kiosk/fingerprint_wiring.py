@@ -54,7 +54,7 @@ def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: Mas
             raise KioskError("device_init_failed", detail=f"template keys: {exc}") from exc
         sensor.open()
     except KioskError as error:
-        error.situation = Situation.STARTUP
+        error.situation, error.device = Situation.STARTUP, "sensor"
         if sensor is not None:
             sensor.close()
         log.error("fingerprint sensor unavailable: %s", error)

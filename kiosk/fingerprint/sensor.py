@@ -58,7 +58,7 @@ class SensorStatus(str, Enum):
     """Device presence, for the status bar and diagnosis."""
 
     PRESENT = "present"      # opened and ready
-    ABSENT = "absent"        # unplugged / removed from the system; reopen (restart) needed
+    ABSENT = "absent"        # unplugged / removed from the system; reopened when it comes back
     CLOSED = "closed"        # closed by us
 
 

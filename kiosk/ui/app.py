@@ -166,12 +166,14 @@ class KioskApp(MDApp):
     def handle_reader_status(self, status: ReaderStatus) -> None:
         previous, self.reader_state = self.reader_state, status.state
         if status.state is ReaderState.INIT_FAILED and previous is not ReaderState.INIT_FAILED:
-            self.presenter.show(KioskError("device_init_failed", situation=Situation.STARTUP, detail=status.detail))
+            self.presenter.show(KioskError("device_init_failed", situation=Situation.STARTUP, detail=status.detail,
+                                           device="reader"))
         elif status.state is ReaderState.DISCONNECTED and previous is not ReaderState.DISCONNECTED:
-            self.presenter.show(KioskError("reader_disconnected", situation=Situation.PUNCH, detail=status.detail))
+            self.presenter.show(KioskError("reader_disconnected", situation=Situation.PUNCH, detail=status.detail,
+                                           device="reader"))
         elif status.state is ReaderState.READY:
             # The reader is back: its error no longer applies, and it must not block the next tap.
-            self.presenter.withdraw({"device_init_failed", "reader_disconnected"})
+            self.presenter.withdraw({"device_init_failed", "reader_disconnected"}, device="reader")
         self.refresh_status()
 
     def refresh_status(self) -> None:

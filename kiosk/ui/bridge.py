@@ -25,6 +25,7 @@ class UiBridge:
         self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-slow")
         # A finger capture can wait for minutes (standby in a time-of-day mode): it has a thread of its own.
         self._device = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-device")
+        self._closed = False
 
     @staticmethod
     def post(fn: Callable[..., Any], *args: Any) -> None:
@@ -40,6 +41,13 @@ class UiBridge:
         """Run ``job`` off the Kivy thread; its result or catalogue error comes back on the Kivy thread.
         ``slow``: network waits, on the second worker; ``device``: waiting for a finger, on the third."""
         executor = self._device if device else self._slow if slow else self._executor
+        if self._closed:
+            # The app is stopping: late events (a status refresh as sync stops, a sensor closing) have nobody
+            # left to show their result to. Punches never get here: they are submitted while the UI runs.
+            log.debug("bridge closed: dropping a background job")
+            future = Future()
+            future.cancel()
+            return future
         future = executor.submit(job)
         future.add_done_callback(lambda f: self._deliver(f, on_done, on_error))
         return future
@@ -55,6 +63,7 @@ class UiBridge:
             self.post(on_error, unexpected(exc))
 
     def shutdown(self) -> None:
+        self._closed = True
         # Punches already submitted finish (they are short and must not be lost); slow work is abandoned.
         self._slow.shutdown(wait=False, cancel_futures=True)
         self._device.shutdown(wait=False, cancel_futures=True)

@@ -63,10 +63,15 @@ class ErrorPresenter:
         if self.dialog is not None:
             self.dialog.dismiss()
 
-    def withdraw(self, keys: set[str]) -> None:
-        """The condition behind these errors has cleared: drop them from the queue and close the one shown."""
-        self._queue = deque(item for item in self._queue if item[0].key not in keys)
-        if self.current is not None and self.current.key in keys:
+    def withdraw(self, keys: set[str], device: str | None = None) -> None:
+        """The condition behind these errors has cleared: drop them from the queue and close the one shown.
+        With ``device``, only errors of that device (or of none in particular) go: the card reader coming
+        back must not hide the fingerprint sensor's 「認証機器の初期化に失敗しました」."""
+        def cleared(error) -> bool:
+            return error.key in keys and (device is None or error.device in (None, device))
+
+        self._queue = deque(item for item in self._queue if not cleared(item[0]))
+        if self.current is not None and cleared(self.current):
             self.dismiss()
 
     def cancel_timers(self) -> None:

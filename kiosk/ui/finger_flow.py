@@ -180,7 +180,9 @@ class FingerFlow:
         if error.key == "auth_failed":
             self.sync()   # no finger within the port's timeout: keep waiting
             return
+        error.device = "sensor"
         self.broken = error   # device failure: say so once; cards keep working until the sensor is back
+        self.app.punch_screen.set_finger(False)
         log.error("fingerprint sensor failed: %s", error)
         self.app.sound.play("error")
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
@@ -208,7 +210,8 @@ class FingerFlow:
             self.absent = False
             if self.broken is not None:
                 self.broken = None
-                self.app.presenter.withdraw(SENSOR_ERRORS)
+                self.app.punch_screen.set_finger(True)
+                self.app.presenter.withdraw(SENSOR_ERRORS, device="sensor")
             self.sync()
         elif status is SensorStatus.ABSENT:
             self.absent = True

@@ -151,9 +151,6 @@ def test_sensor_init_failure_at_start_leaves_cards_working(window, tmp_path, fpr
         assert app.kiosk.punches.recent_punches(1)[0].auth_method is AuthMethod.CARD
 
 
-@pytest.mark.xfail(strict=True, reason="KioskApp.handle_reader_status withdraws every device_init_failed when the "
-                   "card reader reports READY, so the fingerprint sensor's start-up error vanishes at once "
-                   "(kiosk/ui/app.py: withdraw only the reader's own error)")
 @pytest.mark.parametrize("failure", INIT_FAILURES)
 def test_sensor_init_failure_stays_on_screen_at_start(window, tmp_path, fprint, clean_env, short_dir, failure):
     with failing_sensor_kiosk(window, tmp_path, clean_env, short_dir, failure) as vk:

@@ -116,10 +116,6 @@ def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = T
                 wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
             advance(3)
             yield kiosk
-            # App bug worked around (kiosk/ui/app.py): the sync worker stopping in kiosk.close() still posts a
-            # status refresh, which then submits to the bridge already shut down and raises in the next test's
-            # frames. The test is over: the status line no longer matters.
-            app.refresh_status = lambda: None
         finally:
             if kiosk.client is not None:
                 kiosk.close()

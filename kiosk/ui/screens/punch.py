@@ -54,6 +54,12 @@ class PunchScreen(MDScreen):
         self.headline = tr("confirm.name", name=name)
         self.greeting, self.note = message, ""
 
+    def set_finger(self, available: bool) -> None:
+        """The sensor failed or came back: the wait headline offers a finger only when one would be read."""
+        self.finger = available
+        if self.phase == "wait" and self.purpose == "punch":
+            self.headline = tr("wait.tap_card_or_finger") if available else tr("wait.tap_card")
+
     def start_wait(self, kind: PunchKind) -> None:
         self._hint_until = 0.0
         self.purpose = "punch"

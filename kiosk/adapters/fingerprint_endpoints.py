@@ -15,10 +15,9 @@ from urllib.parse import quote
 
 from kiosk.adapters.master_payload import _get, _list, _Shape, _text
 from kiosk.errors import KioskError, Situation
+from kiosk.protocol.schemas import MAX_SUB_TEMPLATES, MAX_TEMPLATE_BYTES
 from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, ServerFinger
 
-MAX_TEMPLATE_BYTES = 16 * 1024
-MAX_SUB_TEMPLATES = 8
 FINGERS = range(10)
 
 

@@ -50,11 +50,19 @@ class FingerRegistration:
         self.cancel()
         service = self.service
         cancel = self._enrol_cancel = threading.Event()
-        self.flow._busy()
+        # While the captures run, one action: 中止 (the seed's cause A: the user stopped the registration).
+        self.screen.show_section("registration", [(tr("registration.stop_enrol"), lambda: self.stop(cancel))])
+        self.screen.notice = tr("settings.running")
+        self.screen.set_rows(self.flow.employee_rows(employee))     # whose finger is being taken
         progress = self.app.bridge.callback(lambda p: self._progress(p, cancel))
         self.app.bridge.submit(lambda: service.enrol(employee, on_progress=progress, cancel=cancel),
-                               lambda r: self._enrolled(r, cancel), lambda e: self._enrol_failed(e, cancel),
-                               slow=True)
+                               lambda r: self._enrolled(r, cancel),
+                               lambda e: self._enrol_failed(e, cancel, employee), slow=True)
+
+    def stop(self, cancel: threading.Event) -> None:
+        """中止 pressed: the capture stops and 「登録用認証データの検出が中止されました」 (A) says so."""
+        if self._enrol_cancel is cancel:
+            cancel.set()
 
     def _progress(self, progress, cancel: threading.Event) -> None:
         if cancel.is_set():
@@ -69,7 +77,7 @@ class FingerRegistration:
             text = tr("registration.finger_retry", reason=tr(f"finger.reason.{feedback.reason}"), **values)
         if progress.phase == "captured" and progress.step == progress.total and feedback.usable:
             text += "\n" + tr("registration.finger_checking")
-        self.screen.set_busy(text)
+        self.screen.notice = text
 
     def _enrolled(self, result, cancel: threading.Event) -> None:
         if self._enrol_cancel is cancel:
@@ -80,11 +88,14 @@ class FingerRegistration:
         self.flow.choose(result.employee, notice=tr("registration.finger_registered", name=name),
                          note=tr("registration.finger_sync_note"))
 
-    def _enrol_failed(self, error: KioskError, cancel: threading.Event) -> None:
-        if self._enrol_cancel is cancel:
-            self._enrol_cancel = None
-        if cancel.is_set():
+    def _enrol_failed(self, error: KioskError, cancel: threading.Event, employee: Employee) -> None:
+        if self._enrol_cancel is not cancel:
             return   # the manager left the section: nothing to report
+        self._enrol_cancel = None
+        if cancel.is_set() and error.key != "enrollment_cancelled":
+            error = KioskError("enrollment_cancelled", situation=error.situation, cause_letter="A",
+                               detail=f"stopped by the manager ({error.key})")
+        self.flow.choose(employee)     # back to the employee's actions, under the error
         self.flow._failed(error)
 
     def cancel(self) -> None:

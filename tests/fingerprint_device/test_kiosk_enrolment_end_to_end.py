@@ -142,6 +142,22 @@ def test_no_finger_within_the_capture_timeout_is_enrolment_cancelled_a(online_ki
         assert_error(vk, "enrollment_cancelled", "A")
 
 
+def test_the_stop_button_mid_enrolment_is_enrolment_cancelled_a_and_nothing_is_registered(
+        online_kiosk, fingers, sync_server, window):  # noqa: F811
+    with online_kiosk() as vk:
+        start_enrolment(vk)
+        screen = vk.app.settings_screen
+        wait_until(lambda: screen.notice == "1/4 回目: 指を置いてください", timeout=60)
+        vk.place(fingers[FINGER][0])                            # one capture taken, then the manager stops
+        wait_until(lambda: screen.notice == "2/4 回目: 指を置いてください", timeout=60)
+        screenshot(window, "libfprint_enrolment_stop")
+        touch(action(vk.app, "中止"))
+        assert_error(vk, "enrollment_cancelled", "A")
+        assert action(vk.app, "指紋を登録") is not None           # back to 山田's actions (waits for them)
+        assert "中止" not in [b.text for b in screen.ids.actions.children]
+        assert vk.app.kiosk.fingerprint.store.fingers_of(sync_server.employee_keys["1001"]) == set()
+
+
 def test_a_device_error_mid_enrolment_is_enrolment_cancelled_b(online_kiosk, fingers, fprint):
     with online_kiosk() as vk:
         start_enrolment(vk)
@@ -153,7 +169,7 @@ def test_a_device_error_mid_enrolment_is_enrolment_cancelled_b(online_kiosk, fin
 
 
 def test_unplugged_mid_enrolment_is_b_and_the_next_enrolment_finds_the_sensor_again(
-        online_kiosk, fingers, sync_server):  # noqa: F811
+        online_kiosk, fingers, sync_server, window):  # noqa: F811
     with online_kiosk() as vk:
         start_enrolment(vk)
         vk.place(fingers[FINGER][0], timeout=60)

@@ -9,7 +9,7 @@ of those. The top candidates then get the full MCC with LSS-R.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 import numpy as np
 
@@ -77,6 +77,19 @@ class Gallery:
         chosen = [k for k, e in enumerate(self.entries) if e.employee_key in keys]
         rows = self._stack.reshape(len(self.entries), PREFILTER_CYLINDERS, -1)[chosen].reshape(-1, COMPACT_DIMS)
         return Gallery((self.entries[k] for k in chosen), _stack_rows=rows)
+
+    def changed(self, drop: Collection[tuple[str, int]], add: Iterable[EnrolledTemplate] = ()) -> "Gallery":
+        """Without the entries of the ``drop`` fingers ((employee key, finger) pairs), plus ``add``. The prefilter
+        rows of the entries kept are reused and only the new ones are stacked: restacking a whole gallery costs
+        about 0.8 ms per template (2.3 s at 3,000), too much after every データ更新 or enrolment."""
+        drop = set(drop)
+        added = Gallery(add)
+        if not drop and not len(added):
+            return self
+        kept = [k for k, e in enumerate(self.entries) if (e.employee_key, e.finger) not in drop]
+        rows = self._stack.reshape(len(self.entries), PREFILTER_CYLINDERS, COMPACT_DIMS)[kept]
+        stack = np.concatenate([rows.reshape(-1, COMPACT_DIMS), added._stack])
+        return Gallery([self.entries[k] for k in kept] + list(added.entries), _stack_rows=stack)
 
     def of_employee(self, employee_key: str) -> list[EnrolledTemplate]:
         return [e for e in self.entries if e.employee_key == employee_key]

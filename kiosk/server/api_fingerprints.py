@@ -78,7 +78,7 @@ def _template(text: str) -> Template:
 
 def _check_duplicates(comp: Company, emp: Employee, finger: int, templates: list[Template],
                       codes: list[CylinderCode], vault: TemplateVault) -> None:
-    others = GALLERIES.gallery(comp, vault).without_finger(emp.key, finger)
+    others = GALLERIES.gallery(comp, vault).changed({(emp.key, finger)})
     enrollment = Enrollment(tuple(templates), tuple(codes), ())
     try:   # the server's Employee has the display_name and code the check reads
         check_duplicates(enrollment, emp.key, others, {emp.key: emp}, MATCHER)

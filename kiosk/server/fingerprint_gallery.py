@@ -12,11 +12,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-import numpy as np
-
-from kiosk.fingerprint.gallery import COMPACT_DIMS, PREFILTER_CYLINDERS, EnrolledTemplate, Gallery
+from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
 from kiosk.server.db import Company, Employee, FingerprintTemplate
 from kiosk.server.template_vault import TemplateVault, binding
 
@@ -24,34 +21,11 @@ log = logging.getLogger("kiosk.server")
 FingerKey = tuple[str, int]        # (employee key, finger)
 
 
-class CompanyGallery(Gallery):
-    """A :class:`Gallery` that drops or adds entries without rebuilding the prefilter rows of the rest."""
-
-    def _rows(self) -> np.ndarray:
-        return self._stack.reshape(len(self.entries), PREFILTER_CYLINDERS, COMPACT_DIMS)
-
-    def where(self, keep: Callable[[EnrolledTemplate], bool]) -> "CompanyGallery":
-        chosen = [k for k, e in enumerate(self.entries) if keep(e)]
-        if len(chosen) == len(self.entries):
-            return self
-        rows = self._rows()[chosen].reshape(-1, COMPACT_DIMS)
-        return CompanyGallery((self.entries[k] for k in chosen), _stack_rows=rows)
-
-    def without_finger(self, employee_key: str, finger: int) -> "CompanyGallery":
-        return self.where(lambda e: (e.employee_key, e.finger) != (employee_key, finger))
-
-    def plus(self, entries: Iterable[EnrolledTemplate]) -> "CompanyGallery":
-        added = CompanyGallery(entries)
-        if not len(added):
-            return self
-        return CompanyGallery(self.entries + added.entries, _stack_rows=np.concatenate([self._stack, added._stack]))
-
-
 @dataclass
 class _State:
     version: int = 0
     fingers: dict[FingerKey, int] = field(default_factory=dict)      # finger -> its rows' version
-    gallery: CompanyGallery = field(default_factory=lambda: CompanyGallery(()))
+    gallery: Gallery = field(default_factory=lambda: Gallery(()))
 
 
 def finger_versions(company: Company) -> dict[FingerKey, int]:
@@ -84,9 +58,8 @@ def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
     current = finger_versions(company)
     stale = {k for k, v in old.fingers.items() if current.get(k) != v}
     wanted = {k: v for k, v in current.items() if old.fingers.get(k) != v}
-    gallery = old.gallery.where(lambda e: (e.employee_key, e.finger) not in stale) if stale else old.gallery
     entries, loaded = load_entries(company, vault, wanted)
-    gallery = gallery.plus(entries)
+    gallery = old.gallery.changed(stale, entries)
     fingers = {k: v for k, v in current.items() if k not in wanted or k in loaded}
     log.info("fingerprint gallery of %s at version %d: %d fingers dropped, %d loaded, %d sub-templates, %.0f ms",
              company.code, company.data_version, len(stale), len(loaded), len(gallery),
@@ -101,7 +74,7 @@ class GalleryCache:
         self._states: dict[int, _State] = {}
         self._lock = threading.Lock()
 
-    def gallery(self, company: Company, vault: TemplateVault) -> CompanyGallery:
+    def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
         write transaction, so the gallery has every finger committed before it; calling this first outside
         the transaction does the slow part (a cold load) without holding the write lock."""

@@ -171,12 +171,11 @@ def test_a_failed_pull_keeps_templates_and_version(fp, templates):
 def test_a_changed_gallery_stacks_like_one_built_from_scratch(fp, templates):
     import numpy as np
 
-    from kiosk.adapters.ledger.stacked_gallery import StackedGallery
     from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
 
     def entries(key, synthetic):
         return [EnrolledTemplate(key, 0, fp._matcher.encode(t)) for t in templates(synthetic, 100, 3)]
-    gallery = StackedGallery(entries("E1001", 1) + entries("E1002", 2))
+    gallery = Gallery(entries("E1001", 1) + entries("E1002", 2))
     changed = gallery.changed({("E1001", 0)}, entries("E1003", 3))
     assert [e.employee_key for e in changed.entries] == ["E1002"] * 3 + ["E1003"] * 3
     assert np.array_equal(changed._stack, Gallery(changed.entries)._stack)

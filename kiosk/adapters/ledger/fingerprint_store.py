@@ -24,7 +24,6 @@ from typing import Callable, Collection, Sequence, TypeVar
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import to_utc_text
-from kiosk.adapters.ledger.stacked_gallery import Key, StackedGallery
 from kiosk.errors import Situation
 from kiosk.fingerprint.crypto import TemplateBinding, TemplateCipher, TemplateSealError
 from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
@@ -32,6 +31,8 @@ from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate
 from kiosk.services.recorder_api import FingerprintSnapshot, FingerprintVersion, ServerFinger
+
+Key = tuple[str, int]     # (employee key, finger)
 
 log = logging.getLogger(__name__)
 FINGERS = range(10)
@@ -90,7 +91,7 @@ class SqliteFingerprintStore:
         self._matcher = matcher or Matcher()
         self._lock = threading.Lock()            # the cached gallery (held for an instant)
         self._changing = threading.RLock()       # one change (or a cold load) at a time
-        self._gallery: StackedGallery | None = None
+        self._gallery: Gallery | None = None
 
     # -- reads -------------------------------------------------------------------------------------
     def gallery(self) -> Gallery:
@@ -102,7 +103,7 @@ class SqliteFingerprintStore:
             with self._lock:
                 if self._gallery is not None:
                     return self._gallery
-            gallery = StackedGallery(self._load_entries())
+            gallery = Gallery(self._load_entries())
             with self._lock:
                 self._gallery = gallery
             return gallery
@@ -256,7 +257,7 @@ class SqliteFingerprintStore:
             if base is None:
                 return result                    # nothing cached: the first read (the warm-up) loads
             if any(codes is None for codes in add.values()):
-                new = StackedGallery(self._load_entries())
+                new = Gallery(self._load_entries())
             else:
                 added = [EnrolledTemplate(employee_key, finger, code)
                          for (employee_key, finger), codes in add.items() for code in codes]

@@ -14,7 +14,7 @@ from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardReader
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
-from kiosk.services.diagnose import DiagnoseService
+from kiosk.services.diagnose import DiagnoseService, fingerprint_check
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PunchService
 from kiosk.services.help_registration import HelpRegistrationService
@@ -121,11 +121,14 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
     if fingerprint is not None:
         warm_up = FingerprintWarmUp(fingerprint, master,
                                     settings.fingerprint.demo_fingers if settings.demo else 0)
+    device_checks = (lambda: []) if settings.fingerprint.backend == "none" else (
+        lambda: [fingerprint_check(fingerprint, sensor_error)])
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
     return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
-                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot), sync,
+                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
+                                 device_checks=device_checks), sync,
                  TimecardService(master, sync.slot, browser or SystemBrowser(), is_online=sync.not_known_offline),
                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
                                          refresh=sync.refresh_after_change),

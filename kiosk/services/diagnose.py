@@ -70,6 +70,20 @@ def server_checks(client, kiosk_offset: float) -> list[CheckLine]:
                       None if clock_ok else "auth_failed", {"drift": drift})]
 
 
+def fingerprint_check(service, startup_error: KioskError | None) -> CheckLine:
+    """The sensor line of 自己診断: which device, and the enrolled fingers of this recorder against the limit
+    (over it, every finger punch answers 認証可能な最大人数を超えています: the remedy says what to do)."""
+    label = text("check.sensor")
+    if service is None:
+        error = startup_error or KioskError("device_init_failed")
+        return CheckLine("sensor", FAIL, label, _describe(error), error.key)
+    device, patterns, limit = service.usage()
+    detail = text("check.sensor_value").format(device=device or "—", patterns=patterns, limit=limit)
+    if patterns > limit:
+        return CheckLine("sensor", FAIL, label, detail, "too_many_patterns")
+    return CheckLine("sensor", OK, label, detail)
+
+
 def _describe(error: KioskError) -> str:
     code = f"[{error.code}] " if error.code else ""
     return f"{code}{error.message()}"
@@ -77,11 +91,13 @@ def _describe(error: KioskError) -> str:
 
 class DiagnoseService:
     def __init__(self, ledger_check: Callable[[], str], clock, reader_checks: Callable[[bool], list] | None,
-                 client: Callable[[], object] = lambda: None):
+                 client: Callable[[], object] = lambda: None,
+                 device_checks: Callable[[], list] = lambda: []):
         self._ledger_check = ledger_check   # returns SQLite's quick_check verdict ("ok" or the problems)
         self._clock = clock
         self._reader_checks = reader_checks
         self._client = client
+        self._device_checks = device_checks   # e.g. the fingerprint sensor line
 
     def run(self, *, test_read: bool = False) -> list:
         lines: list = []
@@ -95,6 +111,7 @@ class DiagnoseService:
         lines.extend(server_checks(self._client(), self._clock.offset.total_seconds()))
         if self._reader_checks is not None:
             lines.extend(self._reader_checks(test_read))
+        lines.extend(self._device_checks())
         return lines
 
     @staticmethod

@@ -122,6 +122,13 @@ class FingerprintService:
         return [e.key for e in self._master.employees()
                 if may_punch_at_department(e, department_code, self._master.help_departments(e.key))]
 
+    def usage(self) -> tuple[str, int, int]:
+        """For 自己診断: the sensor's name, the fingers enrolled in this recorder's scope, and the limit."""
+        recorder = self._master.recorder()
+        keys = self.candidates(recorder.department_code) if recorder else []
+        patterns = self.store.gallery().restricted_to(keys).pattern_count()
+        return getattr(self.sensor, "device_name", ""), patterns, self._pattern_limit
+
     def _identifier_for(self, gallery: Gallery) -> FingerprintIdentifier:
         identifier = self._identifier
         if identifier is None or identifier.gallery is not gallery:

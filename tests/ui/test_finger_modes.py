@@ -171,3 +171,34 @@ def test_a_retry_prompt_is_a_hint_on_the_wait_screen_not_an_error(window, tmp_pa
         sensor.place_finger(1)
         wait_until(lambda: app.punch_screen.phase == "done", timeout=20)
         assert app.kiosk.punches.recent_punches(1)[0].employee_key == "E1001"
+
+
+def test_self_diagnosis_reports_the_sensor_and_the_enrolled_fingers_against_the_limit(window, tmp_path):
+    settings = FingerprintSettings(backend="simulated", demo_fingers=1, pattern_limit=1)
+    with running_app(window, tmp_path, fingerprint=settings) as app:
+        wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
+        lines = {line.name: line for line in app.kiosk.diagnose.run()}
+        assert lines["sensor"].ok
+        assert lines["sensor"].detail == "simulated: synthetic fingers、登録済みの指 1 / 上限 1"
+        enrol_directly(app, "1002", 2, range(100, 104))          # one finger more than this recorder may hold
+        lines = {line.name: line for line in app.kiosk.diagnose.run()}
+        assert (lines["sensor"].outcome, lines["sensor"].remedy_key) == ("fail", "too_many_patterns")
+        enrol_directly(app, "1006", 6, range(100, 104))          # another department's finger does not count
+        assert "登録済みの指 2 / 上限 1" in app.kiosk.diagnose.run()[-1].detail
+        screen = app.settings_screen
+        touch(app.standby.ids.settings_button)
+        keypad(app, "0000")
+        wait_until(lambda: app.manager.current == "settings")
+        touch(screen._section_buttons["diagnosis"])
+        touch(screen.ids.actions.children[-1])                    # 診断を実行
+        wait_until(lambda: screen.notice == "" and any(r.title == "指紋センサー" for r in screen.ids.rows.children))
+        row = next(r for r in screen.ids.rows.children if r.title == "指紋センサー")
+        assert row.badge == "異常" and "所属を分割" in row.value                     # the catalogue's remedy
+        screenshot(window, "settings_diagnosis_sensor")
+
+
+def test_self_diagnosis_says_when_the_sensor_failed_at_start(window, tmp_path):
+    settings = FingerprintSettings(backend="libfprint", driver="no-such-driver", demo_fingers=0)
+    with running_app(window, tmp_path, fingerprint=settings) as app:
+        line = app.kiosk.diagnose.run()[-1]
+        assert (line.name, line.outcome, line.remedy_key) == ("sensor", "fail", "device_init_failed")

@@ -16,9 +16,13 @@ from urllib.parse import quote
 from kiosk.adapters.master_payload import _get, _list, _Shape, _text
 from kiosk.errors import KioskError, Situation
 from kiosk.protocol.schemas import MAX_SUB_TEMPLATES, MAX_TEMPLATE_BYTES
-from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, ServerFinger
+from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, RegisteredFinger, ServerFinger
 
 FINGERS = range(10)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class FingerprintEndpoints:
@@ -28,18 +32,23 @@ class FingerprintEndpoints:
     _json: Callable
     _guard: Callable
 
-    def register_fingerprint(self, employee_key: str, finger: int, templates: list[bytes],
-                             situation: Situation | None = Situation.REGISTRATION) -> int | None:
-        """POST /v1/fingerprints. Company-wide duplicate checks happen on the server: 409 →
-        credential_duplicate or credential_registered_to_employee (with name and code). Returns its version."""
-        def run() -> int | None:
-            body = {"employee_key": employee_key, "finger": int(finger),
+    def register_fingerprint(self, employee_key: str, finger: int | None, templates: list[bytes],
+                             situation: Situation | None = Situation.REGISTRATION) -> RegisteredFinger:
+        """POST /v1/fingerprints (``finger`` None: a new finger, numbered by the server). Company-wide duplicate
+        checks happen on the server: 409 → credential_duplicate or credential_registered_to_employee (with name
+        and code). Returns the finger number and its version."""
+        def run() -> RegisteredFinger:
+            body = {"employee_key": employee_key,
                     "templates": [base64.b64encode(bytes(t)).decode("ascii") for t in templates]}
+            if finger is not None:
+                body["finger"] = int(finger)
             answer = self._json(self._call("POST", "v1/fingerprints", situation, json=body), situation)
-            if not isinstance(answer, dict) or answer.get("registered") is not True:
+            number = answer.get("finger") if isinstance(answer, dict) else None
+            if (not isinstance(answer, dict) or answer.get("registered") is not True or not _is_int(number)
+                    or not 0 <= number <= 9 or (finger is not None and number != finger)):
                 raise KioskError("server_error", situation=situation, detail="bad /v1/fingerprints answer")
             version = answer.get("version")
-            return version if isinstance(version, int) and not isinstance(version, bool) else None
+            return RegisteredFinger(number, version if _is_int(version) else None)
         return self._guard(run, situation)
 
     def delete_fingerprint(self, employee_key: str, finger: int,

@@ -54,7 +54,7 @@ HELP_REGISTRATION = {
 
 FINGERPRINT_REGISTRATION = {
     "type": "object",
-    "required": ["employee_key", "finger", "templates"],
+    "required": ["employee_key", "templates"],      # no finger: the server picks the lowest free one
     "properties": {"employee_key": KEY, "finger": FINGER,
                    "templates": {"type": "array", "minItems": 1, "maxItems": MAX_SUB_TEMPLATES,
                                  "items": {"type": "string", "minLength": 1}}},

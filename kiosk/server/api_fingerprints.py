@@ -95,10 +95,20 @@ def _store(comp: Company, emp: Employee, finger: int, templates: list[Template],
                      for seq, (t, c) in enumerate(zip(templates, codes))]).execute()
 
 
+def _free_finger(emp: Employee) -> int:
+    """The lowest finger number the employee has not enrolled (read inside the write transaction, so two kiosks
+    enrolling the same employee at once get different numbers); 409 ``enrollment_failed`` when all ten are."""
+    used = {f for (f,) in Row.select(Row.finger).where(Row.employee == emp).distinct().tuples()}
+    free = [f for f in range(10) if f not in used]
+    if not free:
+        raise ApiError(409, "enrollment_failed", "all_fingers_enrolled")
+    return free[0]
+
+
 @api.post("/fingerprints")
 def register_fingerprint() -> Response:
     body = json_body(FINGERPRINT_REGISTRATION)
-    finger = body["finger"]
+    finger = body.get("finger")            # given: replace that finger; absent: a new finger, numbered here
     templates = [_template(text) for text in body["templates"]]
     codes = [MATCHER.encode(t) for t in templates]              # ~17 ms each: outside the write lock
     vault = _vault()
@@ -106,6 +116,7 @@ def register_fingerprint() -> Response:
     with write_transaction():
         emp = _employee(caller().company, body["employee_key"])
         comp = Company.get_by_id(emp.company_id)                # this transaction's data_version
+        finger = _free_finger(emp) if finger is None else finger
         _check_duplicates(comp, emp, finger, templates, codes, vault)
         _store(comp, emp, finger, templates, codes, bump_version(comp), vault)
     return jsonify({"registered": True, "employee_key": emp.key, "finger": finger,

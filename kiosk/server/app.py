@@ -44,7 +44,9 @@ def json_body(schema: dict) -> dict:
         raise bad_request("invalid_json") from None
     error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
     if error is not None:
-        raise bad_request(f"invalid_body: {error.message[:200]}")
+        # Where and which rule, never the offending value: it may be a fingerprint template or a password hash.
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        raise bad_request(f"invalid_body: {where}: {error.validator}")
     return body
 
 

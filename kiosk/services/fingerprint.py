@@ -155,10 +155,10 @@ class FingerprintService:
 
     def enrol(self, employee: Employee, *, on_progress: Callable[[EnrolmentProgress], None] = lambda _p: None,
               cancel: threading.Event | None = None, finger: int | None = None) -> EnrolmentResult:
-        """Online check and a データ更新 first (fingers enrolled at other kiosks decide the free finger number), then
-        ``captures`` usable impressions with feedback after each, then consolidate, register and store."""
+        """Online check and a データ更新 first (the local duplicate check sees the newest fingers), then ``captures``
+        usable impressions with feedback after each, then consolidate, register (the server numbers a new
+        finger) and store."""
         self._before_enrolment()
-        finger = self.next_finger(employee) if finger is None else finger
         templates: list[FingerprintTemplate] = []
         attempts = 0
         while len(templates) < self.captures:
@@ -210,13 +210,14 @@ class FingerprintService:
         """Local duplicate check (fast, no round trip), the server's company-wide one, then store here."""
         client = self._online_client()
         with self._enrol_lock:
-            finger = self.next_finger(employee) if finger is None else finger
             enrollment = self._consolidated(employee, templates)
-            version = client.register_fingerprint(employee.key, finger, [t.to_bytes() for t in enrollment.templates],
-                                                   situation=REG)
-            self.store.add(employee.key, finger, employee.department_code, enrollment.templates, enrollment.codes,
-                           server_version=version)
-        return EnrolmentResult(employee, finger, len(enrollment.templates))
+            # A new finger is numbered by the server, inside its write transaction: this kiosk holds only its
+            # department's fingers, so a number chosen here could overwrite one enrolled elsewhere.
+            registered = client.register_fingerprint(employee.key, finger,
+                                                     [t.to_bytes() for t in enrollment.templates], situation=REG)
+            self.store.add(employee.key, registered.finger, employee.department_code, enrollment.templates,
+                           enrollment.codes, server_version=registered.version)
+        return EnrolmentResult(employee, registered.finger, len(enrollment.templates))
 
     def _consolidated(self, employee: Employee, templates: Sequence[FingerprintTemplate]):
         enrollment = consolidate(list(templates), self._matcher, self._thresholds)

@@ -88,6 +88,15 @@ class FingerprintSnapshot:
 
 
 @dataclass(frozen=True)
+class RegisteredFinger:
+    """The server's answer to a registration: which finger number it is (the server numbers new fingers) and
+    the company data version it was stored at."""
+
+    finger: int
+    version: int | None
+
+
+@dataclass(frozen=True)
 class FingerprintVersion:
     """What the kiosk holds: the fingerprint version and ETag last applied, and for which recorder
     (``company/recorder``: another recorder means a full pull)."""
@@ -162,10 +171,11 @@ class RecorderApi(Protocol):
     def register_help(self, employee_key: str,
                       situation: Situation | None = Situation.HELP_REGISTRATION) -> bool: ...
 
-    def register_fingerprint(self, employee_key: str, finger: int, templates: list[bytes],
-                             situation: Situation | None = Situation.REGISTRATION) -> int | None:
-        """``templates``: ``FingerprintTemplate.to_bytes()`` of each sub-template. The server checks duplicates
-        company-wide (409 → credential_duplicate / credential_registered_to_employee); returns its version."""
+    def register_fingerprint(self, employee_key: str, finger: int | None, templates: list[bytes],
+                             situation: Situation | None = Situation.REGISTRATION) -> RegisteredFinger:
+        """``templates``: ``FingerprintTemplate.to_bytes()`` of each sub-template; ``finger`` None for a new
+        finger (the server gives it the lowest free number), else the finger to replace. The server checks
+        duplicates company-wide (409 → credential_duplicate / credential_registered_to_employee)."""
 
     def delete_fingerprint(self, employee_key: str, finger: int,
                            situation: Situation | None = Situation.REGISTRATION) -> bool: ...

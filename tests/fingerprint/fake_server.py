@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.errors import KioskError
+from kiosk.services.recorder_api import RegisteredFinger
 
 
 def employee(fp, code: str):
@@ -36,8 +37,10 @@ class FakeFingerprintServer:
         self.calls.append("register")
         self._refuse()
         self.version += 1
+        if finger is None:     # like the server: a new finger gets the employee's lowest free number
+            finger = min(set(range(10)) - {f for k, f in self.registered if k == employee_key})
         self.registered[(employee_key, finger)] = list(templates)
-        return self.version
+        return RegisteredFinger(finger, self.version)
 
     def delete_fingerprint(self, employee_key, finger, situation=None):
         self.calls.append("delete")

@@ -105,6 +105,43 @@ def test_register_and_replace_one_finger(client, prints):
                                                            (1, 1, again.json()["version"])]
 
 
+def register_new(client, employee_key: str, *templates: FingerprintTemplate):
+    """A new finger: no number in the request, the server gives it one."""
+    return client.request("POST", "v1/fingerprints",
+                          json={"employee_key": employee_key, "templates": [b64(t) for t in templates]})
+
+
+def distinct_fingers(first_seed: int, count: int) -> list[FingerprintTemplate]:
+    from kiosk.fingerprint.synth import minutiae_template
+    return [minutiae_template(seed=first_seed + k) for k in range(count)]
+
+
+def test_a_new_finger_is_numbered_by_the_server_lowest_free_first(client):
+    emp = new_employee("HQ")
+    fingers = distinct_fingers(8_100_000, 11)      # 3, then 1 into the gap, then 6 more: all ten, then one too many
+    numbers = [register_new(client, emp.key, t).json()["finger"] for t in fingers[:3]]
+    assert numbers == [0, 1, 2]
+    assert delete(client, emp.key, 1).json()["deleted"] is True
+    assert register_new(client, emp.key, fingers[3]).json()["finger"] == 1          # the gap is reused
+    assert [register_new(client, emp.key, t).json()["finger"] for t in fingers[4:10]] == [3, 4, 5, 6, 7, 8]
+    assert register_new(client, emp.key, distinct_fingers(8_150_000, 1)[0]).json()["finger"] == 9
+    full = register_new(client, emp.key, fingers[10])
+    assert error_of(full) == (409, "enrollment_failed", "all_fingers_enrolled")
+    assert {r.finger for r in Row.select().where(Row.employee == emp.id)} == set(range(10))
+
+
+def test_two_kiosks_enrolling_one_employee_at_once_get_different_numbers(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    emp = new_employee("HQ")
+    fingers = distinct_fingers(8_200_000, 6)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda t: register_new(client, emp.key, t), fingers))
+    assert [a.status_code for a in answers] == [201] * 6
+    assert sorted(a.json()["finger"] for a in answers) == list(range(6))
+    assert {r.finger for r in Row.select().where(Row.employee == emp.id)} == set(range(6))
+
+
 def test_another_employees_finger_is_a_duplicate_without_saying_whose(client, prints):
     owner, other = new_employee("HQ"), new_employee("STORE")
     assert register(client, owner.key, 2, prints[1][0]).status_code == 201

@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 
 from tests.server.test_fingerprints import (  # noqa: F401
-    prints, test_an_employee_who_moves_in_after_n_is_sent_since_n,
+    prints, test_a_new_finger_is_numbered_by_the_server_lowest_free_first,
+    test_an_employee_who_moves_in_after_n_is_sent_since_n,
+    test_two_kiosks_enrolling_one_employee_at_once_get_different_numbers,
     test_another_employees_finger_is_a_duplicate_without_saying_whose,
     test_delete_leaves_a_tombstone_and_is_idempotent, test_full_and_incremental_pulls_with_etag,
     test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time,

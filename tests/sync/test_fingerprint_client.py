@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kiosk.errors import KioskError, Situation
+from kiosk.services.recorder_api import RegisteredFinger
 from kiosk.fingerprint.template import FingerprintTemplate
 
 from .harness import json_answer
@@ -90,13 +91,21 @@ def test_register_and_delete(sync_server, scripted):
                            json_answer(200, {"deleted": True, "version": 13}),
                            json_answer(200, {"registered": False}))
     client = sync_server.demo.client(scripted.url)
-    assert client.register_fingerprint("E1001", 0, [b"DKFT..."]) == 12
+    assert client.register_fingerprint("E1001", None, [b"DKFT..."]) == RegisteredFinger(0, 12)
     assert client.delete_fingerprint("E 1001/x", 3) is True
     with pytest.raises(KioskError) as info:
         client.register_fingerprint("E1001", 0, [b"x"])
     assert info.value.code == "007"
     assert [(m, p) for m, p, _t in script.requests] == [
         ("POST", "/v1/fingerprints"), ("DELETE", "/v1/fingerprints/E%201001%2Fx/3"), ("POST", "/v1/fingerprints")]
+
+
+def test_a_registration_answer_for_another_finger_than_asked_is_unreadable(sync_server, scripted):
+    scripted.play(json_answer(201, {"registered": True, "employee_key": "E1001", "finger": 4,
+                                    "sub_templates": 1, "version": 12}))
+    with pytest.raises(KioskError) as info:
+        sync_server.demo.client(scripted.url).register_fingerprint("E1001", 3, [b"x"])
+    assert info.value.code == "007"
 
 
 def test_the_servers_409_surfaces_with_its_context(sync_server, scripted):

@@ -135,3 +135,26 @@ def test_one_enrolment_serves_the_department_and_only_it(sync_server, recorder_t
                 client.delete_fingerprint(keys[code], finger)
         admin.delete_help(company, "F903", "HQ")
 
+
+
+def test_enrolling_at_another_departments_kiosk_adds_a_finger_and_overwrites_none(sync_server, recorder_texts,
+                                                                                  impressions, tmp_path):
+    """HQ's kiosk holds none of STORE's fingers, so it cannot know which finger numbers F903 uses: the server
+    numbers the new finger (a number picked here would have replaced F903's finger 0 everywhere)."""
+    sync_server.bind()
+    f903 = admin.Employee.get(admin.Employee.code == "F903").key
+    hq_finger, store_finger = impressions[HQ_FINGER], impressions[STORE_FINGER]
+    try:
+        with kiosk_at(recorder_texts["C"], tmp_path / "C") as c:
+            assert c.fingerprint.enrol_templates(employee(c, "F903"), store_finger[:4]).finger == 0
+        with kiosk_at(recorder_texts["B"], tmp_path / "B") as b:
+            assert b.fingerprint.store.fingers_of(f903) == set()                 # not HQ's employee
+            result = b.fingerprint.enrol_templates(employee(b, "F903"), hq_finger[:4])
+            assert result.finger == 1 and b.fingerprint.store.fingers_of(f903) == {1}
+        with kiosk_at(recorder_texts["C"], tmp_path / "C") as c:
+            assert c.fingerprint.store.fingers_of(f903) == {0, 1}
+            assert who(c, store_finger[6]) == f903 and who(c, hq_finger[6]) == f903
+    finally:
+        client = recorder_texts["A"].client()
+        for finger in range(10):
+            client.delete_fingerprint(f903, finger)

@@ -41,6 +41,7 @@ class FingerFlow:
         self.verify_for: Employee | None = None  # 2-factor: the next finger is verified against this employee
         self._holding = False                    # switching screens for an accepted finger: no new capture
         self._probe_event = None
+        self._verify_event = None
         self._stopped = False
 
     @property
@@ -89,7 +90,7 @@ class FingerFlow:
         """Start the capture when a screen waits for a finger; cancel it when none does."""
         app = self.app
         if app.manager.current != "punch" or app.punch_screen.phase != "wait":
-            self.verify_for = None
+            self._end_verify()
         wanted = self._wanted()
         if wanted and self._cancel is None:
             cancel = threading.Event()
@@ -103,6 +104,7 @@ class FingerFlow:
 
     def stop(self) -> None:
         self._stopped = True      # sensor callbacks still in flight (e.g. CLOSED as the kiosk closes) do nothing
+        self._end_verify()
         if self._probe_event is not None:
             self._probe_event.cancel()
         if self._cancel is not None:
@@ -120,10 +122,11 @@ class FingerFlow:
         if self._ended(cancel):
             return
         app = self.app
+        employee = self.verify_for      # read before accepting: accepting ends the wait, and with it the step
         if app.presenter.is_open or not self._wanted() or not self._accept():
             self.sync()   # an error is being read, a card came first, or no punch type: wait for the next finger
             return
-        kind, service, employee = app.punch_screen.kind, self.service, self.verify_for
+        kind, service = app.punch_screen.kind, self.service
         if employee is not None:
             job = lambda: service.punch_verified(kind, probe, employee)   # noqa: E731
         else:
@@ -144,14 +147,11 @@ class FingerFlow:
                 app.flow._wait_for(kind)
             finally:
                 self._holding = False
-        employee = self.verify_for
-        if not app.punch_screen.accept_credential():
-            return False
-        self.verify_for = employee      # accepting left the wait; the verification still belongs to it
-        return True
+        return app.punch_screen.accept_credential()     # leaving the wait ends a 2-factor step (see sync)
 
     def _punch_failed(self, error: KioskError) -> None:
         app = self.app
+        self._end_verify()   # a 1:1 step is one attempt: in モード動作 the wait comes back for the next person
         if error.key != "fingerprint_ambiguous_enter_id":
             app.flow._punch_failed(error)
             return
@@ -169,9 +169,26 @@ class FingerFlow:
 
     def _verify_next(self, employee: Employee) -> None:
         app = self.app
+        if app.manager.current != "password" or app.password_screen.purpose != "finger_id":
+            return   # the person pressed 戻る (or the countdown ran out) before the answer came
         app.flow._wait_for(app.password_screen.kind)
         app.punch_screen.headline = tr("wait.finger_for", name=employee.display_name)
         self.verify_for = employee
+        # モード動作 waits without a countdown: the 1:1 step must not outlive the person who asked for it.
+        self._verify_event = Clock.schedule_once(lambda _dt: self._verify_expired(employee),
+                                                 app.display.wait_seconds)
+
+    def _verify_expired(self, employee: Employee) -> None:
+        self._verify_event = None
+        if self.verify_for is employee:
+            self.verify_for = None
+            self.app.flow.return_home()
+
+    def _end_verify(self) -> None:
+        self.verify_for = None
+        if self._verify_event is not None:
+            self._verify_event.cancel()
+            self._verify_event = None
 
     # -- the sensor ----------------------------------------------------------------------------
     def _failed(self, error: KioskError, cancel: threading.Event) -> None:

@@ -202,3 +202,50 @@ def test_self_diagnosis_says_when_the_sensor_failed_at_start(window, tmp_path):
     with running_app(window, tmp_path, fingerprint=settings) as app:
         line = app.kiosk.diagnose.run()[-1]
         assert (line.name, line.outcome, line.remedy_key) == ("sensor", "fail", "device_init_failed")
+
+
+def test_in_keep_mode_a_failed_2_factor_step_does_not_carry_over_to_the_next_person(window, tmp_path):
+    settings = FingerprintSettings(backend="simulated", demo_fingers=0, two_factor=True)
+    with running_app(window, tmp_path, fingerprint=settings, punch_mode="keep") as app:
+        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
+        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
+        enrol_directly(app, "1003", 3, range(100, 104))
+        sensor = app.kiosk.fingerprint.sensor
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        sensor.place_finger(SHARED_FINGER)
+        wait_until(lambda: app.presenter.is_open, timeout=20)
+        app.presenter.dismiss()
+        advance(3)
+        keypad(app, "1002")
+        wait_until(lambda: app.finger_flow.verify_for is not None)
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        sensor.place_finger(3)                                    # not 佐藤's finger: refused...
+        wait_until(lambda: app.presenter.is_open, timeout=20)
+        assert app.presenter.current.key == "auth_failed"
+        assert app.finger_flow.verify_for is None                 # ...and the 1:1 step is over
+        app.presenter.dismiss()
+        wait_until(lambda: app.manager.current == "punch" and app.punch_screen.phase == "wait")
+        assert app.punch_screen.headline == "ICカードをかざすか、指を置いてください"
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        sensor.place_finger(3)                                    # the next person: 鈴木, identified 1:N
+        wait_until(lambda: app.punch_screen.phase == "done", timeout=20)
+        assert app.kiosk.punches.recent_punches(1)[0].employee_key == "E1003"
+
+
+def test_in_keep_mode_an_unused_2_factor_step_expires(window, tmp_path):
+    settings = FingerprintSettings(backend="simulated", demo_fingers=0, two_factor=True)
+    with running_app(window, tmp_path, fingerprint=settings, punch_mode="keep", wait_seconds=3) as app:
+        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
+        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
+        wait_until(lambda: app.presenter.is_open, timeout=20)
+        app.presenter.dismiss()
+        advance(3)
+        keypad(app, "1002")
+        wait_until(lambda: app.finger_flow.verify_for is not None)
+        assert app.punch_screen.headline.startswith("佐藤 花子 さん")
+        wait_until(lambda: app.finger_flow.verify_for is None, timeout=8)   # nobody came: the step lapses
+        assert app.manager.current == "punch" and app.punch_screen.headline == "ICカードをかざすか、指を置いてください"

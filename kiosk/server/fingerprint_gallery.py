@@ -72,21 +72,28 @@ class GalleryCache:
 
     def __init__(self) -> None:
         self._states: dict[int, _State] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+        self._lock = threading.Lock()         # guards the two dicts only, never held during a load
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
         write transaction, so the gallery has every finger committed before it; calling this first outside
         the transaction does the slow part (a cold load) without holding the write lock."""
         with self._lock:
-            state = self._states.get(company.id) or _State()
+            company_lock = self._locks.setdefault(company.id, threading.Lock())
+        with company_lock:     # one company's cold load never waits on another's
+            with self._lock:
+                state = self._states.get(company.id) or _State()
             if state.version != company.data_version:
-                state = self._states[company.id] = _refresh(company, vault, state)
+                state = _refresh(company, vault, state)
+                with self._lock:
+                    self._states[company.id] = state
             return state.gallery
 
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+            self._locks.clear()
 
 
 GALLERIES = GalleryCache()

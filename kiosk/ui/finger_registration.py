@@ -114,7 +114,7 @@ class FingerRegistration:
             self.confirm_delete(employee, fingers[0])
             return
         self.screen.show_section("registration", [(tr("registration.cancel"), lambda: self.flow.choose(employee))])
-        self.screen.notice = tr("registration.choose_finger") if fingers else ""
+        self.screen.notice = tr("registration.choose_finger") if fingers else tr("registration.no_fingers_to_delete")
         self.screen.set_buttons([(finger_label(f), lambda f=f: self.confirm_delete(employee, f)) for f in fingers])
 
     def confirm_delete(self, employee: Employee, finger: int) -> None:
@@ -132,9 +132,10 @@ class FingerRegistration:
         service = self.service
         self.flow._busy()
         self.app.bridge.submit(lambda: service.delete_finger(employee, finger),
-                               lambda _deleted: self._deleted(employee, finger), self.flow._failed, slow=True)
+                               lambda deleted: self._deleted(employee, finger, deleted), self.flow._failed, slow=True)
 
-    def _deleted(self, employee: Employee, finger: int) -> None:
-        self.app.manager_flow.audit("registration.fingerprint_delete", "done", f"{employee.code} #{finger}")
-        self.flow.choose(employee, notice=tr("registration.finger_deleted", name=employee.display_name,
-                                             finger=finger_label(finger)))
+    def _deleted(self, employee: Employee, finger: int, deleted: bool) -> None:
+        self.app.manager_flow.audit("registration.fingerprint_delete", "done" if deleted else "none",
+                                    f"{employee.code} #{finger}")
+        key = "registration.finger_deleted" if deleted else "registration.finger_already_gone"
+        self.flow.choose(employee, notice=tr(key, name=employee.display_name, finger=finger_label(finger)))

@@ -7,7 +7,7 @@ from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings
-from kivy_harness import running_app, screenshot, touch, wait_until
+from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import action, actions, choose_employee, enrol_on_screen, open_registration
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(240)]
@@ -74,6 +74,12 @@ def test_enrol_with_the_server_punch_at_once_then_delete_after_confirming(sync_s
             assert "指紋を削除" not in actions(app)
             assert app.kiosk.fingerprint.store.fingers_of(yamada) == set()
             assert (yamada, 0) not in server_fingers(sync_server)
+            # A finger listed from stale data and gone meanwhile: said so, not "deleted".
+            app.manager_flow.registration.fingers.confirm_delete(app.manager_flow.registration.employee, 5)
+            wait_until(lambda: screen.notice == "山田 太郎 さんの指紋 6を削除しますか?")
+            advance(3)                                                  # laid out before the touch
+            touch(action(app, "削除する"))
+            wait_until(lambda: screen.notice == "山田 太郎 さんの指紋 6はすでに削除されていました", timeout=30)
             audit = [(a, o, d) for _at, a, o, d in app.kiosk.manager.recent(20)]
             assert ("registration.fingerprint_delete", "done", "1001 #0") in audit
             assert ("registration.fingerprint", "done", "1001 #0") in audit

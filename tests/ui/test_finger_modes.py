@@ -57,28 +57,37 @@ def test_no_time_of_day_mode_means_standby_takes_no_finger(window, tmp_path):
         assert app.kiosk.punches.count() == 0 and app.manager.current == "standby"
 
 
-def ambiguous_app(window, tmp_path, two_factor: bool):
+def ambiguous_app(window, tmp_path, two_factor: bool, **display_options):
     settings = FingerprintSettings(backend="simulated", demo_fingers=0, two_factor=two_factor)
-    return running_app(window, tmp_path, fingerprint=settings)
+    return running_app(window, tmp_path, fingerprint=settings, **display_options)
+
+
+def place_the_shared_finger(app) -> None:
+    """山田 and 佐藤 enrolled from one synthetic finger; 出勤, then that finger: an ambiguous match."""
+    enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
+    enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+    wait_until(lambda: app.finger_flow._cancel is not None)
+    app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
+    wait_until(lambda: app.presenter.is_open, timeout=20)
+
+
+def enter_id_after_the_message(app, code: str) -> None:
+    app.presenter.dismiss()
+    advance(3)
+    keypad(app, code)
 
 
 def test_two_factor_ambiguity_asks_for_the_id_then_verifies_that_employee(window, tmp_path):
     with ambiguous_app(window, tmp_path, two_factor=True) as app:
-        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
-        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
         sensor = app.kiosk.fingerprint.sensor
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        wait_until(lambda: app.finger_flow._cancel is not None)
-        sensor.place_finger(SHARED_FINGER)
-        wait_until(lambda: app.presenter.is_open, timeout=20)
+        place_the_shared_finger(app)
         assert app.presenter.current.key == "fingerprint_ambiguous_enter_id"
         assert app.manager.current == "password" and app.password_screen.purpose == "finger_id"
         assert app.password_screen.prompt == "ログインIDまたは従業員コードを入力してください"
         assert app.kiosk.punches.count() == 0
         screenshot(window, "finger_two_factor_message")
-        app.presenter.dismiss()
-        advance(3)
-        keypad(app, "1002")
+        enter_id_after_the_message(app, "1002")
         wait_until(lambda: app.manager.current == "punch")
         assert app.punch_screen.headline == "佐藤 花子 さん、もう一度指を置いてください"
         screenshot(window, "finger_two_factor_wait")
@@ -93,16 +102,9 @@ def test_two_factor_ambiguity_asks_for_the_id_then_verifies_that_employee(window
 
 def test_two_factor_verify_refuses_a_finger_that_is_not_that_employees(window, tmp_path):
     with ambiguous_app(window, tmp_path, two_factor=True) as app:
-        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
-        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
         enrol_directly(app, "1003", 3, range(100, 104))
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        wait_until(lambda: app.finger_flow._cancel is not None)
-        app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
-        wait_until(lambda: app.presenter.is_open, timeout=20)
-        app.presenter.dismiss()
-        advance(3)
-        keypad(app, "1003")                               # 鈴木's code, 山田/佐藤's finger
+        place_the_shared_finger(app)
+        enter_id_after_the_message(app, "1003")           # 鈴木's code, 山田/佐藤's finger
         wait_until(lambda: app.manager.current == "punch")
         wait_until(lambda: app.finger_flow._cancel is not None)
         app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
@@ -113,12 +115,7 @@ def test_two_factor_verify_refuses_a_finger_that_is_not_that_employees(window, t
 
 def test_without_two_factor_ambiguity_tells_to_contact_the_administrator(window, tmp_path):
     with ambiguous_app(window, tmp_path, two_factor=False) as app:
-        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
-        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        wait_until(lambda: app.finger_flow._cancel is not None)
-        app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
-        wait_until(lambda: app.presenter.is_open, timeout=20)
+        place_the_shared_finger(app)
         assert app.presenter.current.key == "fingerprint_ambiguous_contact_admin"
         assert app.manager.current == "standby" and app.kiosk.punches.count() == 0
 
@@ -205,19 +202,11 @@ def test_self_diagnosis_says_when_the_sensor_failed_at_start(window, tmp_path):
 
 
 def test_in_keep_mode_a_failed_2_factor_step_does_not_carry_over_to_the_next_person(window, tmp_path):
-    settings = FingerprintSettings(backend="simulated", demo_fingers=0, two_factor=True)
-    with running_app(window, tmp_path, fingerprint=settings, punch_mode="keep") as app:
-        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
-        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
+    with ambiguous_app(window, tmp_path, two_factor=True, punch_mode="keep") as app:
         enrol_directly(app, "1003", 3, range(100, 104))
         sensor = app.kiosk.fingerprint.sensor
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        wait_until(lambda: app.finger_flow._cancel is not None)
-        sensor.place_finger(SHARED_FINGER)
-        wait_until(lambda: app.presenter.is_open, timeout=20)
-        app.presenter.dismiss()
-        advance(3)
-        keypad(app, "1002")
+        place_the_shared_finger(app)
+        enter_id_after_the_message(app, "1002")
         wait_until(lambda: app.finger_flow.verify_for is not None)
         wait_until(lambda: app.finger_flow._cancel is not None)
         sensor.place_finger(3)                                    # not 佐藤's finger: refused...
@@ -234,17 +223,9 @@ def test_in_keep_mode_a_failed_2_factor_step_does_not_carry_over_to_the_next_per
 
 
 def test_in_keep_mode_an_unused_2_factor_step_expires(window, tmp_path):
-    settings = FingerprintSettings(backend="simulated", demo_fingers=0, two_factor=True)
-    with running_app(window, tmp_path, fingerprint=settings, punch_mode="keep", wait_seconds=3) as app:
-        enrol_directly(app, "1001", SHARED_FINGER, range(100, 104))
-        enrol_directly(app, "1002", SHARED_FINGER, range(200, 204))
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        wait_until(lambda: app.finger_flow._cancel is not None)
-        app.kiosk.fingerprint.sensor.place_finger(SHARED_FINGER)
-        wait_until(lambda: app.presenter.is_open, timeout=20)
-        app.presenter.dismiss()
-        advance(3)
-        keypad(app, "1002")
+    with ambiguous_app(window, tmp_path, two_factor=True, punch_mode="keep", wait_seconds=3) as app:
+        place_the_shared_finger(app)
+        enter_id_after_the_message(app, "1002")
         wait_until(lambda: app.finger_flow.verify_for is not None)
         assert app.punch_screen.headline.startswith("佐藤 花子 さん")
         wait_until(lambda: app.finger_flow.verify_for is None, timeout=8)   # nobody came: the step lapses

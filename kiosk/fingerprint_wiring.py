@@ -34,8 +34,10 @@ def make_sensor(settings: FingerprintSettings):
 
 def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: MasterData, punches: PunchService,
                       sync: SyncParts | None = None) -> tuple[FingerprintService | None, KioskError | None]:
-    """The service, or (None, the start-up error) when the backend, extractor, device or keys fail: the kiosk
-    then shows 「認証機器の初期化に失敗しました」 at start and punches by card only (never silently). With ``sync``,
+    """The service and the start-up error, if any: 「認証機器の初期化に失敗しました」 is shown at start (never a
+    silent fallback) and cards keep working. If the backend, extractor or keys fail there is no service; if only
+    the device does not open (not plugged in yet) the service is built around the closed sensor and the UI keeps
+    trying to open it, so a sensor plugged in after the kiosk started works without a restart. With ``sync``,
     enrolment registers with the server and データ更新 pulls the fingers of this recorder's scope."""
     fp = settings.fingerprint
     if fp.backend == "none":
@@ -52,23 +54,30 @@ def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: Mas
             keys = FileKeyProvider(settings.fingerprint_keys_dir)
         except OSError as exc:
             raise KioskError("device_init_failed", detail=f"template keys: {exc}") from exc
-        sensor.open()
     except KioskError as error:
         error.situation, error.device = Situation.STARTUP, "sensor"
         if sensor is not None:
             sensor.close()
-        log.error("fingerprint sensor unavailable: %s", error)
+        log.error("fingerprint path unavailable: %s", error)
         return None, error
+    device_error = None
+    try:
+        sensor.open()
+    except KioskError as error:
+        error.situation, error.device = Situation.STARTUP, "sensor"
+        log.error("fingerprint sensor not open at start (the kiosk keeps looking for it): %s", error)
+        device_error = error
     store = SqliteFingerprintStore(ledger_db, TemplateCipher(keys))
     online = {} if sync is None else dict(client=sync.slot, is_online=sync.sync.is_online,
                                           refresh=sync.refresh_after_change)
     service = FingerprintService(sensor, extractor, store, master, punches, captures=fp.captures,
                                  capture_timeout=fp.capture_timeout_seconds, pattern_limit=fp.pattern_limit,
                                  two_factor=fp.two_factor, **online)
+    service.sensor_error = device_error
     if sync is not None:
         sync.data_update.add_follow_up(
             FingerprintSync(store, sync.slot, master, service.candidates, sync.data_update_version).pull)
-    return service, None
+    return service, device_error
 
 
 class FingerprintWarmUp:

@@ -74,9 +74,10 @@ def fingerprint_check(service, startup_error: KioskError | None) -> CheckLine:
     """The sensor line of 自己診断: which device, and the enrolled fingers of this recorder against the limit
     (over it, every finger punch answers 認証可能な最大人数を超えています: the remedy says what to do)."""
     label = text("check.sensor")
-    if service is None:
-        error = startup_error or KioskError("device_init_failed")
-        return CheckLine("sensor", FAIL, label, _describe(error), error.key)
+    error = startup_error if service is None else service.sensor_error
+    if service is None or error is not None:
+        error = error or KioskError("device_init_failed")
+        return CheckLine("sensor", FAIL, label, _describe(error), "device_init_failed")
     device, patterns, limit = service.usage()
     detail = text("check.sensor_value").format(device=device or "—", patterns=patterns, limit=limit)
     if patterns > limit:

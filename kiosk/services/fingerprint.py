@@ -69,12 +69,19 @@ class FingerprintService:
         self._matcher = matcher or Matcher()
         self._thresholds = thresholds
         self._identifier: FingerprintIdentifier | None = None
+        self.sensor_error: KioskError | None = None   # the device's last failure, until it answers again
         self._enrol_lock = threading.Lock()
 
     # -- punch -------------------------------------------------------------------------------------
     def wait_for_finger(self, cancel: threading.Event | None = None, timeout: float | None = None) -> CylinderCode:
         """Block (never on the UI thread) until a finger is on the sensor; returns its probe code."""
-        capture = self.sensor.capture(timeout, cancel, Situation.PUNCH)
+        try:
+            capture = self.sensor.capture(timeout, cancel, Situation.PUNCH)
+        except KioskError as error:
+            if error.key != "auth_failed":        # not a mere timeout or cancel: the device failed
+                self.sensor_error = error
+            raise
+        self.sensor_error = None
         return self._matcher.encode(capture.template(self.extractor))
 
     def punch(self, kind: PunchKind, probe: CylinderCode) -> PunchResult:
@@ -94,7 +101,12 @@ class FingerprintService:
         """After a device failure or unplug: close and open the sensor again (a re-plugged device is found
         anew); raises the port's ``device_init_failed`` while it is still missing."""
         self.sensor.close()
-        self.sensor.open()
+        try:
+            self.sensor.open()
+        except KioskError as error:
+            self.sensor_error = error
+            raise
+        self.sensor_error = None
 
     def employee_for_verify(self, login_or_code: str) -> Employee:
         """2-factor step one (after 「…ログインIDまたは従業員コードを入力…」): who is about to place a finger."""

@@ -75,6 +75,11 @@ class FingerFlow:
         bridge = self.app.bridge
         self.service.sensor.set_callbacks(prompt=bridge.callback(self.handle_prompt),
                                           status=bridge.callback(self.handle_sensor_status))
+        at_start = [e for e in self.app.kiosk.startup_errors if e.device == "sensor"]
+        if at_start:        # not plugged in at start: shown by the app; look for it as after an unplug
+            self.broken = at_start[0]
+            self.app.punch_screen.set_finger(False)
+            self._schedule_probe()
         self.sync()
 
     def _wanted(self) -> bool:

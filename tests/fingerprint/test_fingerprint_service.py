@@ -120,10 +120,12 @@ def test_settings_and_the_composition_root(tmp_path):
     kiosk = build_kiosk(Settings(**base))
     assert kiosk.fingerprint is None and kiosk.startup_errors[-1].key == "startup_data_missing"
     kiosk.close()
-    # a sensor that cannot be opened is said at start (never a silent fallback); cards keep working
+    # a sensor that cannot be opened is said at start (never a silent fallback); cards keep working, and the
+    # service is there around the closed sensor so that the kiosk can open it when it is plugged in
     kiosk = build_kiosk(Settings(**base, fingerprint=FingerprintSettings(backend="libfprint", driver="nope")))
     try:
-        assert kiosk.fingerprint is None and "device_init_failed" in [e.key for e in kiosk.startup_errors]
+        assert kiosk.fingerprint is not None and "device_init_failed" in [e.key for e in kiosk.startup_errors]
+        assert [e.device for e in kiosk.startup_errors if e.key == "device_init_failed"] == ["sensor"]
     finally:
         kiosk.close()
     kiosk = build_kiosk(Settings(**base, fingerprint=FingerprintSettings(backend="simulated")))

@@ -137,7 +137,7 @@ def failing_sensor_kiosk(window, tmp_path, env, short_dir, failure: str):
 def test_sensor_init_failure_at_start_leaves_cards_working(window, tmp_path, fprint, clean_env, short_dir, failure):
     with failing_sensor_kiosk(window, tmp_path, clean_env, short_dir, failure) as vk:
         app = vk.app
-        assert app.kiosk.fingerprint is None
+        assert app.finger_flow.broken is not None and not app.finger_flow.enabled
         [error] = app.kiosk.startup_errors
         assert (error.key, error.situation.value) == ("device_init_failed", "startup")
         assert error.message() == message("device_init_failed")
@@ -157,6 +157,26 @@ def test_sensor_init_failure_stays_on_screen_at_start(window, tmp_path, fprint, 
         advance(10)                                 # the card reader has reported READY by now
         assert_error(vk, "device_init_failed", timeout=0)
         assert vk.app.presenter.current.situation.value == "startup"
+
+
+def test_a_sensor_plugged_in_after_the_kiosk_started_takes_fingers_without_a_restart(
+        window, tmp_path, fprint, clean_env, short_dir, fingers, monkeypatch):
+    from kiosk.ui import finger_flow
+    monkeypatch.setattr(finger_flow, "SENSOR_PROBE_SECONDS", 0.2)
+    with failing_sensor_kiosk(window, tmp_path, clean_env, short_dir, "no_sensor") as vk:
+        app = vk.app
+        assert_error(vk, "device_init_failed")
+        wait_until(lambda: "指紋センサー: 初期化失敗" in app.standby.status_text)
+        vk.enrol(YAMADA, fingers[SHARED][0:4])
+        clean_env.setenv("FP_VIRTUAL_IMAGE", vk.socket_path)      # the sensor is plugged in
+        wait_until(lambda: app.finger_flow.broken is None, timeout=20)
+        assert not app.presenter.is_open                          # its start-up error no longer applies
+        wait_until(lambda: "指紋センサー: 接続中" in app.standby.status_text)
+        vk.reconnect()
+        punch_by_finger(vk, PunchKind.CLOCK_IN, fingers[SHARED][8])
+        wait_until(lambda: app.punch_screen.phase == "done", timeout=20)
+        punch = app.kiosk.punches.recent_punches(1)[0]
+        assert (punch.employee_key, punch.auth_method) == ("E1001", AuthMethod.FINGERPRINT)
 
 
 def test_unplugged_while_waiting_for_a_finger_cards_keep_working_and_a_replug_takes_fingers_again(

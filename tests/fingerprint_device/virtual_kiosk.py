@@ -67,7 +67,8 @@ class VirtualKiosk:
 
     def reconnect(self) -> None:
         """A fresh virtual_image device listens on the socket again (after a removal): connect to it."""
-        self.extra_clients.append(self.client)
+        if self.client is not None:
+            self.extra_clients.append(self.client)
         self.client = VirtualImageClient(self.socket_path)
 
     def dialog_text(self) -> tuple[str, str, str]:
@@ -82,7 +83,8 @@ class VirtualKiosk:
 
     def close(self) -> None:
         for client in [self.client, *self.extra_clients]:
-            client.close()
+            if client is not None:
+                client.close()
 
 
 @contextmanager
@@ -112,7 +114,8 @@ def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = T
             if provisioning is not None:
                 wait_until(app.kiosk.sync.sync.is_online, timeout=30)
             if app.kiosk.fingerprint is not None:
-                kiosk.client = VirtualImageClient(path)
+                if connect:                         # the device opened: libfprint listens on the socket
+                    kiosk.client = VirtualImageClient(path)
                 wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
             advance(3)
             yield kiosk

@@ -97,9 +97,13 @@ class DataUpdateService:
         self._store = store
         self._client = client
         self._is_online = is_online
-        self._on_applied = on_applied
+        self._applied_listeners = [on_applied] if on_applied else []
         self._follow_ups = list(follow_ups)
         self._lock = threading.Lock()
+
+    def add_applied_listener(self, listener: Callable[[MasterSnapshot], None]) -> None:
+        """``listener(snapshot)`` after master data was applied (even if a follow-up step then failed)."""
+        self._applied_listeners.append(listener)
 
     def add_follow_up(self, step: Callable[[Situation], object]) -> None:
         """``step(situation)`` runs after each pull of the master data (see the module's docstring)."""
@@ -111,22 +115,31 @@ class DataUpdateService:
         client = self._client()
         if client is None:
             raise KioskError("settings_unreadable", situation=situation, detail="no connection settings")
+        follow_up_error: KioskError | None = None
         with self._lock:
             try:
                 held = self._store.current_version()
                 snapshot = client.master_data(since=held.version, etag=held.etag, situation=situation)
                 if snapshot is not None:
                     self._store.apply(snapshot)
-                follow_ups = tuple(step(situation) for step in self._follow_ups)
             except KioskError:
                 raise
             except Exception as exc:  # noqa: BLE001
                 log.exception("data update failed unexpectedly")
                 raise unexpected(exc, situation) from exc
+            try:
+                follow_ups = tuple(step(situation) for step in self._follow_ups)
+            except Exception as exc:  # noqa: BLE001 - reported after the applied master data is announced
+                follow_up_error = exc if isinstance(exc, KioskError) else unexpected(exc, situation)
+                if not isinstance(exc, KioskError):
+                    log.exception("data update follow-up failed unexpectedly")
+        if snapshot is not None:
+            for listener in self._applied_listeners:   # applied data stands even when a follow-up failed
+                listener(snapshot)
+        if follow_up_error is not None:
+            raise follow_up_error
         if snapshot is None:
             return UpdateResult(False, held.version, follow_ups=follow_ups)
-        if self._on_applied:
-            self._on_applied(snapshot)
         return UpdateResult(True, snapshot.version, snapshot.full, len(snapshot.employees),
                             dict(snapshot.recorder_settings), follow_ups)
 
@@ -154,6 +167,13 @@ class DataUpdateScheduler:
         self.last_attempt: datetime | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # The server's refresh settings apply as soon as its data is applied, even if the fingerprint pull after
+        # it fails (that run still counts as failed and is retried).
+        service.add_applied_listener(
+            lambda snapshot: self._use_settings(snapshot.recorder_settings))
+
+    def _use_settings(self, settings: dict) -> None:
+        self.policy = RefreshPolicy.from_settings(settings, self.base_policy)
 
     def start(self, run_at_start: bool = True) -> None:
         if self._thread is None:
@@ -173,8 +193,6 @@ class DataUpdateScheduler:
         try:
             result: UpdateResult | KioskError = self.service.update(DATA_UPDATE)
             self.last_success = self.last_attempt
-            if result.recorder_settings is not None:
-                self.policy = RefreshPolicy.from_settings(result.recorder_settings, self.base_policy)
         except KioskError as exc:
             log.info("scheduled data update failed: %s", exc)
             result = exc

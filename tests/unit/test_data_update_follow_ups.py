@@ -51,8 +51,27 @@ def test_a_failing_step_is_the_updates_failure_and_the_master_data_stays(failure
 
     def step(_situation):
         raise failure
-    service = DataUpdateService(store, lambda: Client(Snapshot()), follow_ups=[step])
+    announced = []
+    service = DataUpdateService(store, lambda: Client(Snapshot()), follow_ups=[step], on_applied=announced.append)
     with pytest.raises(KioskError) as info:
         service.update()
     assert info.value.key == key and info.value.situation is Situation.DATA_UPDATE
     assert len(store.applied) == 1
+    assert len(announced) == 1        # the applied master data is announced (e.g. its recorder settings) anyway
+
+
+def test_the_servers_refresh_settings_apply_even_when_the_fingerprint_pull_after_them_fails():
+    from datetime import datetime, timedelta
+
+    from kiosk.services.data_update import DataUpdateScheduler
+
+    class WithSettings(Snapshot):
+        recorder_settings = {"refresh_interval_minutes": 30}
+
+    def step(_situation):
+        raise KioskError("timeout", situation=Situation.DATA_UPDATE)
+    service = DataUpdateService(Store(), lambda: Client(WithSettings()), follow_ups=[step])
+    scheduler = DataUpdateScheduler(service, now=datetime.now)
+    result = scheduler.run_once()
+    assert isinstance(result, KioskError) and result.key == "timeout"
+    assert scheduler.policy.interval == timedelta(minutes=30) and scheduler.last_success is None

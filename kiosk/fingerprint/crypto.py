@@ -22,6 +22,8 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.fingerprint.code_codec import CodeFormatError, decode_code, encode_code
+from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate
 
 MAGIC = b"DKFE"
@@ -106,9 +108,14 @@ class FileKeyProvider:
         return data
 
 
-def _associated_data(binding: TemplateBinding, key_id: str) -> bytes:
+CODE_PURPOSE = "cylinder-code"
+
+
+def _associated_data(binding: TemplateBinding, key_id: str, purpose: str | None = None) -> bytes:
+    """The binding as associated data; a ``purpose`` (a template's cylinder code) is appended, so a code blob never
+    opens as a template nor a template as a code."""
     fields = ["dakoku-fingerprint-template", VERSION, binding.employee_key, int(binding.finger),
-              binding.department_code, key_id]
+              binding.department_code, key_id] + ([purpose] if purpose else [])
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -117,27 +124,43 @@ class TemplateCipher:
         self.keys = keys
 
     def seal(self, template: FingerprintTemplate, binding: TemplateBinding) -> bytes:
+        return self._seal_bytes(template.to_bytes(), binding, None)
+
+    def open(self, blob: bytes, binding: TemplateBinding) -> FingerprintTemplate:
+        return FingerprintTemplate.from_bytes(self._open_bytes(blob, binding, None))
+
+    def seal_code(self, code: CylinderCode, binding: TemplateBinding) -> bytes:
+        """A template's MCC cylinder code, sealed like the template (same key, binding plus a purpose): loading a
+        gallery then decrypts instead of re-encoding every template."""
+        return self._seal_bytes(encode_code(code), binding, CODE_PURPOSE)
+
+    def open_code(self, blob: bytes, binding: TemplateBinding) -> CylinderCode:
+        try:
+            return decode_code(self._open_bytes(blob, binding, CODE_PURPOSE))
+        except CodeFormatError as exc:
+            raise TemplateSealError("cylinder code is malformed") from exc
+
+    def reseal(self, blob: bytes, binding: TemplateBinding) -> bytes:
+        """Re-encrypt under the current key (after :meth:`FileKeyProvider.rotate`)."""
+        return self.seal(self.open(blob, binding), binding)
+
+    def _seal_bytes(self, plain: bytes, binding: TemplateBinding, purpose: str | None) -> bytes:
         key_id, key = self.keys.current()
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, template.to_bytes(), _associated_data(binding, key_id))
+        sealed = AESGCM(key).encrypt(nonce, plain, _associated_data(binding, key_id, purpose))
         kid = key_id.encode("ascii")
         return MAGIC + struct.pack("BB", VERSION, len(kid)) + kid + nonce + sealed
 
-    def open(self, blob: bytes, binding: TemplateBinding) -> FingerprintTemplate:
-        key_id, nonce, sealed = self._split(blob)
+    def _open_bytes(self, blob: bytes, binding: TemplateBinding, purpose: str | None) -> bytes:
+        key_id, nonce, sealed = self._split(bytes(blob))
         try:
             key = self.keys.key(key_id)
         except KeyError as exc:
             raise TemplateSealError(f"unknown key id {key_id!r}") from exc
         try:
-            plain = AESGCM(key).decrypt(nonce, sealed, _associated_data(binding, key_id))
+            return AESGCM(key).decrypt(nonce, sealed, _associated_data(binding, key_id, purpose))
         except InvalidTag as exc:
-            raise TemplateSealError("template does not open with this binding or key") from exc
-        return FingerprintTemplate.from_bytes(plain)
-
-    def reseal(self, blob: bytes, binding: TemplateBinding) -> bytes:
-        """Re-encrypt under the current key (after :meth:`FileKeyProvider.rotate`)."""
-        return self.seal(self.open(blob, binding), binding)
+            raise TemplateSealError("sealed blob does not open with this binding, purpose or key") from exc
 
     @staticmethod
     def _split(blob: bytes) -> tuple[str, bytes, bytes]:

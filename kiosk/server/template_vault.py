@@ -6,32 +6,24 @@ framing (``DKFE`` | version | key id | nonce | ciphertext + tag):
 - the template (``FingerprintTemplate.to_bytes()``), sealed by ``TemplateCipher`` itself with the binding
   ``TemplateBinding(employee_key, finger, <company code>)`` (the company, not the department: an employee who
   moves keeps their templates);
-- its MCC cylinder code (:mod:`kiosk.fingerprint.code_codec`), so a cold worker decrypts instead of re-encoding
-  (~17 ms a template). Its associated data is the template's plus a purpose, ``"cylinder-code"``: a code blob
-  never opens as a template, nor a template as a code, nor either under another employee, finger or company.
+- its MCC cylinder code (``TemplateCipher.seal_code``, :mod:`kiosk.fingerprint.code_codec`), so a cold worker
+  decrypts instead of re-encoding. Its associated data is the template's plus a purpose, ``"cylinder-code"``: a
+  code blob never opens as a template, nor a template as a code, nor either under another employee, finger or
+  company.
 
 Keys come from :class:`~kiosk.fingerprint.crypto.FileKeyProvider` on ``kiosk-server --template-keys DIR``;
 a SQLite database defaults to ``<directory of the .sqlite file>/template-keys`` (:func:`resolve_keys_dir`).
 """
 from __future__ import annotations
 
-import json
-import secrets
-import struct
 import threading
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from kiosk.fingerprint import crypto
-from kiosk.fingerprint.code_codec import CodeFormatError, decode_code, encode_code
-from kiosk.fingerprint.crypto import FileKeyProvider, KeyProvider, TemplateBinding, TemplateCipher, TemplateSealError
+from kiosk.fingerprint.crypto import FileKeyProvider, KeyProvider, TemplateBinding, TemplateCipher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate
 
 KEYS_DIR_NAME = "template-keys"
-CODE_PURPOSE = "cylinder-code"
 
 
 def default_keys_dir(db_url: str) -> str | None:
@@ -53,13 +45,6 @@ def binding(company_code: str, employee_key: str, finger: int) -> TemplateBindin
     return TemplateBinding(employee_key, int(finger), company_code)
 
 
-def code_associated_data(bound: TemplateBinding, key_id: str, purpose: str = CODE_PURPOSE) -> bytes:
-    """The template's associated data (crypto.TemplateCipher) with a purpose appended: never equal to it."""
-    fields = ["dakoku-fingerprint-template", crypto.VERSION, bound.employee_key, int(bound.finger),
-              bound.department_code, key_id, purpose]
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 class TemplateVault:
     """Seals and opens sub-templates and their cylinder codes under one key provider."""
 
@@ -74,36 +59,10 @@ class TemplateVault:
         return self.cipher.open(bytes(blob), bound)
 
     def seal_code(self, code: CylinderCode, bound: TemplateBinding) -> bytes:
-        key_id, key = self.keys.current()
-        nonce = secrets.token_bytes(crypto.NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, encode_code(code), code_associated_data(bound, key_id))
-        kid = key_id.encode("ascii")
-        return crypto.MAGIC + struct.pack("BB", crypto.VERSION, len(kid)) + kid + nonce + sealed
+        return self.cipher.seal_code(code, bound)
 
     def open_code(self, blob: bytes, bound: TemplateBinding) -> CylinderCode:
-        key_id, nonce, sealed = _split(bytes(blob))
-        try:
-            key = self.keys.key(key_id)
-        except KeyError as exc:
-            raise TemplateSealError(f"unknown key id {key_id!r}") from exc
-        try:
-            plain = AESGCM(key).decrypt(nonce, sealed, code_associated_data(bound, key_id))
-            return decode_code(plain)
-        except (InvalidTag, CodeFormatError) as exc:
-            raise TemplateSealError("cylinder code does not open with this binding or key") from exc
-
-
-def _split(blob: bytes) -> tuple[str, bytes, bytes]:
-    if len(blob) < 6 or blob[:4] != crypto.MAGIC:
-        raise TemplateSealError("not a sealed blob")
-    version, kid_len = struct.unpack_from("BB", blob, 4)
-    if version != crypto.VERSION:
-        raise TemplateSealError(f"sealed blob version {version} is not supported")
-    start = 6 + kid_len
-    if len(blob) < start + crypto.NONCE_BYTES + 16:
-        raise TemplateSealError("sealed blob is truncated")
-    nonce_end = start + crypto.NONCE_BYTES
-    return blob[6:start].decode("ascii", errors="replace"), blob[start:nonce_end], blob[nonce_end:]
+        return self.cipher.open_code(bytes(blob), bound)
 
 
 _VAULTS: dict[str, TemplateVault] = {}

@@ -8,7 +8,8 @@ import pytest
 from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.errors import KioskError
-from kiosk.fingerprint import StaticKeyProvider, TemplateCipher
+from kiosk.fingerprint import Matcher, StaticKeyProvider, TemplateCipher
+from kiosk.fingerprint.code_codec import encode_code
 
 from .fake_server import employee, error_of
 
@@ -95,6 +96,9 @@ def test_ledger_holds_no_plaintext_and_rows_are_bound(fp, templates, ledger_db, 
     for template in templates(1):
         plain = template.to_bytes()
         assert plain[:16] not in stored and plain[-24:] not in stored
+    for entry in fp.store.gallery().entries:                     # nor their cylinder codes (schema 5)
+        code = encode_code(entry.code)
+        assert code[:16] not in stored and code[-32:] not in stored
     assert b"DKFE" in stored
     # a fresh store (after a restart) decrypts the same gallery; another key opens nothing
     again = SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()
@@ -103,6 +107,25 @@ def test_ledger_holds_no_plaintext_and_rows_are_bound(fp, templates, ledger_db, 
     # a row moved to another employee does not open
     ledger_db.db.execute_sql("UPDATE fingerprint_template SET employee_key = 'E1003'")
     assert len(SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()) == 0
+
+
+def test_a_restart_decrypts_the_stored_codes_instead_of_encoding(fp, templates, ledger_db, keys, monkeypatch):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    before = [encode_code(e.code) for e in fp.store.gallery().entries]
+
+    def no_encoding(_template):
+        raise AssertionError("a stored code must not be encoded again")
+    monkeypatch.setattr(Matcher, "encode", staticmethod(no_encoding))
+    again = SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()
+    assert [encode_code(e.code) for e in again.entries] == before
+    # a code blob does not open as another finger's, nor is a template taken for a code
+    ledger_db.db.execute_sql("UPDATE fingerprint_template SET sealed_code = sealed")
+    assert len(SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()) == 0
+    # rows written before schema 5 have no code: encoded at load, as before
+    monkeypatch.undo()
+    ledger_db.db.execute_sql("UPDATE fingerprint_template SET sealed_code = NULL")
+    old_rows = SqliteFingerprintStore(ledger_db, TemplateCipher(keys)).gallery()
+    assert [encode_code(e.code) for e in old_rows.entries] == before
 
 
 def test_settings_and_the_composition_root(tmp_path):

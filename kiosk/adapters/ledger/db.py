@@ -74,6 +74,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (   # 4: fingers come from the server: its version of each finger (NULL: enrolled here before the server kept them)
         "ALTER TABLE fingerprint_template ADD COLUMN server_version INTEGER",
     ),
+    (   # 5: each sub-template's MCC cylinder code, sealed like it: a start decrypts instead of re-encoding
+        "ALTER TABLE fingerprint_template ADD COLUMN sealed_code BLOB",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

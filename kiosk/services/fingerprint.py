@@ -33,6 +33,7 @@ from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
 from kiosk.fingerprint.template import FingerprintTemplate
 from kiosk.ports import FingerprintStore, MasterData
 from kiosk.services.punch import PunchService
+from kiosk.services.recorder_api import online_client
 
 REG = Situation.REGISTRATION
 
@@ -238,7 +239,4 @@ class FingerprintService:
         return enrollment
 
     def _online_client(self):
-        client = self._client()
-        if client is None or not self._is_online():
-            raise KioskError("online_only", situation=REG)
-        return client
+        return online_client(self._client, self._is_online, REG)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from kiosk.domain.model import Credential, Department, Employee, EmploymentType, Punch, Recorder
-from kiosk.errors import Situation
+from kiosk.errors import KioskError, Situation
 
 if TYPE_CHECKING:   # numpy stays unimported for kiosks without a fingerprint sensor
     from kiosk.fingerprint.template import FingerprintTemplate
@@ -196,6 +196,15 @@ class MasterStore(Protocol):
 
 
 ClientProvider = Callable[[], "RecorderApi | None"]
+
+
+def online_client(client: ClientProvider, is_online: Callable[[], bool], situation: Situation) -> "RecorderApi":
+    """The client for a server-only action (認証登録): ``online_only`` 「この機能はオンライン時のみ利用できます」
+    when no connection is configured or the kiosk is offline."""
+    current = client()
+    if current is None or not is_online():
+        raise KioskError("online_only", situation=situation)
+    return current
 
 
 class ClientSlot:

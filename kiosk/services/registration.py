@@ -10,6 +10,7 @@ from kiosk.domain.kana import kana_row
 from kiosk.domain.model import AuthMethod, Employee
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import MasterData
+from kiosk.services.recorder_api import online_client
 
 REG = Situation.REGISTRATION
 
@@ -82,10 +83,7 @@ class CardRegistrationService:
         return holder
 
     def _online_client(self):
-        client = self._client()
-        if client is None or not self._is_online():
-            raise KioskError("online_only", situation=REG)
-        return client
+        return online_client(self._client, self._is_online, REG)
 
     def _ref(self, card_id: str) -> str:
         key = self._master.card_key()

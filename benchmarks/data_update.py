@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -19,18 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
 from kiosk.domain.credentials import card_ref  # noqa: E402
 from kiosk.server import admin  # noqa: E402
 from kiosk.server.db import (  # noqa: E402
-    Company, Credential, Department, Employee, EmploymentType, bump_version, create_tables, open_database,
-    write_transaction,
+    Company, Credential, Department, Employee, EmploymentType, bump_version, write_transaction,
 )
-from kiosk.server.demo import create_demo  # noqa: E402
 from kiosk.services.data_update import DataUpdateService  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402
-from tests.sync.harness import Provisioning, ServerProcess, free_port  # noqa: E402
 
 
 def add_employees(count: int) -> None:
@@ -63,17 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=10_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="data-update-"))
-    db_url, port = f"sqlite:///{work / 'server.sqlite'}", free_port()
-    open_database(db_url)
-    create_tables()
-    create_demo(str(work / "demo"), port=port)
+    demo = DemoServer("data-update-")
     add_employees(args.employees)
-    server = ServerProcess(db_url, work / "server.sqlite", work / "demo" / "tls", port, work / "server.log")
-    server.start()
+    server = demo.start()
     try:
-        prov = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))
-        ledger_db = open_ledger(work / "kiosk" / "ledger.sqlite3")
+        prov = demo.provisioning()
+        ledger_db = open_ledger(demo.work / "kiosk" / "ledger.sqlite3")
         master = SqliteMasterData(ledger_db)
         client = prov.client(timeout=(5.0, 60.0))
         service = DataUpdateService(SqliteMasterSync(ledger_db, master), ClientSlot(client))

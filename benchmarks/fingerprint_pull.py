@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -24,20 +22,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from data_update import add_employees, timed  # noqa: E402
+from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
 from kiosk.fingerprint import Matcher, StaticKeyProvider, TemplateCipher  # noqa: E402
 from kiosk.fingerprint.synth import minutiae_template  # noqa: E402
 from kiosk.server import admin  # noqa: E402
-from kiosk.server.db import Company, Employee, FingerprintTemplate, bump_version, create_tables, open_database  # noqa: E402
-from kiosk.server.db import write_transaction  # noqa: E402
-from kiosk.server.demo import create_demo  # noqa: E402
+from kiosk.server.db import Company, Employee, FingerprintTemplate, bump_version, write_transaction  # noqa: E402
 from kiosk.server.template_vault import binding, vault_at  # noqa: E402
 from kiosk.services.data_update import DataUpdateService  # noqa: E402
 from kiosk.services.fingerprint_sync import FingerprintSync  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402
-from tests.sync.harness import Provisioning, ServerProcess, free_port  # noqa: E402
 
 SUB_TEMPLATES = 3
 FIRST_SEED = 6_000_000
@@ -79,18 +75,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fingers", type=int, default=1000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="fingerprint-pull-"))
-    db_url, port, keys_dir = f"sqlite:///{work / 'server.sqlite'}", free_port(), str(work / "template-keys")
-    open_database(db_url)
-    create_tables()
-    create_demo(str(work / "demo"), port=port)
+    demo = DemoServer("fingerprint-pull-")
+    keys_dir = demo.keys_dir
     add_employees(args.fingers)
     employees = enrol_on_server(args.fingers, keys_dir)
-    server = ServerProcess(db_url, work / "server.sqlite", work / "demo" / "tls", port, work / "server.log")
-    server.start()
+    server = demo.start()
     try:
-        prov = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))
-        ledger_db = open_ledger(work / "kiosk" / "ledger.sqlite3")
+        prov = demo.provisioning()
+        ledger_db = open_ledger(demo.work / "kiosk" / "ledger.sqlite3")
         master = SqliteMasterData(ledger_db)
         slot = ClientSlot(prov.client(timeout=(5.0, 120.0)))
         DataUpdateService(SqliteMasterSync(ledger_db, master), slot).update()

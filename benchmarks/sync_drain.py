@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -30,17 +29,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.outbox import SqliteOutbox  # noqa: E402
 from kiosk.adapters.ledger.punch_store import to_utc_text  # noqa: E402
 from kiosk.protocol.certificate import parse_certificate  # noqa: E402
 from kiosk.protocol.client import RecorderAuth  # noqa: E402
 from kiosk.server import admin  # noqa: E402
-from kiosk.server.db import create_tables, open_database  # noqa: E402
-from kiosk.server.demo import create_demo  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402
 from kiosk.services.sync import SyncService  # noqa: E402
-from tests.sync.harness import Provisioning, ServerProcess, free_port  # noqa: E402
+from tests.sync.harness import Provisioning  # noqa: E402
 
 JST = timezone(timedelta(hours=9))
 
@@ -80,16 +78,12 @@ def main() -> None:
     parser.add_argument("--punches", type=int, default=10_000)
     parser.add_argument("--employees", type=int, default=100)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sync-drain-"))
-    db_url, port = f"sqlite:///{work / 'server.sqlite'}", free_port()
-    open_database(db_url)
-    create_tables()
-    create_demo(str(work / "demo"), port=port)
+    demo_server = DemoServer("sync-drain-")
+    work = demo_server.work
     demo = admin.company("DEMO")
     keys = [admin.add_employee(demo, f"B{n:05d}", "試験", "HQ", "FULL").key for n in range(args.employees)]
-    server = ServerProcess(db_url, work / "server.sqlite", work / "demo" / "tls", port, work / "server.log")
-    server.start()
-    prov = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))
+    server = demo_server.start()
+    prov = demo_server.provisioning()
     try:
         bare_punches = wire_punches(keys, args.punches, 800)
         bare = baseline(prov, server.url, server.ca_file, bare_punches)

@@ -118,7 +118,7 @@ def save_settings_value(path: Path, key: str, value: object) -> None:
     """Set one top-level key in the settings file, atomically (the old file stays whole on failure)."""
     try:
         data = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _invalid(path, f"cannot read: {exc}") from exc
     if not isinstance(data, dict):
         raise _invalid(path, "top level must be an object")
@@ -142,7 +142,7 @@ def load_settings(path: Path | None, **overrides: object) -> Settings:
     if path is not None and Path(path).exists():
         try:
             data = json.loads(Path(path).read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise _invalid(path, f"cannot read: {exc}") from exc
         if not isinstance(data, dict):
             raise _invalid(path, "top level must be an object")

@@ -112,6 +112,8 @@ def _decode_body(text: str) -> dict:
     try:
         raw = base64.b64decode("".join(match.group(1).split()), validate=True)
         body = json.loads(raw.decode("utf-8"))
+    except RecursionError:       # JSON nested too deep for the parser: no certificate looks like that
+        raise _invalid("undecodable body: nested too deep") from None
     except (binascii.Error, ValueError) as exc:
         raise _invalid(f"undecodable body: {exc}") from None
     if not isinstance(body, dict) or body.get("v") != 1:

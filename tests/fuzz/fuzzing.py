@@ -26,3 +26,10 @@ def ends_well(target: str, fn, *args, refusals: tuple[type[BaseException], ...] 
     elapsed = time.perf_counter() - started
     assert elapsed < TIME_BOUND, f"{target}: one input took {elapsed:.2f} s"
     return outcome
+
+
+def examples(ci: int) -> int:
+    """Examples per target: ``ci`` in the short form, ``DAKOKU_FUZZ_EXAMPLES`` in the long form."""
+    import os
+
+    return int(os.environ.get("DAKOKU_FUZZ_EXAMPLES", "0")) or ci

@@ -5,14 +5,14 @@ import base64
 import json
 from dataclasses import fields
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.protocol.certificate import BEGIN, END, issue_certificate, parse_certificate
 from kiosk.protocol.connection import _OPTIONAL, _REQUIRED, parse_connection_string
 from kiosk.settings import DisplaySettings, FingerprintSettings, ReaderSettings, Settings, SyncSettings, load_settings
 
-from .fuzzing import ends_well
+from .fuzzing import ends_well, examples
 from .strategies import DEEP_JSON_TEXT, JSON, ODD_TEXT, json_text, mutated_bytes, replaced
 
 VALID_CONNECTION = "v=1;url=https://attendance.example.jp:8443/;company=C001;recorder=R001;department=D01;device=card"
@@ -41,6 +41,7 @@ def certificate_text(body) -> str:
     return f"{BEGIN}\n{base64.b64encode(raw).decode()}\n{END}\n"
 
 
+@settings(max_examples=examples(150))
 @given(st.one_of(
     ODD_TEXT,
     replaced(CERT_BODY).map(certificate_text),
@@ -70,13 +71,14 @@ def settings_documents(draw):
     return doc
 
 
+@settings(max_examples=examples(150))
 @given(st.one_of(
     settings_documents().map(lambda d: json_text(d).encode("utf-8", "surrogatepass")),
     JSON.map(lambda d: json_text(d).encode("utf-8", "surrogatepass")),
     DEEP_JSON_TEXT.map(str.encode),
     st.binary(max_size=200),
 ))
-def test_settings_files(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("settings", numbered=True) / "settings.json"
+def test_settings_files(tmp_path, data):
+    path = tmp_path / "settings.json"
     path.write_bytes(data)
-    outcome, _ = ends_well("settings_file", load_settings, path, keys={"settings_unreadable"})
+    ends_well("settings_file", load_settings, path, keys={"settings_unreadable"})

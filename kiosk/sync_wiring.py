@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.adapters.ledger.db import LedgerDatabase
@@ -23,11 +24,42 @@ from kiosk.settings import SyncSettings
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: ConnectionSettings, connection, certificate):
+# Errors of the outbox worker that waiting does not heal: shown once (error presenter), not only as "offline".
+ATTENTION_KEYS = frozenset({"certificate_invalid_local", "certificate_invalid", "ip_not_allowed"})
+
+
+def make_client(settings: ConnectionSettings, connection, certificate, answers=None):
+    """``answers``: the kiosk's one AnswerLog, so a new client for the same server knows it answered recently."""
     from kiosk.adapters.recorder_client import KioskRecorderClient
 
     return KioskRecorderClient(connection, certificate, proxy_url=settings.proxy_url,
-                               proxy_username=settings.proxy_username, proxy_password=settings.proxy_password)
+                               proxy_username=settings.proxy_username, proxy_password=settings.proxy_password,
+                               answers=answers)
+
+
+class AttentionErrors:
+    """Watches the outbox worker's status and passes on an error of ``ATTENTION_KEYS`` (the server refuses the
+    recorder's certificate or its IP while punches are uploaded) once per new error: the status line says
+    "offline" for every failure, but these need somebody to act, so the error presenter shows them."""
+
+    def __init__(self):
+        self._listeners: list = []
+        self._reported: str | None = None
+
+    def listen(self, listener) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, status) -> None:
+        error = status.last_error
+        key = error.key if error is not None and error.key in ATTENTION_KEYS else None
+        if key == self._reported:
+            return
+        self._reported = key
+        for listener in list(self._listeners) if key is not None else ():
+            try:
+                listener(error)
+            except Exception:  # noqa: BLE001 - a listener must not stop the worker
+                log.exception("sync error listener failed")
 
 
 @dataclass
@@ -42,6 +74,12 @@ class SyncParts:
     master_sync: SqliteMasterSync
     startup_errors: list[KioskError]
     update_listeners: list = field(default_factory=list)
+    attention: "AttentionErrors" = field(default_factory=lambda: AttentionErrors())
+
+    def on_sync_error(self, listener) -> None:
+        """``listener(error)`` when the outbox worker meets an error that waiting does not heal (see
+        :class:`AttentionErrors`); on the worker's thread: the UI subscribes through its bridge."""
+        self.attention.listen(listener)
 
     def on_update_result(self, listener) -> None:
         """``listener(result_or_error)`` after each scheduled データ更新, on the scheduler's thread."""
@@ -122,7 +160,10 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     except KioskError as error:   # 010: shown at start; the kiosk keeps punching offline
         errors.append(error)
         parsed = None
-    slot = ClientSlot(make_client(*parsed) if parsed else None)
+    from kiosk.adapters.transport_errors import AnswerLog
+
+    new_client = partial(make_client, answers=AnswerLog())   # one log for every client of this kiosk
+    slot = ClientSlot(new_client(*parsed) if parsed else None)
     sync = SyncService(SqliteOutbox(ledger_db), slot, interval=settings.upload_interval_seconds)
     master_sync = SqliteMasterSync(ledger_db, master)
     data_update = DataUpdateService(master_sync, slot, is_online=sync.is_online)
@@ -131,7 +172,8 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy,
                                     on_result=lambda result: parts._update_result(result))
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
-    change = ConnectionChangeService(connection_file, master_sync, make_client, slot=slot,
+    change = ConnectionChangeService(connection_file, master_sync, new_client, slot=slot,
                                      on_changed=lambda *args: parts.connected(*args))
     parts = SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, master_sync, errors)
+    sync.subscribe(parts.attention.changed)
     return parts

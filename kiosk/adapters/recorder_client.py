@@ -8,10 +8,15 @@ failure into a catalogue error at this edge (docs/sync.md):
     005 timeout              connect or read timeout
     006 tls_or_proxy_failed  TLS handshake/verification failure; proxy failure, including 407
     007 server_error         5xx / unexpected status after retries; a body we cannot read or that does not
-                             have the documented shape; the connection dropped after it was established
-    009, 012, ...            the catalogue key the server's error body names (403 ip_not_allowed, 401 ...)
+                             have the documented shape; the connection reset before any answer
+    server_unreachable       004/005/007 connection failures while the server had answered this kiosk
+                             within the last 10 minutes (a temporary drop), in the situation's variant; and
+                             (variant ``exception``) a connection dropped in the middle of an answer
+    009, 012, ...            the catalogue key the server's error body names (403 ip_not_allowed, 401 ...);
+                             a 401 certificate_invalid while punching or registering is certificate_invalid_local
     999 unexpected           anything else
 
+The rule and the variants: :mod:`kiosk.adapters.transport_errors` and docs/errors.md.
 Retried (exponential backoff with jitter): connection errors, timeouts, 5xx and 429 (honouring
 Retry-After). Never: other 4xx, TLS verification failures, proxy failures. ``verify=`` and ``proxies``
 are passed so that the pinned CA always wins over $REQUESTS_CA_BUNDLE.
@@ -32,10 +37,11 @@ from tenacity.wait import wait_random_exponential
 from kiosk.domain.model import Punch
 from kiosk.errors import KioskError, Situation, unexpected
 from kiosk.protocol.certificate import RecorderCertificate
-from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient, api_error
+from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient
 from kiosk.protocol.connection import ConnectionString
 from kiosk.adapters.fingerprint_endpoints import FingerprintEndpoints
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
+from kiosk.adapters.transport_errors import AnswerLog, error_for_response, origin_of, translate_transport_error
 from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
 
 log = logging.getLogger(__name__)
@@ -95,65 +101,6 @@ def _retryable(exc: BaseException) -> bool:
                             requests.exceptions.ChunkedEncodingError))
 
 
-def _root_causes(exc: BaseException) -> list[BaseException]:
-    chain, seen, stack = [], set(), [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        chain.append(current)
-        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
-        stack.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
-    return chain
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """True when the TCP connection itself could not be made (DNS, refused, unreachable)."""
-    import urllib3.exceptions as u3
-    for cause in _root_causes(exc):
-        if isinstance(cause, (u3.NewConnectionError, u3.NameResolutionError, ConnectionRefusedError)):
-            return True
-        if isinstance(cause, OSError) and cause.errno in (101, 113, 111):  # unreachable, no route, refused
-            return True
-    return False
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """A read timeout while the body streams in reaches us as requests' ConnectionError."""
-    import urllib3.exceptions as u3
-    return any(isinstance(c, (u3.TimeoutError, TimeoutError)) for c in _root_causes(exc))
-
-
-def translate_transport_error(exc: BaseException, situation: Situation | None) -> KioskError:
-    """requests/urllib3 failures → catalogue keys (the order matters: the classes overlap)."""
-    rx = requests.exceptions
-    detail = f"{type(exc).__name__}: {exc}"[:500]
-    if isinstance(exc, rx.ProxyError):
-        key = "tls_or_proxy_failed"
-    elif isinstance(exc, rx.SSLError):
-        key = "tls_or_proxy_failed"
-    elif isinstance(exc, rx.Timeout):
-        key = "timeout"
-    elif isinstance(exc, rx.ConnectionError):
-        # (urllib3's NewConnectionError is also a ConnectTimeoutError: ask "never connected" first)
-        key = "connect_failed" if _never_connected(exc) else "timeout" if _timed_out(exc) else "server_error"
-    elif isinstance(exc, (rx.ChunkedEncodingError, rx.ContentDecodingError)):
-        key = "server_error"
-    else:
-        return unexpected(exc, situation)
-    return KioskError(key, situation=situation, detail=detail)
-
-
-def error_for_response(response: requests.Response, situation: Situation | None) -> KioskError:
-    """A non-2xx answer → its catalogue error (the server's error body, or 006/007)."""
-    if response.status_code == 407:
-        return KioskError("tls_or_proxy_failed", situation=situation, detail="HTTP 407 from a proxy")
-    if response.status_code >= 500 or response.status_code == 429:
-        return KioskError("server_error", situation=situation, detail=f"HTTP {response.status_code}")
-    return api_error(response, situation)
-
-
 class KioskRecorderClient(FingerprintEndpoints):
     """Implements :class:`kiosk.services.recorder_api.RecorderApi` (the fingerprint endpoints come from
     :mod:`kiosk.adapters.fingerprint_endpoints`). Thread-safe enough for one caller per method at a time
@@ -163,8 +110,9 @@ class KioskRecorderClient(FingerprintEndpoints):
                  proxy_url: str = "", proxy_username: str = "", proxy_password: str = "",
                  ca_file: str | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, answers: AnswerLog | None = None):
         self.connection = connection
+        self.answers = answers or AnswerLog()      # the kiosk passes its one log (sync_wiring)
         session = session or requests.Session()
         proxy = proxy_url_with_credentials(proxy_url, proxy_username, proxy_password)
         if proxy:
@@ -178,6 +126,7 @@ class KioskRecorderClient(FingerprintEndpoints):
         except (OSError, ValueError) as exc:
             raise KioskError("certificate_invalid", situation=Situation.CONNECTION_CHANGE, detail=str(exc)) from exc
         self.retry = retry
+        self._origin = origin_of(self._api.url(""))
         self._sleep = sleep
         self.attempts = 0            # requests sent (for diagnosis and tests)
 
@@ -193,6 +142,7 @@ class KioskRecorderClient(FingerprintEndpoints):
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
         self.attempts += 1
         response = self._api.request(method, path, **kwargs)
+        self.answers.answered(self._origin)
         if response.status_code >= 500 or response.status_code == 429:
             response.close()
             raise _RetryableStatus(response)
@@ -207,7 +157,7 @@ class KioskRecorderClient(FingerprintEndpoints):
         except _RetryableStatus as exc:
             raise error_for_response(exc.response, situation) from None
         except requests.exceptions.RequestException as exc:
-            raise translate_transport_error(exc, situation) from exc
+            raise translate_transport_error(exc, situation, self.answers.recently(self._origin)) from exc
         if response.status_code >= 400:
             raise error_for_response(response, situation)
         return response
@@ -218,7 +168,7 @@ class KioskRecorderClient(FingerprintEndpoints):
         except ValueError as exc:   # includes a body cut short by a dropped connection
             raise KioskError("server_error", situation=situation, detail=f"unreadable body: {exc}"[:300]) from None
         except requests.exceptions.RequestException as exc:
-            raise translate_transport_error(exc, situation) from exc
+            raise translate_transport_error(exc, situation, self.answers.recently(self._origin)) from exc
 
     def _guard(self, fn: Callable[[], object], situation: Situation | None):
         try:
@@ -254,7 +204,8 @@ class KioskRecorderClient(FingerprintEndpoints):
                                          situation)
         return self._guard(run, situation)
 
-    def upload_punches(self, punches: list[Punch], situation: Situation | None = None) -> list[PunchOutcome]:
+    def upload_punches(self, punches: list[Punch],
+                       situation: Situation | None = Situation.PUNCH) -> list[PunchOutcome]:
         def run() -> list[PunchOutcome]:
             body = {"punches": [punch_to_wire(p) for p in punches]}
             response = self._call("POST", "v1/punches", situation, json=body)

@@ -25,7 +25,7 @@ class HelpRegistrationService:
                  refresh: Callable[[], object]):
         self._master = master
         self._client = client
-        self._is_online = is_online
+        self._is_online = is_online   # (the request decides; kept for the composition root's wiring)
         self._refresh = refresh
 
     def register_by_card(self, card_id: str) -> HelpResult:
@@ -37,8 +37,10 @@ class HelpRegistrationService:
                 recorder.department_code in self._master.help_departments(employee.key):
             return HelpResult(employee, False)
         client = self._client()
-        if client is None or not self._is_online():
-            raise KioskError("server_unreachable", situation=HELP, detail="offline")
+        if client is None:   # no connection configured: nothing to register with
+            raise KioskError("online_only", situation=HELP, detail="no connection configured")
+        # No "offline" guess here: the request itself fails as the client classifies it (a drop after recent
+        # answers is server_unreachable, else 004-007; docs/errors.md § Connection failures).
         created = client.register_help(employee.key, situation=HELP)
         self._refresh()
         return HelpResult(employee, created)

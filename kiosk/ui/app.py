@@ -122,6 +122,7 @@ class KioskApp(MDApp):
                 "standby", "punch") or bool(self.manager_flow.registration.waiting_for))
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
         self.kiosk.sync.on_update_result(self.bridge.callback(self._data_updated))
+        self.kiosk.sync.on_sync_error(self.bridge.callback(self.presenter.show))   # e.g. certificate refused
         self.kiosk.start_background()
         self.finger_flow.start()
         self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
@@ -169,12 +170,21 @@ class KioskApp(MDApp):
             self.presenter.show(KioskError("device_init_failed", situation=Situation.STARTUP, detail=status.detail,
                                            device="reader"))
         elif status.state is ReaderState.DISCONNECTED and previous is not ReaderState.DISCONNECTED:
-            self.presenter.show(KioskError("reader_disconnected", situation=Situation.PUNCH, detail=status.detail,
-                                           device="reader"))
+            self.presenter.show(KioskError("reader_disconnected", situation=self._reader_situation(),
+                                           detail=status.detail, device="reader"))
         elif status.state is ReaderState.READY:
             # The reader is back: its error no longer applies, and it must not block the next tap.
             self.presenter.withdraw({"device_init_failed", "reader_disconnected"}, device="reader")
         self.refresh_status()
+
+    def _reader_situation(self) -> Situation:
+        """Where the reader was lost: 認証登録 (its section in 設定) says only 「…接続を確認してください」; タイムカード
+        and the punch path ask to authenticate again."""
+        if self.manager.current == "settings" and self.settings_screen.section == "registration":
+            return Situation.REGISTRATION
+        if self.manager.current == "punch" and self.punch_screen.purpose == "timecard":
+            return Situation.BROWSER
+        return Situation.PUNCH
 
     def refresh_status(self) -> None:
         """Ask for a status refresh; bursts (punches, reader events, the timer) become one query."""

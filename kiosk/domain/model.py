@@ -86,6 +86,7 @@ class ClockReading:
     at: datetime          # timezone-aware
     source: TimeSource
     adjusting: bool = False
+    monotonic: float | None = field(default=None, compare=False)   # boot clock when read (None: a test clock)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ The signed text (UTF-8, ``\\n``-joined, no trailing newline)::
 Headers: ``X-Dakoku-Key-Id``, ``X-Dakoku-Timestamp``, ``X-Dakoku-Nonce``, ``X-Dakoku-Signature``
 (base64url, no padding). The server refuses a timestamp outside its window (default ±300 s) and a nonce
 it has seen before for that key. Each attempt of a retried request must be signed afresh.
+
+The timestamp is the kiosk's corrected time, not the machine clock: the composition root hands the kiosk's
+clock to :func:`use_clock` (one kiosk per process, like the ledger), so a kiosk whose machine clock is a day
+off still signs within the window once it has measured the right time.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -35,6 +39,17 @@ H_NONCE = "X-Dakoku-Nonce"
 H_SIGNATURE = "X-Dakoku-Signature"
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
+_clock: Callable[[], float] = time.time
+
+
+def use_clock(now: Callable[[], float] | None) -> None:
+    """Sign with ``now()`` (Unix seconds: the kiosk's corrected time); None goes back to the machine clock."""
+    global _clock
+    _clock = now or time.time
+
+
+def signing_time() -> float:
+    return _clock()
 
 
 class SignatureProblem(Exception):
@@ -61,7 +76,7 @@ def canonical_text(method: str, path: str, timestamp: int, nonce: str, key_id: s
 def sign_request(private_key: Ed25519PrivateKey, key_id: str, method: str, path: str, body: bytes = b"",
                  *, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
     """The four headers to add to a request (``path`` includes the query string, if any)."""
-    ts = int(time.time()) if timestamp is None else int(timestamp)
+    ts = int(signing_time()) if timestamp is None else int(timestamp)
     nonce = nonce or secrets.token_urlsafe(18)
     signature = private_key.sign(canonical_text(method, path, ts, nonce, key_id, body))
     return {H_KEY_ID: key_id, H_TIMESTAMP: str(ts), H_NONCE: nonce, H_SIGNATURE: b64url(signature)}

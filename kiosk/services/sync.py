@@ -8,7 +8,9 @@ UUID: the server stores a UUID once, so re-sending after any failure is safe.
 The worker wakes when a punch is recorded (:meth:`notify`) and on a timer; with nothing to send it asks the
 server's time instead (a heartbeat), so online/offline is known before the first punch. After a failure it backs off
 (exponential with jitter, capped at the timer interval) and reports offline; a punch recorded meanwhile
-does not shorten the backoff. Status changes go to ``on_change`` subscribers (called on the worker thread:
+does not shorten the backoff. Uploads go in the order the punches were made (the ledger's sequence, never a
+clock). A refusal for clock skew (認証に失敗しました B from the server) calls ``on_clock_skew`` (the time sync
+re-measures at once). Status changes go to ``on_change`` subscribers (called on the worker thread:
 the UI subscribes through its bridge).
 """
 from __future__ import annotations
@@ -96,6 +98,7 @@ class SyncService:
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._thread: threading.Thread | None = None
         self._thread_started_drain = False
+        self.on_clock_skew: Callable[[], None] = lambda: None   # the server refused our time: re-measure it
 
     # -- public --------------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[SyncStatus], None]) -> Callable[[], None]:
@@ -147,6 +150,8 @@ class SyncService:
                     break
                 done += 1
             self.last_drain_batches = done
+            if done and hasattr(self._outbox, "checkpoint"):
+                self._outbox.checkpoint()       # the WAL gives its disk space back after a drain
             return self._refresh_counts()
 
     def probe(self) -> bool:
@@ -216,6 +221,8 @@ class SyncService:
         ceiling = min(cap, self.min_backoff * 2 ** min(self._failures - 1, 16))
         self._retry_at = self._monotonic() + self._rng.uniform(self.min_backoff / 2, ceiling)
         log.info("sync failed (%s); next try in %.1fs", error, self._retry_at - self._monotonic())
+        if error.key == "auth_failed" and error.cause_letter == "B":
+            self.on_clock_skew()
         self._set(online=False, last_error=error)
 
     def _refresh_counts(self) -> SyncStatus:

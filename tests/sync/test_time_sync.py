@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.domain.model import TimeSource
-from kiosk.services.clock import KioskClock
+from kiosk.services.clock import KioskClock, MachineClockPort
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.time_sync import TimeSyncService
 
@@ -36,26 +36,31 @@ def test_ntp_first(sync_server, sntp):
     clock = KioskClock(ZoneInfo("Asia/Tokyo"))
     service = TimeSyncService(clock, ClientSlot(sync_server.demo.client()), ntp_servers=(("127.0.0.1", sntp.port),))
     result = service.sync_once()
-    assert result.source is TimeSource.NTP and abs(result.offset - SKEW) < 0.05 and sntp.queries == 1
+    # 37 s is a step: a second answer confirms it before it is applied
+    assert result.source is TimeSource.NTP and abs(result.offset - SKEW) < 0.05 and sntp.queries == 2
+    assert service.steps == 1
     reading = clock.read()
     assert reading.source is TimeSource.NTP and not reading.adjusting
     assert abs(reading.at.timestamp() - (time.time() + SKEW)) < 0.1
 
 
 def test_server_when_ntp_is_unreachable_then_local(sync_server):
-    clock = KioskClock(ZoneInfo("Asia/Tokyo"))
+    port = MachineClockPort()
+    clock = KioskClock(ZoneInfo("Asia/Tokyo"), now=time.time, monotonic=port.boot)
     slot = ClientSlot(sync_server.demo.client())
     changes = []
-    service = TimeSyncService(clock, slot, ntp_servers=(unreachable_ntp(),), ntp_timeout=0.3, hold=0.0,
+    service = TimeSyncService(clock, slot, ntp_servers=(unreachable_ntp(),), ntp_timeout=0.3, hold=60.0,
                               on_change=changes.append)
     result = service.sync_once()
     assert result.source is TimeSource.SERVER and abs(result.offset) < 0.5      # same machine: ~0
     assert clock.read().source is TimeSource.SERVER
     slot.set(sync_server.demo.client("https://127.0.0.1:9/"))                  # the server is gone too
+    assert service.sync_once().source is TimeSource.SERVER                     # still fresh: kept
+    port.run(61)                                                                # ... and now stale
     result = service.sync_once()
     assert (result.source, result.offset) == (TimeSource.LOCAL, 0.0) and "connect_failed" in result.detail
     assert clock.read().source is TimeSource.LOCAL
-    assert [c.source for c in changes] == [TimeSource.SERVER, TimeSource.LOCAL]
+    assert [c.source for c in changes] == [TimeSource.SERVER, TimeSource.SERVER, TimeSource.LOCAL]
 
 
 def test_last_good_offset_is_held_for_a_while(sntp):

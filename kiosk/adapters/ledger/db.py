@@ -18,6 +18,10 @@ PRAGMAS = {
     "synchronous": 2,        # FULL: the WAL is fsynced at every commit
     "foreign_keys": 1,
     "busy_timeout": 5000,    # ms: wait this long for another writer (e.g. a データ更新), then fail visibly
+    # The WAL is folded back into the file every 64 pages (256 KiB, not SQLite's 4 MiB) and cut back to
+    # 256 KiB after that, so a nearly full disk keeps taking punches while the data itself fits (issue 10.12).
+    "wal_autocheckpoint": 64,
+    "journal_size_limit": 256 * 1024,
 }
 
 # Each migration takes the schema from version i to i + 1. Never edit a released one: append.
@@ -76,6 +80,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     (   # 5: each sub-template's MCC cylinder code, sealed like it: a start decrypts instead of re-encoding
         "ALTER TABLE fingerprint_template ADD COLUMN sealed_code BLOB",
+    ),
+    (   # 6: the order punches were made in (not the machine clock's): uploads and "the last punch" follow it
+        "ALTER TABLE punch ADD COLUMN seq INTEGER",
+        "UPDATE punch SET seq = rowid",
+        "CREATE UNIQUE INDEX punch_seq ON punch (seq)",
+        "CREATE INDEX punch_pending_seq ON punch (sync_state, seq)",
+        "CREATE INDEX punch_employee_seq ON punch (employee_key, seq)",
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -177,6 +188,10 @@ class LedgerDatabase:
         rows = self.db.execute_sql("PRAGMA quick_check").fetchall()
         return "\n".join(r[0] for r in rows[:5])
 
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the file and cut it to zero (after a sync; readers may make it partial)."""
+        self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
@@ -200,3 +215,24 @@ def open_ledger(path: Path, situation: Situation = Situation.STARTUP) -> LedgerD
         raise
     except (pw.PeeweeException, sqlite3.Error, OSError) as exc:
         raise ledger_error(exc, situation) from exc
+
+
+def open_ledger_at_start(path: Path) -> tuple[LedgerDatabase, KioskError | None]:
+    """The start-up path: a damaged ledger is kept aside and reported (see ``startup.py``), then the ledger
+    is opened (a new one if needed) and marked as created."""
+    from kiosk.adapters.ledger.startup import check_and_set_aside, write_marker
+
+    damage = check_and_set_aside(Path(path))
+    ledger = open_ledger(path)
+    try:
+        write_marker(Path(path))
+    except OSError as exc:
+        ledger.close()
+        raise ledger_error(exc, Situation.STARTUP) from exc
+    if damage is None:
+        return ledger, None
+    from kiosk.adapters.ledger.audit_store import SqliteAuditLog
+
+    error = damage.error()
+    SqliteAuditLog(ledger).record("ledger_damaged", "kept_aside", error.detail)
+    return ledger, error

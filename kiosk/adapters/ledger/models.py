@@ -27,6 +27,7 @@ class PunchRow(BaseModel):
     sync_attempts = pw.IntegerField(default=0)
     last_error = pw.CharField(default="")
     synced_at_utc = pw.CharField(default="")
+    seq = pw.IntegerField(null=True)               # the order punches were made in (migration 6)
 
     class Meta:
         table_name = "punch"

@@ -33,9 +33,8 @@ class SqliteOutbox:
 
     @translated
     def pending_batch(self, limit: int = 500) -> list[Punch]:
-        """The oldest pending punches (by when they were recorded), at most ``limit``."""
-        rows = (PunchRow.select().where(PunchRow.sync_state == PENDING)
-                .order_by(PunchRow.created_at_utc, PunchRow.uuid).limit(limit))
+        """The oldest pending punches in the order they were made (``seq``, not a clock), at most ``limit``."""
+        rows = PunchRow.select().where(PunchRow.sync_state == PENDING).order_by(PunchRow.seq).limit(limit)
         return [_to_punch(r) for r in rows]
 
     def mark(self, *, synced: list[str] = (), rejected: list[tuple[str, str]] = (),
@@ -58,6 +57,13 @@ class SqliteOutbox:
                 cursor.executemany(
                     "UPDATE punch SET sync_attempts = sync_attempts + 1, last_error = ? "
                     "WHERE uuid = ? AND sync_state = 'pending'", [(error[:200], u) for u in failed])
+
+    def checkpoint(self) -> None:
+        """After a drain: fold the WAL back so it does not hold disk space (a failure here is harmless)."""
+        try:
+            self._ledger.checkpoint()
+        except Exception:  # noqa: BLE001 - busy readers or a full disk: the next one catches up
+            pass
 
     def mark_attempt_failed(self, uuids: list[str], error: str) -> None:
         self.mark(failed=uuids, error=error)

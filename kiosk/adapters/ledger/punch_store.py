@@ -26,9 +26,10 @@ class SqlitePunchLedger:
     # The two statements of the punch path are plain SQL through peewee's connection: the query builder
     # costs more than SQLite itself here (benchmarks/punch_path.py).
     _INSERT = ("INSERT INTO punch (uuid, employee_key, kind, stamped_at_utc, utc_offset_min, time_source, "
-               "offline, auth_method, recorder_code, created_at_utc) VALUES (?,?,?,?,?,?,?,?,?,?)")
+               "offline, auth_method, recorder_code, created_at_utc, seq) VALUES (?,?,?,?,?,?,?,?,?,?,"
+               "(SELECT COALESCE(MAX(seq), 0) + 1 FROM punch))")   # seq: the order made, whatever the clock did
     _LAST = ("SELECT stamped_at_utc, utc_offset_min FROM punch WHERE employee_key = ? "
-             "ORDER BY stamped_at_utc DESC LIMIT 1")
+             "ORDER BY seq DESC LIMIT 1")
 
     def record(self, punch: Punch) -> None:
         offset = punch.stamped_at.utcoffset() or timedelta(0)

@@ -30,7 +30,8 @@ def json_text(value) -> str:
 def replaced(draw, valid: dict, values=JSON) -> dict:
     """``valid`` with some keys dropped, some values replaced by random JSON and some random keys added."""
     out = dict(valid)
-    for key in draw(st.lists(st.sampled_from(sorted(valid)), max_size=len(valid), unique=True)):
+    keys = draw(st.lists(st.sampled_from(sorted(valid)), max_size=len(valid), unique=True)) if valid else []
+    for key in keys:
         if draw(st.booleans()):
             out.pop(key)
         else:

@@ -4,14 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
+from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
 from kiosk.adapters.ledger.audit_store import SqliteAuditLog
-from kiosk.adapters.ledger.db import LedgerDatabase
+from kiosk.adapters.ledger.db import LedgerDatabase, open_ledger_at_start
 from kiosk.adapters.simulated_reader import SimulatedCardReader
 from kiosk.demo import DEMO_MANAGER_PIN, seed_demo
 from kiosk.domain.passwords import hash_password
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardReader
+from kiosk.protocol import signing
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService, fingerprint_check
@@ -65,6 +66,7 @@ class Kiosk:
             try:
                 self.sync.stop()
             finally:
+                signing.use_clock(None)
                 self.ledger_db.close()
 
 
@@ -101,11 +103,12 @@ def reader_checks(settings: ReaderSettings):
 
 
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser: Browser | None = None) -> Kiosk:
-    ledger_db = open_ledger(settings.ledger_path)
+    ledger_db, ledger_damage = open_ledger_at_start(settings.ledger_path)   # damage: kept aside, said at start
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     clock = KioskClock(settings.tz)
+    signing.use_clock(clock.epoch)      # requests are signed with the kiosk's corrected time
     sync = build_sync(settings.sync, settings.data_dir, ledger_db, master, clock)
-    startup_errors: list[KioskError] = list(sync.startup_errors)
+    startup_errors: list[KioskError] = ([ledger_damage] if ledger_damage else []) + list(sync.startup_errors)
     if settings.demo and not sync.configured:
         seed_demo(master, clock.read().at.date())     # the offline demo: no server to pull from
     if master.recorder() is None and not sync.configured:

@@ -172,6 +172,7 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy,
                                     on_result=lambda result: parts._update_result(result))
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
+    sync.on_clock_skew = time_sync.request_sync     # the server refused our time: measure it again now
     change = ConnectionChangeService(connection_file, master_sync, new_client, slot=slot,
                                      on_changed=lambda *args: parts.connected(*args))
     parts = SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, master_sync, errors)

@@ -171,3 +171,26 @@ def test_a_nearly_full_disk_takes_punches_while_the_data_fits(tmp_path):
         db.close()
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_the_kiosk_starts_with_the_error_shown_and_signs_with_its_own_clock(tmp_path):
+    from kiosk.app_factory import build_kiosk
+    from kiosk.protocol import signing
+    from kiosk.settings import ReaderSettings, Settings
+
+    settings = Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated"))
+    kiosk = build_kiosk(settings)
+    try:
+        assert kiosk.startup_errors == [] or all(e.key != "punch_record_failed" for e in kiosk.startup_errors)
+        assert signing._clock == kiosk.clock.epoch
+    finally:
+        kiosk.close()
+    assert signing._clock is __import__("time").time
+    os.truncate(settings.ledger_path, 0)
+    kiosk = build_kiosk(settings)
+    try:
+        damage = kiosk.startup_errors[0]
+        assert (damage.key, damage.message()) == ("punch_record_failed", SAVE_MESSAGE)
+        assert kiosk.punches.count() == 0
+    finally:
+        kiosk.close()

@@ -23,6 +23,7 @@ are passed so that the pinned CA always wins over $REQUESTS_CA_BUNDLE.
 """
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import time
@@ -148,9 +149,10 @@ class KioskRecorderClient(FingerprintEndpoints):
             raise _RetryableStatus(response)
         return response
 
-    def _call(self, method: str, path: str, situation: Situation | None, **kwargs) -> requests.Response:
+    def _call(self, method: str, path: str, situation: Situation | None, attempts: int | None = None,
+              **kwargs) -> requests.Response:
         retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.max_elapsed),
+            stop=stop_after_attempt(attempts or self.retry.attempts) | stop_after_delay(self.retry.max_elapsed),
             wait=self._wait, retry=retry_if_exception(_retryable), reraise=True, sleep=self._sleep)
         try:
             response = retrying(self._send, method, path, **kwargs)
@@ -246,6 +248,20 @@ class KioskRecorderClient(FingerprintEndpoints):
             body = self._json(self._call("POST", "v1/help-registrations", situation,
                                          json={"employee_key": employee_key}), situation)
             return bool(isinstance(body, dict) and body.get("created"))
+        return self._guard(run, situation)
+
+    def finger_outside_scope(self, code: bytes, situation: Situation | None = Situation.PUNCH) -> bool:
+        """POST /v1/fingerprints/identify: True when the server finds this probe (an MCC cylinder code that matched
+        nobody here) enrolled for one employee who may not punch at this recorder's department. One try: it runs
+        while somebody waits at the sensor."""
+        def run() -> bool:
+            text = base64.b64encode(code).decode("ascii")
+            body = self._json(self._call("POST", "v1/fingerprints/identify", situation, attempts=1,
+                                         json={"code": text}), situation)
+            match = body.get("match") if isinstance(body, dict) else None
+            if match not in ("outside_scope", "none"):
+                raise KioskError("server_error", situation=situation, detail="bad identify body")
+            return match == "outside_scope"
         return self._guard(run, situation)
 
     def close(self) -> None:

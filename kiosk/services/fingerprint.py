@@ -4,7 +4,8 @@ Punch: the sensor port captures one impression (on a non-UI thread, until a fing
 event) → minutiae (the extractor; the image is dropped at once) → MCC probe → 1:N identification among the
 recorder department's employees (own department plus help-registered ones, from the master data) →
 ``PunchService.punch_identified`` with ``AuthMethod.FINGERPRINT`` (the card path's rules, lock and durable write).
-Errors: no match → ``auth_failed`` A; several employees → ``fingerprint_ambiguous_contact_admin`` (or
+Errors: no match → ``auth_failed`` A, or C when the server (online) knows the finger for an employee of another
+department (docs/fingerprint.md § Cause C for a finger); several employees → ``fingerprint_ambiguous_contact_admin`` (or
 ``_enter_id`` with the 2-factor setting); more enrolled fingers than the limit → ``too_many_patterns``; sensor
 failures as the port raises them.
 
@@ -17,6 +18,7 @@ finger punches here before the next データ更新 brings it to the other kiosk
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -24,6 +26,7 @@ from typing import Callable, Sequence
 from kiosk.domain.model import AuthMethod, Employee, PunchKind, PunchResult
 from kiosk.domain.rules import may_punch_at_department
 from kiosk.errors import KioskError, Situation
+from kiosk.fingerprint.code_codec import encode_code
 from kiosk.fingerprint.enroll import CaptureFeedback, assess_capture, check_duplicates, consolidate
 from kiosk.fingerprint.gallery import Gallery
 from kiosk.fingerprint.identify import FingerprintIdentifier, Match
@@ -36,6 +39,7 @@ from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import online_client
 
 REG = Situation.REGISTRATION
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,13 @@ class FingerprintService:
 
     def punch(self, kind: PunchKind, probe: CylinderCode) -> PunchResult:
         """Identify the probe within the recorder's department and record the punch."""
-        match = self.identify(probe)
+        try:
+            match = self.identify(probe)
+        except KioskError as error:
+            if error.key == "auth_failed" and error.cause_letter == "A" and self._outside_scope(probe):
+                raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="C",
+                                 detail="the server knows this finger for an employee of another department") from None
+            raise
         employee = self._master.employee(match.employee_key)
         if employee is None:   # enrolled here, gone from the master data since
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
@@ -119,9 +129,27 @@ class FingerprintService:
         return employee
 
     def punch_verified(self, kind: PunchKind, probe: CylinderCode, employee: Employee) -> PunchResult:
-        """2-factor step two: 1:1 verification against that employee's own fingers only, then the punch."""
+        """2-factor step two: 1:1 verification against that employee's own fingers only, then the punch. An
+        employee who may not punch here has no fingers on this kiosk: cause C at once, as for their card."""
+        recorder = self._master.recorder()
+        if recorder is not None and not may_punch_at_department(employee, recorder.department_code,
+                                                                self._master.help_departments(employee.key)):
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="C",
+                             detail="2-factor: the employee's department is not this recorder's")
         self._identifier_for(self.store.gallery()).verify(probe, employee.key)
         return self._punches.punch_identified(employee, kind, AuthMethod.FINGERPRINT)
+
+    def _outside_scope(self, probe: CylinderCode) -> bool:
+        """A finger that matched nobody here: does the server know it for another department's employee? Online
+        only (offline the kiosk cannot know: cause A stays); a failed question is logged and answers no."""
+        client = self._client()
+        if client is None or not self._is_online():
+            return False
+        try:
+            return bool(client.finger_outside_scope(encode_code(probe), situation=Situation.PUNCH))
+        except KioskError as error:
+            log.warning("could not ask the server about an unmatched finger: %s", error)
+            return False
 
     def identify(self, probe: CylinderCode) -> Match:
         recorder = self._master.recorder()

@@ -184,6 +184,10 @@ class RecorderApi(Protocol):
                      situation: Situation | None = Situation.DATA_UPDATE) -> FingerprintSnapshot | None:
         """The fingers of this recorder's scope; None when ``etag`` is still current (304)."""
 
+    def finger_outside_scope(self, code: bytes, situation: Situation | None = Situation.PUNCH) -> bool:
+        """A probe (``kiosk.fingerprint.code_codec.encode_code``) that matched nobody at the kiosk: True when the
+        server finds it enrolled for an employee outside this recorder's scope (never says whom)."""
+
     def close(self) -> None: ...
 
 

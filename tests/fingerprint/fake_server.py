@@ -48,5 +48,13 @@ class FakeFingerprintServer:
         self.deleted.append((employee_key, finger))
         return self.registered.pop((employee_key, finger), None) is not None
 
+    def finger_outside_scope(self, code, situation=None):
+        """The server's answer for an unmatched finger: ``outside_scope`` (True), or it refuses like the others."""
+        self.calls.append("identify")
+        self._refuse()
+        return self.outside_scope
+
+    outside_scope = False
+
     def refresh(self) -> None:
         self.calls.append("refresh")

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 # Errors of the outbox worker that waiting does not heal: shown once (error presenter), not only as "offline".
-ATTENTION_KEYS = frozenset({"certificate_invalid_local", "certificate_invalid", "ip_not_allowed"})
+# Key → its kind: the heartbeat meets a refused certificate as 012, an upload as the no-code row; shown once.
+ATTENTION_KEYS = {"certificate_invalid_local": "certificate", "certificate_invalid": "certificate",
+                  "ip_not_allowed": "ip"}
 
 
 def make_client(settings: ConnectionSettings, connection, certificate, answers=None):
@@ -51,11 +53,11 @@ class AttentionErrors:
 
     def changed(self, status) -> None:
         error = status.last_error
-        key = error.key if error is not None and error.key in ATTENTION_KEYS else None
-        if key == self._reported:
+        kind = ATTENTION_KEYS.get(error.key) if error is not None else None
+        if kind == self._reported:
             return
-        self._reported = key
-        for listener in list(self._listeners) if key is not None else ():
+        self._reported = kind
+        for listener in list(self._listeners) if kind is not None else ():
             try:
                 listener(error)
             except Exception:  # noqa: BLE001 - a listener must not stop the worker

@@ -109,48 +109,52 @@ def run(args) -> int:
     employees = max(100, int(args.rate * 90))      # each card comes round after more than 60 s
     cards = add_card_holders(employees)
     server = demo.start()
-    prov = demo.provisioning()
     ledger_db = open_ledger(demo.work / "kiosk" / "ledger.sqlite3")
     master = SqliteMasterData(ledger_db)
     outbox = SqliteOutbox(ledger_db)
-    slot = ClientSlot(prov.client(timeout=(5.0, 30.0)))
+    slot = ClientSlot(demo.provisioning().client(timeout=(5.0, 30.0)))
     updates = DataUpdateService(SqliteMasterSync(ledger_db, master), slot)
     updates.update()
     sync = SyncService(outbox, slot, interval=args.sync_every, min_backoff=1.0)
     punch = PunchService(master, SqlitePunchLedger(ledger_db), WallClock(), reauth_interval=timedelta(seconds=60),
                          is_online=sync.is_online, on_recorded=sync.notify)
     sync.start()
-    acknowledged: list[str] = []
-    samples: list[tuple[float, int, int]] = []
-    errors: dict[str, int] = {}
-    started = time.monotonic()
-    end = started + args.minutes * 60
-    next_sample = next_update = started
-    i = 0
     try:
-        while time.monotonic() < end:
-            now = time.monotonic()
-            if now >= next_sample:
-                samples.append((now - started, rss_kb(), open_fds(), group_rss_kb(server.process.pid)))
-                next_sample += args.sample_every
-            if now >= next_update:
-                admin.update_employee(admin.company("DEMO"), "S0000", first_name=f"更新{i}")   # real work to pull
-                updates.update()
-                next_update += args.update_every
-            kind = PunchKind.CLOCK_IN if (i // employees) % 2 == 0 else PunchKind.CLOCK_OUT
-            try:
-                acknowledged.append(punch.punch_with_card(kind, cards[i % employees]).punch.uuid)
-            except Exception as exc:  # noqa: BLE001 - counted and printed, the soak goes on
-                name = getattr(exc, "key", type(exc).__name__)
-                errors[name] = errors.get(name, 0) + 1
-            i += 1
-            time.sleep(max(0.0, started + i / args.rate - time.monotonic()))
+        acknowledged, samples, errors = soak(args, punch, updates, cards, server.process.pid)
         sync.stop()
         final = sync.drain()
     finally:
         sync.stop()
         server.stop()
     return report(args, samples, acknowledged, errors, final, server_rows(demo.work / "server.sqlite", acknowledged))
+
+
+def soak(args, punch: PunchService, updates: DataUpdateService, cards: list[str], server_pgid: int):
+    """Punch at ``args.rate`` until the time is up, with a データ更新 and a sample on their own periods."""
+    acknowledged: list[str] = []
+    samples: list[tuple[float, int, int, int]] = []
+    errors: dict[str, int] = {}
+    started = time.monotonic()
+    next_sample = next_update = started
+    i = 0
+    while time.monotonic() < started + args.minutes * 60:
+        now = time.monotonic()
+        if now >= next_sample:
+            samples.append((now - started, rss_kb(), open_fds(), group_rss_kb(server_pgid)))
+            next_sample += args.sample_every
+        if now >= next_update:
+            admin.update_employee(admin.company("DEMO"), "S0000", first_name=f"更新{i}")   # real work to pull
+            updates.update()
+            next_update += args.update_every
+        kind = PunchKind.CLOCK_IN if (i // len(cards)) % 2 == 0 else PunchKind.CLOCK_OUT
+        try:
+            acknowledged.append(punch.punch_with_card(kind, cards[i % len(cards)]).punch.uuid)
+        except Exception as exc:  # noqa: BLE001 - counted and printed, the soak goes on
+            name = getattr(exc, "key", type(exc).__name__)
+            errors[name] = errors.get(name, 0) + 1
+        i += 1
+        time.sleep(max(0.0, started + i / args.rate - time.monotonic()))
+    return acknowledged, samples, errors
 
 
 def report(args, samples, acknowledged, errors, final, on_server) -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 KEY = {"type": "string", "minLength": 1, "maxLength": 64}
-UUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+# Canonical only: lower-case, exactly 36 characters (the lengths also refuse "<uuid>\n", which "$" lets through)
+UUID = {"type": "string", "minLength": 36, "maxLength": 36,
+        "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 DATETIME = {"type": "string", "format": "date-time", "maxLength": 40}
 METHOD = {"enum": ["card", "fingerprint"]}
 REF = {"type": "string", "pattern": "^[0-9a-zA-Z_-]{8,128}$"}

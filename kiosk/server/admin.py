@@ -219,7 +219,9 @@ def add_help(comp: Company, employee_code: str, department_code: str) -> HelpReg
                                                 & (HelpRegistration.department == dept))
         if existing:
             return existing
-        return HelpRegistration.create(company=comp, employee=emp, department=dept, version=bump_version(comp))
+        version = bump_version(comp)
+        Employee.update(version=version).where(Employee.id == emp.id).execute()   # their scope changed
+        return HelpRegistration.create(company=comp, employee=emp, department=dept, version=version)
 
 
 def delete_help(comp: Company, employee_code: str, department_code: str) -> bool:
@@ -229,4 +231,5 @@ def delete_help(comp: Company, employee_code: str, department_code: str) -> bool
                                                   & (HelpRegistration.department == dept)).execute()
         if deleted:
             _tombstone(comp, "help_registration", help_key(emp.key, dept.code))
+            Employee.update(version=comp.data_version).where(Employee.id == emp.id).execute()  # scope changed
     return bool(deleted)

@@ -31,6 +31,7 @@ from kiosk.server.db import (
 )
 from kiosk.server.errors import ApiError, bad_request
 from kiosk.server.fingerprint_gallery import GALLERIES
+from kiosk.server.scope import scoped_employee
 from kiosk.server.template_vault import TemplateVault, binding, resolve_keys_dir, vault_at
 
 log = logging.getLogger("kiosk.server")
@@ -56,10 +57,8 @@ def _vault() -> TemplateVault:
 
 
 def _employee(comp: Company, key: str) -> Employee:
-    emp = Employee.get_or_none((Employee.company == comp) & (Employee.key == key))
-    if emp is None:
-        raise ApiError(404, "employee_not_found", "employee_not_found")
-    return emp
+    """The employee if this recorder may enrol or delete their fingers (kiosk.server.scope)."""
+    return scoped_employee(comp, caller().recorder, key)
 
 
 def _template(text: str) -> Template:

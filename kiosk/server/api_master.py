@@ -12,23 +12,27 @@ from kiosk.server.db import (
 )
 from kiosk.server.errors import bad_request
 from kiosk.server.recorders import settings_of
+from kiosk.server.scope import in_scope_ids
 
 
 def etag_for(version: int) -> str:
     return f'W/"m{version}"'
 
 
-def _employee(row: Employee) -> dict:
+def _employee(row: Employee, in_scope: bool) -> dict:
+    """An employee as the recorder may see them (kiosk.server.scope): in full when in its scope, else a
+    directory entry without login ID or password; a password hash only where password punching is allowed."""
+    password = in_scope and row.password_punch_allowed
     return {
-        "key": row.key, "code": row.code, "login_id": row.login_id,
+        "key": row.key, "code": row.code, "login_id": row.login_id if in_scope else "",
         "last_name": row.last_name, "first_name": row.first_name,
         "last_name_kana": row.last_name_kana, "first_name_kana": row.first_name_kana,
         "kana": f"{row.last_name_kana} {row.first_name_kana}".strip(),
         "department_code": row.department.code, "employment_type_code": row.employment_type.code,
         "hired_on": row.hired_on.isoformat() if row.hired_on else None,
         "retired_on": row.retired_on.isoformat() if row.retired_on else None,
-        "password_punch_allowed": row.password_punch_allowed, "password_hash": row.password_hash,
-        "version": row.version,
+        "password_punch_allowed": password, "password_hash": row.password_hash if password else "",
+        "in_scope": in_scope, "version": row.version,
     }
 
 
@@ -47,6 +51,9 @@ def _changed(model, comp: Company, since: int, *joined):
 
 
 def master_payload(comp: Company, rec: Recorder, since: int) -> dict:
+    if since and rec.version > since:       # moved to another department (or new settings): scope may differ
+        since = 0
+    scoped = {emp_id for (emp_id,) in in_scope_ids(rec).tuples()}
     employees = _changed(Employee, comp, since, Department, EmploymentType).order_by(Employee.code)
     credentials = _changed(Credential, comp, since, Employee).order_by(Credential.id)
     helps = _changed(HelpRegistration, comp, since, Employee, Department).order_by(HelpRegistration.id)
@@ -65,7 +72,7 @@ def master_payload(comp: Company, rec: Recorder, since: int) -> dict:
         "employment_types": [{"code": t.code, "name": t.name, "break_punch_allowed": t.break_punch_allowed}
                              for t in EmploymentType.select().where(EmploymentType.company == comp)
                              .order_by(EmploymentType.code)],
-        "employees": [_employee(e) for e in employees],
+        "employees": [_employee(e, e.id in scoped) for e in employees],
         "credentials": [{"employee_key": c.employee.key, "method": c.method, "ref": c.ref} for c in credentials],
         "help_registrations": [{"employee_key": h.employee.key, "department_code": h.department.code}
                                for h in helps],

@@ -21,95 +21,47 @@ transaction.
 from __future__ import annotations
 
 import bisect
-import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import jsonschema
 import peewee as pw
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 
 from kiosk.domain.model import AuthMethod, ClockReading, PunchKind, TimeSource
 from kiosk.domain.rules import PunchContext, check_punch
 from kiosk.errors import KioskError
 from kiosk.protocol.error_body import error_body
-from kiosk.protocol.schemas import PUNCH, PUNCH_BATCH
+from kiosk.protocol.schemas import PUNCH_BATCH
 from kiosk.server.app import api, caller, json_body
 from kiosk.server.db import (
     Company, Department, Employee, EmploymentType, HelpRegistration, Punch, database, utcnow, write_transaction,
 )
+from kiosk.server.punch_items import invalid, unparseable
 from kiosk.server.domain_map import domain_employee, domain_employment_type
+from kiosk.server.punch_times import naive_utc as _naive_utc, out_of_range, parse_stamp
 from kiosk.server.recorders import settings_of
 
-_FORMATS = jsonschema.FormatChecker()
-_VALIDATOR = jsonschema.Draft202012Validator(PUNCH, format_checker=_FORMATS)
 _INSERT_FIELDS = [f for f in Punch._meta.sorted_fields if f is not Punch._meta.primary_key]
 
-# The fast item check (see _plainly_valid). It must never accept an item the schema rejects.
-_PROPS = PUNCH["properties"]
-_REQUIRED = frozenset(PUNCH["required"])
-_ALLOWED = frozenset(_PROPS)
-_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_KINDS = frozenset(_PROPS["kind"]["enum"])
-_SOURCES = frozenset(_PROPS["time_source"]["enum"])
-_METHODS = frozenset(_PROPS["auth_method"]["enum"])
-_KEY_MIN, _KEY_MAX = _PROPS["employee_key"]["minLength"], _PROPS["employee_key"]["maxLength"]
-_STAMP_MAX = _PROPS["stamped_at"]["maxLength"]
-_CHECK_DATETIME = "date-time" in _FORMATS.checkers     # only when rfc3339-validator is installed
+@dataclass(frozen=True)
+class Receipt:
+    """When the batch arrived and the timestamp window (kiosk.server.auth): the latest stamp accepted."""
+    received: datetime
+    window_seconds: int = 300
 
-
-def _plainly_valid(item: dict) -> bool:
-    """True only for an item the PUNCH schema accepts (the common case, ~50x faster than jsonschema).
-    False means "ask the validator", not "invalid"."""
-    keys = item.keys()
-    if not (_REQUIRED <= keys <= _ALLOWED):
-        return False
-    uuid, key, stamped = item["uuid"], item["employee_key"], item["stamped_at"]
-    code = item.get("recorder_code", "R")
-    return (type(uuid) is str and _UUID_RE.fullmatch(uuid) is not None
-            and type(key) is str and _KEY_MIN <= len(key) <= _KEY_MAX
-            and type(item["kind"]) is str and item["kind"] in _KINDS
-            and type(stamped) is str and len(stamped) <= _STAMP_MAX
-            and (not _CHECK_DATETIME or _FORMATS.conforms(stamped, "date-time"))
-            and type(item["time_source"]) is str and item["time_source"] in _SOURCES
-            and type(item["offline"]) is bool
-            and type(item["auth_method"]) is str and item["auth_method"] in _METHODS
-            and type(code) is str and _CODE_RE.fullmatch(code) is not None)
-
-
-def _parse_time(text: str, tz: ZoneInfo) -> datetime:
-    stamped = datetime.fromisoformat(text)
-    if stamped.tzinfo is None:
-        raise ValueError("stamped_at needs a UTC offset")
-    return stamped.astimezone(tz)
+    @classmethod
+    def now(cls, window_seconds: int = 300) -> "Receipt":
+        return cls(datetime.now(timezone.utc), window_seconds)
 
 
 def _as_utc(naive: datetime) -> datetime:
     return naive.replace(tzinfo=timezone.utc)
 
 
-def _naive_utc(stamped: datetime) -> datetime:
-    return stamped.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _invalid(item: dict, recorder) -> dict | None:
-    """The ``rejected`` result of an item that is not a well-formed punch for this recorder, else None."""
-    if isinstance(item, dict) and _plainly_valid(item):
-        problem = None
-    else:
-        problem = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(item))
-    if problem is not None or item.get("recorder_code", recorder.code) != recorder.code:
-        uuid = str(item.get("uuid", "")) if isinstance(item, dict) else ""
-        reason = problem.message[:200] if problem is not None else "recorder_code does not match the key"
-        return {"uuid": uuid, "status": "rejected",
-                "error": error_body(KioskError("unexpected"), f"invalid_punch: {reason}")["error"]}
-    return None
-
-
-def _unparseable(uuid: str, exc: ValueError) -> dict:
-    return {"uuid": uuid, "status": "rejected",
-            "error": error_body(KioskError("unexpected"), f"invalid_punch: {exc}")["error"]}
+def _in_range(stamped: datetime, emp: Employee | None, tz: ZoneInfo, receipt: Receipt) -> KioskError | None:
+    """The refusal of a stamp outside the employee's range (punch_times), else None."""
+    return out_of_range(stamped, emp.hired_on if emp else None, tz, receipt.received, receipt.window_seconds)
 
 
 def _context(item: dict, stamped: datetime, recorder_department: str, employment_type, helps: frozenset[str],
@@ -127,7 +79,7 @@ def _reauth_interval(recorder) -> timedelta:
 
 def _row(comp: Company, recorder, emp_id: int | None, item: dict, stamped: datetime,
          error: KioskError | None) -> dict:
-    return {"uuid": item["uuid"].lower(), "company": comp.id, "recorder": recorder.id,
+    return {"uuid": item["uuid"], "company": comp.id, "recorder": recorder.id,
             "employee": emp_id, "employee_key": item["employee_key"], "kind": item["kind"],
             "stamped_at": item["stamped_at"], "stamped_utc": _naive_utc(stamped),
             "time_source": item["time_source"], "offline": item["offline"], "auth_method": item["auth_method"],
@@ -149,7 +101,8 @@ def _recorded(row: Punch) -> dict:
 def _judged(uuid: str, error: KioskError | None) -> dict:
     if error is None:
         return {"uuid": uuid, "status": "accepted"}
-    return {"uuid": uuid, "status": "rejected", "error": error_body(error)["error"]}
+    reason = error.detail if error.detail.isidentifier() else ""
+    return {"uuid": uuid, "status": "rejected", "error": error_body(error, reason)["error"]}
 
 
 # -- the batch path -------------------------------------------------------------------------------------
@@ -188,28 +141,24 @@ class _AcceptedTimes:
         bisect.insort(self.by_employee[emp_id], at)
 
 
-def _batch(comp: Company, recorder, items: list, tz: ZoneInfo) -> list[dict]:
-    """Judge and store a whole batch with a fixed number of queries. Raises IntegrityError (nothing
-    stored) when a concurrent upload stored one of its UUIDs after the lookup."""
-    results: list[dict | None] = [None] * len(items)
-    todo: list[tuple[int, dict, datetime]] = []
+def _parsed(items: list, recorder, results: list) -> list[tuple[int, dict, datetime | ValueError]]:
+    """The well-formed items (index, item, parsed stamp or its ValueError); results of the others filled in."""
+    todo = []
     for n, item in enumerate(items):
-        problem = _invalid(item, recorder)
+        problem = invalid(item, recorder)
         if problem is not None:
             results[n] = problem
             continue
         try:
-            stamped = _parse_time(item["stamped_at"], tz)
+            stamped = parse_stamp(item["stamped_at"])
         except ValueError as exc:
             stamped = exc
         todo.append((n, item, stamped))
-    if not todo:
-        return results
+    return todo
 
-    # uuid (lower) → (stored uuid, status, error key, cause): what is stored, then what this batch stores
-    recorded = {row[0]: row for row in Punch.select(Punch.uuid, Punch.status, Punch.error_key, Punch.error_cause)
-                .where(Punch.uuid.in_(list({item["uuid"].lower() for _, item, _ in todo}))).tuples()}
-    keys = list({item["employee_key"] for _, item, _ in todo})
+
+def _employees(comp: Company, keys: list[str]) -> tuple[dict[str, Employee], dict[int, set[str]]]:
+    """The batch's employees by key (with department and employment type) and their help departments."""
     employees = {emp.key: emp for emp in Employee.select(Employee, Department, EmploymentType)
                  .join(Department).switch(Employee).join(EmploymentType)
                  .where((Employee.company == comp) & Employee.key.in_(keys))}
@@ -218,44 +167,78 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo) -> list[dict]:
         for emp_id, code in (HelpRegistration.select(HelpRegistration.employee, Department.code).join(Department)
                              .where(HelpRegistration.employee.in_([e.id for e in employees.values()])).tuples()):
             helps[emp_id].add(code)
+    return employees, helps
+
+
+def _placed(todo: list, employees: dict, tz: ZoneInfo, receipt: Receipt) -> list:
+    """Each parsed stamp in the company's zone, or its refusal when outside the employee's range (checked
+    before any zone conversion, which could overflow for years 0001 and 9999)."""
+    placed = []
+    for n, item, stamped in todo:
+        if isinstance(stamped, datetime):
+            emp = employees.get(item["employee_key"])
+            refusal = _in_range(stamped, emp, tz, receipt) if emp is not None else None
+            stamped = (refusal, stamped) if refusal is not None else stamped.astimezone(tz)
+        placed.append((n, item, stamped))
+    return placed
+
+
+def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt) -> list[dict]:
+    """Judge and store a whole batch with a fixed number of queries. Raises IntegrityError (nothing
+    stored) when a concurrent upload stored one of its UUIDs after the lookup."""
+    results: list[dict | None] = [None] * len(items)
+    todo = _parsed(items, recorder, results)
+    if not todo:
+        return results
+    # uuid → (uuid, status, error key, cause): what this company stored, then what this batch stores
+    recorded = {row[0]: row for row in Punch.select(Punch.uuid, Punch.status, Punch.error_key, Punch.error_cause)
+                .where((Punch.company == comp) & Punch.uuid.in_(list({item["uuid"] for _, item, _ in todo})))
+                .tuples()}
+    employees, helps = _employees(comp, list({item["employee_key"] for _, item, _ in todo}))
+    todo = _placed(todo, employees, tz, receipt)
     interval = _reauth_interval(recorder)
-    recorder_department = recorder.department.code
     accepted = _AcceptedTimes({e.id for e in employees.values()},
                               [_naive_utc(s) for _, item, s in todo if isinstance(s, datetime)
                                and item["employee_key"] in employees], interval)
     domain = {key: (domain_employee(emp), domain_employment_type(emp.employment_type), frozenset(helps[emp.id]))
               for key, emp in employees.items()}
-
     rows: list[dict] = []
     for n, item, stamped in todo:
         uuid = item["uuid"]
-        known = recorded.get(uuid.lower())
-        if known is not None:
-            results[n] = _duplicate(*known)
+        if uuid in recorded:
+            results[n] = _duplicate(*recorded[uuid])
             continue
         if isinstance(stamped, ValueError):
-            results[n] = _unparseable(uuid, stamped)
+            results[n] = unparseable(uuid, stamped)
             continue
         emp = employees.get(item["employee_key"])
-        error = KioskError("employee_not_found") if emp is None else None
-        if emp is not None:
-            person, employment_type, help_codes = domain[emp.key]
-            at_utc = _naive_utc(stamped)
-            try:
-                check_punch(person, _context(item, stamped, recorder_department, employment_type, help_codes,
-                                             accepted.nearest(emp.id, at_utc), interval))
-            except KioskError as exc:
-                error = exc
-            if error is None:
-                accepted.add(emp.id, at_utc)
+        error, stamped = _judge(item, stamped, emp, domain, recorder.department.code, accepted)
         row = _row(comp, recorder, emp.id if emp else None, item, stamped, error)
         rows.append(row)
-        recorded[row["uuid"]] = (row["uuid"], row["status"], row["error_key"], row["error_cause"])
+        recorded[uuid] = (uuid, row["status"], row["error_key"], row["error_cause"])
         results[n] = _judged(uuid, error)
-
     with database.atomic():          # savepoint: on a unique violation only the INSERTs are undone
         _insert_many(rows)
     return results
+
+
+def _judge(item: dict, stamped, emp: Employee | None, domain: dict, recorder_department: str,
+           accepted: _AcceptedTimes) -> tuple[KioskError | None, datetime]:
+    """The refusal of one well-formed punch (None: accepted) and its stamp; ``stamped`` is a datetime in the
+    company's zone, or (refusal, stamp) when outside the employee's range."""
+    if isinstance(stamped, tuple):
+        return stamped
+    if emp is None:
+        return KioskError("employee_not_found"), stamped
+    person, employment_type, help_codes = domain[emp.key]
+    at_utc = _naive_utc(stamped)
+    try:
+        check_punch(person, _context(item, stamped, recorder_department, employment_type, help_codes,
+                                     accepted.nearest(emp.id, at_utc), accepted.interval))
+    except KioskError as exc:
+        return exc, stamped
+    accepted.add(emp.id, at_utc)
+    return None, stamped
 
 
 def _insert_many(rows: list[dict]) -> None:
@@ -301,43 +284,46 @@ def _store(comp: Company, recorder, emp: Employee | None, item: dict, stamped: d
         return False
 
 
-def _one(comp: Company, recorder, item: dict, tz: ZoneInfo) -> dict:
-    problem = _invalid(item, recorder)
+def _one(comp: Company, recorder, item: dict, tz: ZoneInfo, receipt: Receipt) -> dict:
+    problem = invalid(item, recorder)
     if problem is not None:
         return problem
     uuid = item["uuid"]
-    existing = Punch.get_or_none(Punch.uuid == uuid.lower())
+    existing = Punch.get_or_none((Punch.company == comp) & (Punch.uuid == uuid))
     if existing is not None:
         return _recorded(existing)
     try:
-        stamped = _parse_time(item["stamped_at"], tz)
+        stamped = parse_stamp(item["stamped_at"])
     except ValueError as exc:
-        return _unparseable(uuid, exc)
+        return unparseable(uuid, exc)
     emp = (Employee.select().where((Employee.company == comp) & (Employee.key == item["employee_key"]))
            .first())
-    error = KioskError("employee_not_found") if emp is None else None
-    if emp is not None:
+    error = KioskError("employee_not_found") if emp is None else _in_range(stamped, emp, tz, receipt)
+    if error is None:
+        stamped = stamped.astimezone(tz)
         try:
             _check_rules(emp, item, stamped, recorder)
         except KioskError as exc:
             error = exc
     if not _store(comp, recorder, emp, item, stamped, error):
-        return _recorded(Punch.get(Punch.uuid == uuid.lower()))
+        return _recorded(Punch.get((Punch.company == comp) & (Punch.uuid == uuid)))
     return _judged(uuid, error)
 
 
-def store_punches(comp: Company, recorder, items: list) -> list[dict]:
+def store_punches(comp: Company, recorder, items: list, receipt: Receipt | None = None) -> list[dict]:
     """Judge and store a batch in one write transaction; the result for each item, in order."""
     tz = ZoneInfo(comp.timezone)
+    receipt = receipt or Receipt.now()
     with write_transaction():
         try:
-            return _batch(comp, recorder, items, tz)
+            return _batch(comp, recorder, items, tz, receipt)
         except pw.IntegrityError:
-            return [_one(comp, recorder, item, tz) for item in items]
+            return [_one(comp, recorder, item, tz, receipt) for item in items]
 
 
 @api.post("/punches")
 def upload_punches() -> Response:
+    receipt = Receipt.now(g.config.auth.timestamp_window)         # before the body is read and judged
     body = json_body(PUNCH_BATCH)
     who = caller()
-    return jsonify({"results": store_punches(who.company, who.recorder, body["punches"])})
+    return jsonify({"results": store_punches(who.company, who.recorder, body["punches"], receipt)})

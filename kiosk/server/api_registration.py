@@ -21,13 +21,7 @@ from kiosk.server.db import (
     write_transaction,
 )
 from kiosk.server.errors import ApiError, bad_request
-
-
-def _employee(comp: Company, key: str) -> Employee:
-    emp = Employee.get_or_none((Employee.company == comp) & (Employee.key == key))
-    if emp is None:
-        raise ApiError(404, "employee_not_found", "employee_not_found")
-    return emp
+from kiosk.server.scope import company_employee, in_scope, out_of_scope, own_department, scoped_employee, touch_employee
 
 
 def _duplicate(existing: Credential, emp: Employee) -> ApiError:
@@ -40,9 +34,10 @@ def _duplicate(existing: Credential, emp: Employee) -> ApiError:
 @api.post("/credentials")
 def register_credential() -> Response:
     body = json_body(CREDENTIAL_REGISTRATION)
-    comp = caller().company
+    who = caller()
+    comp = who.company
     with write_transaction():
-        emp = _employee(comp, body["employee_key"])
+        emp = scoped_employee(comp, who.recorder, body["employee_key"])
         match = (Credential.company == comp) & (Credential.method == body["method"]) & (Credential.ref == body["ref"])
         existing = Credential.get_or_none(match)
         if existing is not None:
@@ -59,12 +54,16 @@ def register_credential() -> Response:
 
 @api.delete("/credentials/<method>/<ref>")
 def delete_credential(method: str, ref: str) -> Response:
-    if method not in METHOD["enum"] or not re.match(REF["pattern"], ref):
+    if method not in METHOD["enum"] or not re.fullmatch(REF["pattern"].strip("^$"), ref):
         raise bad_request("invalid_credential")
-    comp = caller().company
+    who = caller()
+    comp = who.company
     with write_transaction():
-        deleted = Credential.delete().where((Credential.company == comp) & (Credential.method == method)
-                                            & (Credential.ref == ref)).execute()
+        match = (Credential.company == comp) & (Credential.method == method) & (Credential.ref == ref)
+        existing = Credential.select(Credential, Employee).join(Employee).where(match).first()
+        if existing is not None and not in_scope(existing.employee, who.recorder):
+            raise out_of_scope()
+        deleted = Credential.delete().where(match).execute()
         if deleted:
             Tombstone.create(company=comp, kind="credential", key=credential_key(method, ref),
                              version=bump_version(comp))
@@ -84,12 +83,15 @@ def register_help() -> Response:
     who = caller()
     comp = who.company
     with write_transaction():
-        emp = _employee(comp, body["employee_key"])
+        emp = company_employee(comp, body["employee_key"])      # any employee, but only into this department
         dept = _department(comp, body.get("department_code") or who.recorder.department.code)
+        own_department(who.recorder, dept.id)
         existing = HelpRegistration.get_or_none((HelpRegistration.employee == emp)
                                                 & (HelpRegistration.department == dept))
         if existing is None:
-            HelpRegistration.create(company=comp, employee=emp, department=dept, version=bump_version(comp))
+            version = bump_version(comp)
+            HelpRegistration.create(company=comp, employee=emp, department=dept, version=version)
+            touch_employee(emp, version)
     status = 200 if existing is not None else 201
     return jsonify({"registered": True, "created": existing is None, "employee_key": emp.key,
                     "department_code": dept.code, "version": comp.data_version}), status
@@ -97,13 +99,17 @@ def register_help() -> Response:
 
 @api.delete("/help-registrations/<employee_key>/<department_code>")
 def delete_help(employee_key: str, department_code: str) -> Response:
-    comp = caller().company
+    who = caller()
+    comp = who.company
     with write_transaction():
-        emp = _employee(comp, employee_key)
+        emp = company_employee(comp, employee_key)
         dept = _department(comp, department_code)
+        own_department(who.recorder, dept.id)
         deleted = HelpRegistration.delete().where((HelpRegistration.employee == emp)
                                                   & (HelpRegistration.department == dept)).execute()
         if deleted:
+            version = bump_version(comp)
             Tombstone.create(company=comp, kind="help_registration", key=help_key(emp.key, dept.code),
-                             version=bump_version(comp))
+                             version=version)
+            touch_employee(emp, version)
     return jsonify({"deleted": bool(deleted), "version": comp.data_version})

@@ -1,7 +1,6 @@
 """The Recorder API as a Flask application (served by gunicorn with TLS; see kiosk.server.runner)."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -11,9 +10,10 @@ import jsonschema
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from kiosk.server import db
+from kiosk.server import db, strict_json
 from kiosk.server.auth import AuthConfig, Caller, authenticate
 from kiosk.server.errors import ApiError, bad_request
+from kiosk.server.log_redaction import redact
 
 log = logging.getLogger("kiosk.server")
 MAX_BODY_BYTES = 1024 * 1024
@@ -26,7 +26,7 @@ api = Blueprint("api", __name__, url_prefix="/v1")
 class ServerConfig:
     db_url: str
     auth: AuthConfig = field(default_factory=AuthConfig)
-    public_url: str = ""                  # base of timecard links; default: the request's own host
+    public_url: str = ""                  # base of timecard links; default: the ``public_url`` set by init --url
     openapi_path: str = str(DEFAULT_OPENAPI)
     template_keys_dir: str = ""           # fingerprint template keys; "" = the SQLite default (template_vault)
 
@@ -39,9 +39,9 @@ def json_body(schema: dict) -> dict:
     """The request's JSON body, checked against ``schema``; a bad body is a 400 ``unexpected``."""
     raw = request.get_data(cache=True)
     try:
-        body = json.loads(raw.decode("utf-8")) if raw else {}
-    except (UnicodeDecodeError, ValueError):
-        raise bad_request("invalid_json") from None
+        body = strict_json.loads(raw) if raw else {}
+    except strict_json.BadJson as exc:
+        raise bad_request(exc.reason) from None
     error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(body))
     if error is not None:
         # Where and which rule, never the offending value: it may be a fingerprint template or a password hash.
@@ -87,7 +87,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unhandled(exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return ApiError(500, "server_error", "internal_error").response()
 
 

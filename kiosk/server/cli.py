@@ -109,8 +109,11 @@ def _server_commands(sub) -> None:
          _a("--workers", type=int, default=2), _a("--threads", type=int, default=4),
          _a("--timestamp-window", type=int, default=300, help="accepted clock difference in seconds"),
          _a("--trust-proxy-header", default="", help="e.g. X-Forwarded-For; off by default"),
-         _a("--public-url", default="", help="base URL of timecard links"),
-         _a("--access-log", action="store_true"))
+         _a("--public-url", default="", help="base URL of timecard links (default: the URL of `init --url`)"),
+         _a("--access-log", action="store_true", help="log requests (timecard tokens are never logged)"),
+         _a("--front-proxy", choices=["nginx"], default=None,
+            help="production: nginx terminates TLS on --host/--port and buffers slow clients (docs/server.md)"),
+         _a("--runtime-dir", default="", help="private directory for the front proxy (default: a new temp dir)"))
     _sub(sub, "demo", cmd.demo, "create a demo company, employees, cards and a recorder",
          _a("--dir", required=True, help="where to write tls/, recorder.txt and cards.txt"),
          _a("--host", default="127.0.0.1"), _a("--port", type=int, default=8443))

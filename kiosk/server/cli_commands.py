@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from kiosk.server import admin, recorders
+from kiosk.server import admin, private_files, recorders
 from kiosk.server.db import (
     Company, Department, Employee, EmploymentType, HelpRegistration, Recorder, create_tables, open_database,
     set_setting, setting,
@@ -23,9 +23,7 @@ def _company(args) -> Company:
 
 
 def write_private(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    private_files.write_private(path, text)
 
 
 def init(args) -> None:
@@ -77,9 +75,15 @@ def serve(args) -> None:
     _db(args)
     config = ServerConfig(db_url=args.db, public_url=args.public_url, template_keys_dir=keys_dir,
                           auth=AuthConfig(args.timestamp_window, args.trust_proxy_header))
-    run(config, ListenConfig(args.host, args.port, "" if args.insecure_no_tls else certfile,
-                             "" if args.insecure_no_tls else keyfile, args.workers, args.threads,
-                             access_log=args.access_log))
+    if args.front_proxy and args.insecure_no_tls:
+        raise admin.AdminError("--front-proxy terminates TLS: it needs --tls-dir or --certfile/--keyfile")
+    listen = ListenConfig(args.host, args.port, "" if args.insecure_no_tls else certfile,
+                          "" if args.insecure_no_tls else keyfile, args.workers, args.threads,
+                          access_log=args.access_log, front=args.front_proxy or "", runtime_dir=args.runtime_dir)
+    try:
+        run(config, listen)
+    except RuntimeError as exc:
+        raise admin.AdminError(str(exc)) from None
 
 
 def company_add(args) -> None:

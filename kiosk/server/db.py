@@ -6,12 +6,13 @@ what changed after N. Times are stored as naive UTC.
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import peewee as pw
 from playhouse.db_url import connect as url_connect
+
+from kiosk.server import private_files
 
 database = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": 15000}
@@ -163,7 +164,7 @@ class Nonce(BaseModel):
 
 
 class Punch(BaseModel):
-    uuid = pw.CharField(unique=True, max_length=36)
+    uuid = pw.CharField(max_length=36)                # canonical lower-case; unique per company (see Meta)
     company = pw.ForeignKeyField(Company, on_delete="CASCADE")
     recorder = pw.ForeignKeyField(Recorder, null=True, on_delete="SET NULL")
     employee = pw.ForeignKeyField(Employee, null=True, on_delete="SET NULL")
@@ -184,7 +185,7 @@ class Punch(BaseModel):
         # a time range: with this index that is a seek, not a scan of the employee's whole history (500k
         # punches: 96 ms → 1.5 ms per 500-punch batch). Existing databases get it from create_tables()
         # (every admin command runs it; CREATE INDEX IF NOT EXISTS).
-        indexes = ((("employee", "status", "stamped_utc"), False),)
+        indexes = ((("employee", "status", "stamped_utc"), False), (("company", "uuid"), True))
 
 
 class Tombstone(BaseModel):
@@ -200,11 +201,12 @@ MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employe
 
 def open_database(url: str) -> pw.Database:
     """Bind the models to the database at ``url`` (``sqlite:///path``, ``postgresql://...``; PostgreSQL needs
-    the psycopg2 driver, see docs/server.md)."""
+    the psycopg2 driver, see docs/server.md). A SQLite file and its -wal/-shm are made 0600 and a folder
+    created here 0700, whatever the umask (SQLite gives -wal/-shm the mode of the file; they hold the timecard secret, card keys and password hashes)."""
     if url.startswith("sqlite"):
-        path = url.split("://", 1)[1][1:] if "://" in url else ""
+        path = url.split("://", 1)[1][1:].split("?", 1)[0] if "://" in url else ""
         if path and path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            private_files.prepare_sqlite(path)
         db = url_connect(url, pragmas=SQLITE_PRAGMAS, timeout=15)
     else:                           # postgresql://user:pass@host:port/db?sslmode=...; %-escapes in user/pass
         db = url_connect(url, unquote_password=True, unquote_user=True)
@@ -213,7 +215,10 @@ def open_database(url: str) -> pw.Database:
 
 
 def create_tables() -> None:
+    """Create missing tables and indexes, then bring an older database up to SCHEMA_VERSION (migrations)."""
+    existed = database.table_exists("punch")
     database.create_tables(MODELS, safe=True)
+    migrations.migrate(fresh=not existed)
 
 
 # pg_advisory_xact_lock key of write_transaction ("Dako"); any constant other code does not use
@@ -259,3 +264,6 @@ def set_setting(name: str, value: str) -> None:
     # INSERT ... ON CONFLICT DO UPDATE: SQLite (3.24+) and PostgreSQL both have it; REPLACE is SQLite/MySQL only
     (ServerSetting.insert(name=name, value=value)
      .on_conflict(conflict_target=[ServerSetting.name], update={ServerSetting.value: value}).execute())
+
+
+from kiosk.server import migrations  # noqa: E402  (migrations use the models above)

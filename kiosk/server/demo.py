@@ -14,6 +14,7 @@ from pathlib import Path
 from kiosk.server import admin, recorders
 from kiosk.server.cli_commands import write_private
 from kiosk.server.db import set_setting
+from kiosk.server.private_files import close_up_dir, private_dir
 from kiosk.server.tls import create_local_ca
 
 # One demo company for the server and the kiosk's offline demo: the definitions live in kiosk.demo.
@@ -56,7 +57,8 @@ def _employees(comp, today: date) -> list[dict]:
 def create_demo(directory: str, *, host: str = "127.0.0.1", port: int = 8443,
                 today: date | None = None) -> DemoResult:
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
+    close_up_dir(out)            # recorder.txt holds a private key, demo.json the demo password
     hosts = list(dict.fromkeys([host, "127.0.0.1", "localhost"]))
     tls = create_local_ca(out / "tls", hosts)
     set_setting("ca_pem", tls.ca_cert.read_text("ascii"))
@@ -74,9 +76,9 @@ def create_demo(directory: str, *, host: str = "127.0.0.1", port: int = 8443,
     write_private(str(out / "connection.txt"), prov.connection_string + "\n")
     write_private(str(out / "certificate.txt"), prov.certificate)
     write_private(str(out / "recorder.txt"), prov.text())
-    (out / "cards.txt").write_text("".join(f"{c['card_id']}\t{c['employee_code']}\t{c['name']}\t{c['note']}\n"
-                                           for c in cards), "utf-8")
-    (out / "demo.json").write_text(json.dumps({"url": url, "company": COMPANY[0], "recorder": "R001",
-                                               "password": DEMO_PASSWORD, "cards": cards},
-                                              ensure_ascii=False, indent=2), "utf-8")
+    write_private(str(out / "cards.txt"), "".join(f"{c['card_id']}\t{c['employee_code']}\t{c['name']}\t{c['note']}\n"
+                                                  for c in cards))
+    write_private(str(out / "demo.json"), json.dumps({"url": url, "company": COMPANY[0], "recorder": "R001",
+                                                      "password": DEMO_PASSWORD, "cards": cards},
+                                                     ensure_ascii=False, indent=2))
     return DemoResult(out, url, cards)

@@ -22,6 +22,7 @@ from pathlib import Path
 from kiosk.fingerprint.crypto import FileKeyProvider, KeyProvider, TemplateBinding, TemplateCipher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate
+from kiosk.server.private_files import close_up_dir, private_dir, private_file
 
 KEYS_DIR_NAME = "template-keys"
 
@@ -74,5 +75,15 @@ def vault_at(keys_dir: str) -> TemplateVault:
     with _VAULTS_LOCK:
         vault = _VAULTS.get(keys_dir)
         if vault is None:
+            private_dir(keys_dir)
             vault = _VAULTS[keys_dir] = TemplateVault(FileKeyProvider(keys_dir))
+            close_up(keys_dir)
         return vault
+
+
+def close_up(keys_dir: str) -> None:
+    """The keys folder 0700 and every file in it 0600, whatever the umask they were made under."""
+    close_up_dir(keys_dir)
+    for entry in Path(keys_dir).iterdir():
+        if entry.is_file():
+            private_file(entry)

@@ -2,10 +2,17 @@
 renders a minimal HTML timecard of the employee's month (no recorder key needed: the kiosk opens it in
 the browser).
 
-The token is ``<base64url JSON {"e": employee key, "c": company code, "x": expiry epoch}>.<base64url
-HMAC-SHA256>`` under the server's ``timecard_secret``. An expired or forged link answers 403 with key
-``auth_failed`` and reason ``timecard_link_expired`` / ``timecard_link_invalid`` (JSON, or a small HTML page
-when the browser asks for HTML).
+The token is ``<base64url JSON {"e": employee key, "c": company code, "x": expiry epoch, "k": key id of the
+recorder that asked}>.<base64url HMAC-SHA256>`` under the server's ``timecard_secret``. An expired or forged
+link answers 403 with key ``auth_failed`` and reason ``timecard_link_expired`` / ``timecard_link_invalid``; a
+link whose recorder key has been revoked or renewed since is dead too (``timecard_link_revoked``). The page
+obeys the company's IP allow-list (403 ``ip_not_allowed``), sends ``Cache-Control: no-store``,
+``Referrer-Policy: no-referrer`` and ``X-Frame-Options: DENY``, and its token never reaches a log (see
+kiosk.server.log_redaction). The link's host is ``--public-url`` or the ``public_url`` set by ``init --url``,
+never the request's Host header. Errors are JSON, or a small HTML page when the browser asks for HTML.
+
+The page lists the month's punches; refused ones (status ``rejected``) are marked 要確認 with the catalogue
+message of their reason (issue 9: nothing the kiosk confirmed disappears without a trace).
 """
 from __future__ import annotations
 
@@ -21,9 +28,12 @@ from flask import Blueprint, Response, g, jsonify, render_template_string, reque
 
 from kiosk.protocol.certificate import b64url, b64url_decode
 from kiosk.protocol.schemas import TIMECARD_URL_REQUEST
+from kiosk.errors import KioskError
 from kiosk.server.app import api, caller, json_body
-from kiosk.server.db import Company, Employee, Punch, set_setting, setting
+from kiosk.server.auth import client_address, ip_allowed
+from kiosk.server.db import Company, Employee, Punch, RecorderKey, set_setting, setting
 from kiosk.server.errors import ApiError
+from kiosk.server.scope import scoped_employee
 
 pages = Blueprint("timecard", __name__)
 DEFAULT_TTL = 120
@@ -35,10 +45,15 @@ PAGE = """<!doctype html>
 </head><body>
 <h1>タイムカード / Timecard</h1>
 <p>{{ name }}({{ code }}) {{ department }} — {{ month }}</p>
-<table><tr><th>日付 / Date</th><th>時刻 / Time</th><th>打刻 / Punch</th><th></th></tr>
-{% for p in punches %}<tr><td>{{ p.date }}</td><td>{{ p.time }}</td><td>{{ p.kind }}</td><td>{{ p.mark }}</td></tr>
-{% else %}<tr><td colspan="4">打刻はありません / No punches</td></tr>{% endfor %}
-</table><p><small>(L) = オフライン打刻 / offline punch</small></p></body></html>"""
+<table><tr><th>日付 / Date</th><th>時刻 / Time</th><th>打刻 / Punch</th><th></th><th>要確認 / To check</th></tr>
+{% for p in punches %}<tr class="{{ p.status }}"><td>{{ p.date }}</td><td>{{ p.time }}</td><td>{{ p.kind }}</td>
+<td>{{ p.mark }}</td><td>{% if p.review %}<strong>要確認</strong> {{ p.review }}{% endif %}</td></tr>
+{% else %}<tr><td colspan="5">打刻はありません / No punches</td></tr>{% endfor %}
+</table><p><small>(L) = オフライン打刻 / offline punch. 要確認 = サーバーが受け付けなかった打刻 (理由) /
+a punch the server refused (reason)</small></p></body></html>"""
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                "X-Content-Type-Options": "nosniff"}
+MIN_YEAR, MAX_YEAR = 1970, 9998
 
 ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{{ message }}</title></head>
 <body><h1>{{ message }}</h1><p>{{ message_en }}</p><p><small>{{ reason }}</small></p></body></html>"""
@@ -52,8 +67,9 @@ def _secret() -> bytes:
     return b64url_decode(value)
 
 
-def make_token(employee_key: str, company_code: str, expires: int) -> str:
-    payload = b64url(json.dumps({"e": employee_key, "c": company_code, "x": expires}).encode("utf-8"))
+def make_token(employee_key: str, company_code: str, expires: int, key_id: str) -> str:
+    payload = b64url(json.dumps({"e": employee_key, "c": company_code, "x": expires, "k": key_id})
+                     .encode("utf-8"))
     mac = hmac.new(_secret(), payload.encode("ascii"), hashlib.sha256).digest()
     return f"{payload}.{b64url(mac)}"
 
@@ -65,22 +81,32 @@ def read_token(token: str, now: float) -> dict:
         if not hmac.compare_digest(expected, b64url_decode(mac)):
             raise ValueError("bad mac")
         claims = json.loads(b64url_decode(payload))
-    except (ValueError, UnicodeEncodeError):
+        expires, key_id = int(claims["x"]), str(claims["k"])
+    except (ValueError, UnicodeEncodeError, KeyError, TypeError):
         raise ApiError(403, "auth_failed", "timecard_link_invalid") from None
-    if now > int(claims["x"]):
+    if now > expires:
         raise ApiError(403, "auth_failed", "timecard_link_expired")
+    key = RecorderKey.get_or_none(RecorderKey.key_id == key_id)
+    if key is None or key.revoked_at is not None:
+        raise ApiError(403, "auth_failed", "timecard_link_revoked")
     return claims
+
+
+def public_base() -> str:
+    """The links' base URL from configuration (``--public-url``, else ``init --url``), never from the request."""
+    base = g.config.public_url or setting("public_url")
+    if not base:
+        raise ApiError(503, "server_error", "public_url_not_configured")
+    return base.rstrip("/")
 
 
 @api.post("/employees/<employee_key>/timecard-url")
 def timecard_url(employee_key: str) -> Response:
     body = json_body(TIMECARD_URL_REQUEST)
-    comp = caller().company
-    if not Employee.select().where((Employee.company == comp) & (Employee.key == employee_key)).exists():
-        raise ApiError(404, "employee_not_found", "employee_not_found")
+    who = caller()
+    scoped_employee(who.company, who.recorder, employee_key)
     expires = int(time.time()) + int(body.get("ttl_seconds", DEFAULT_TTL))
-    base = (g.config.public_url or request.host_url).rstrip("/")
-    url = f"{base}/timecard/{make_token(employee_key, comp.code, expires)}"
+    url = f"{public_base()}/timecard/{make_token(employee_key, who.company.code, expires, who.key_id)}"
     return jsonify({"url": url, "expires_at": datetime.fromtimestamp(expires, timezone.utc).isoformat()})
 
 
@@ -89,22 +115,35 @@ def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=tz)
     except ValueError:
-        raise ApiError(400, "unexpected", "invalid_month") from None
+        start = None
+    if start is None or len(month) != 7 or not month.isascii() or not MIN_YEAR <= start.year <= MAX_YEAR:
+        raise ApiError(400, "unexpected", "invalid_month")
     end = (start + timedelta(days=32)).replace(day=1)
     return tuple(t.astimezone(timezone.utc).replace(tzinfo=None) for t in (start, end))
 
 
 def _month_rows(emp: Employee, tz: ZoneInfo, month: str) -> list[dict]:
     start, end = _month_bounds(month, tz)
-    query = (Punch.select().where((Punch.employee == emp) & (Punch.status == "accepted")
-                                  & (Punch.stamped_utc >= start) & (Punch.stamped_utc < end))
-             .order_by(Punch.stamped_utc))
+    query = (Punch.select().where((Punch.employee == emp) & (Punch.stamped_utc >= start)
+                                  & (Punch.stamped_utc < end)).order_by(Punch.stamped_utc))
     rows = []
     for punch in query:
         local = punch.stamped_utc.replace(tzinfo=timezone.utc).astimezone(tz)
         rows.append({"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"),
-                     "kind": KIND_LABELS.get(punch.kind, punch.kind), "mark": "(L)" if punch.offline else ""})
+                     "kind": KIND_LABELS.get(punch.kind, punch.kind), "mark": "(L)" if punch.offline else "",
+                     "status": punch.status, "review": _review(punch)})
     return rows
+
+
+def _review(punch: Punch) -> str:
+    """The 要確認 text of a refused punch: its reason's catalogue message (ja / en); "" when accepted."""
+    if punch.status != "rejected":
+        return ""
+    try:
+        error = KioskError(punch.error_key, cause_letter=punch.error_cause or None)
+        return f"{error.message('ja')} / {error.message('en')}"
+    except (KeyError, ValueError):
+        return punch.error_key
 
 
 def _wants_html() -> bool:
@@ -113,16 +152,28 @@ def _wants_html() -> bool:
     return accept["text/html"] > accept["application/json"]
 
 
+@pages.after_request
+def _page_headers(response: Response) -> Response:
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
 @pages.get("/timecard/<token>")
 def timecard_page(token: str) -> Response:
     try:
-        claims = read_token(token, time.time())
+        return _page(token)
     except ApiError as exc:
         if not _wants_html():
             raise
         body = exc.response().get_json()["error"]
         return Response(render_template_string(ERROR_PAGE, **body), status=exc.status, mimetype="text/html")
+
+
+def _page(token: str) -> Response:
+    claims = read_token(token, time.time())
     comp = Company.get_or_none(Company.code == claims["c"])
+    if comp is not None and not ip_allowed(comp, client_address(request, g.config.auth)):
+        raise ApiError(403, "ip_not_allowed", "ip_not_allowed")
     emp = Employee.get_or_none((Employee.company == comp) & (Employee.key == claims["e"])) if comp else None
     if emp is None:
         raise ApiError(404, "employee_not_found", "employee_not_found")

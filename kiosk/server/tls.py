@@ -1,7 +1,8 @@
 """A local CA and a server certificate for a site with no PKI (cryptography's x509 builder).
 
 ``create_local_ca(directory, hosts)`` writes ``ca.pem`` / ``ca.key`` (the CA; keep ca.key offline) and
-``server.pem`` / ``server.key`` (what ``kiosk-server serve --tls-dir`` uses). Keys are ECDSA P-256;
+``server.pem`` / ``server.key`` (what ``kiosk-server serve --tls-dir`` uses). Keys are ECDSA P-256, written
+0600 in a 0700 folder whatever the umask;
 the server certificate carries every host as a subjectAltName (IP addresses as IP entries).
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from kiosk.server.private_files import close_up_dir, private_dir, write_private
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,9 @@ def files_in(directory: str | os.PathLike) -> TlsFiles:
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    """A private key, 0600 whatever the umask (and an existing file is closed up before it is rewritten)."""
+    write_private(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
 
 
 def _name(common_name: str) -> x509.Name:
@@ -83,7 +84,8 @@ def create_local_ca(directory: str | os.PathLike, hosts: list[str], *, ca_days: 
     if not hosts:
         raise ValueError("at least one host name or IP address is needed")
     files = files_in(directory)
-    files.ca_cert.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(files.ca_cert.parent)
+    close_up_dir(files.ca_cert.parent)            # holds the CA key: 0700 even if it existed
     now = datetime.now(timezone.utc)
     if files.ca_cert.exists() and files.ca_key.exists():
         ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())

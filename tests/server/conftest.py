@@ -135,6 +135,21 @@ def client(server) -> RecorderClient:
 
 
 @pytest.fixture(scope="session")
+def client_at(server):
+    """``client_at(department_code)``: a client of a recorder of the demo company at that department (made on
+    first use): what a recorder may do is limited to its department and the employees helped into it."""
+    made: dict[str, RecorderClient] = {}
+
+    def at(department: str) -> RecorderClient:
+        if department not in made:
+            prov = recorders.add_recorder(admin.company("DEMO"), f"AT{department}"[:32], department,
+                                          server_url=server.url)
+            made[department] = server.client(prov.text())
+        return made[department]
+    return at
+
+
+@pytest.fixture(scope="session")
 def employees(client) -> dict:
     """Demo employees by code, from a full master-data pull."""
     return {e["code"]: e for e in client.master_data().json()["employees"]}

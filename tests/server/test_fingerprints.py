@@ -143,7 +143,7 @@ def test_two_kiosks_enrolling_one_employee_at_once_get_different_numbers(client)
 
 
 def test_another_employees_finger_is_a_duplicate_without_saying_whose(client, prints):
-    owner, other = new_employee("HQ"), new_employee("STORE")
+    owner, other = new_employee("HQ"), new_employee("HQ", "指紋", "次郎")
     assert register(client, owner.key, 2, prints[1][0]).status_code == 201
     before = Company.get(Company.code == "DEMO").data_version
     response = register(client, other.key, 6, prints[1][1])
@@ -230,12 +230,13 @@ def test_full_and_incremental_pulls_with_etag(client, prints):
         FINGERPRINT_SET_VALIDATOR.validate(payload)
 
 
-def test_scope_is_the_department_and_its_help_registrations(client, prints, employees):
+def test_scope_is_the_department_and_its_help_registrations(client, client_at, prints, employees):
     other_dept, helped = new_employee("STORE"), new_employee("STORE")
-    register(client, other_dept.key, 1, prints[8][0])
-    register(client, employees["1005"]["key"], 9, prints[9][0])        # demo: STORE, help-registered to HQ
-    register(client, employees["1007"]["key"], 9, prints[10][0])       # retired: still sent
-    register(client, helped.key, 1, prints[11][0])
+    assert register(client_at("STORE"), other_dept.key, 1, prints[8][0]).status_code == 201
+    assert register(client, employees["1005"]["key"], 9, prints[9][0]).status_code == 201  # STORE, helped to HQ
+    assert register(client, employees["1007"]["key"], 9, prints[10][0]).status_code == 201  # retired: still sent
+    assert register(client_at("STORE"), helped.key, 1, prints[11][0]).status_code == 201
+    assert error_of(register(client, helped.key, 2, prints[11][1]))[:2] == (403, "auth_failed")  # not HQ's
     full = fingers_of(pulled(client))
     assert (other_dept.key, 1) not in full and (helped.key, 1) not in full
     assert (employees["1005"]["key"], 9) in full and (employees["1007"]["key"], 9) in full
@@ -248,9 +249,9 @@ def test_scope_is_the_department_and_its_help_registrations(client, prints, empl
     assert (helped.key, 1) in fingers_of(pulled(client))
 
 
-def test_an_employee_who_moves_in_after_n_is_sent_since_n(client, prints):
+def test_an_employee_who_moves_in_after_n_is_sent_since_n(client, client_at, prints):
     mover = new_employee("WAREHOUSE")
-    register(client, mover.key, 2, prints[12][0])
+    assert register(client_at("WAREHOUSE"), mover.key, 2, prints[12][0]).status_code == 201
     n = pulled(client)["version"]
     assert (mover.key, 2) not in fingers_of(pulled(client, since=n))
     admin.update_employee(admin.company("DEMO"), mover.code, department="HQ")

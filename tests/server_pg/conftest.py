@@ -28,7 +28,7 @@ import pytest
 from kiosk.server import db as server_db
 from kiosk.server.db import open_database
 from tests.server.conftest import (  # noqa: F401  (fixtures re-exported for the reused tests)
-    RunningServer, client, employees, free_port, serving, stamp,
+    RunningServer, client, client_at, employees, free_port, serving, stamp,
 )
 
 try:

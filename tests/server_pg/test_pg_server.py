@@ -9,6 +9,20 @@ from __future__ import annotations
 
 import pytest
 
+from tests.server.test_abuse import (  # noqa: F401  (bad input, scope, UUIDs, timecard links on PostgreSQL)
+    prints_free_ref, second_company, test_a_paired_surrogate_is_fine_and_a_newline_is_just_an_unknown_key,
+    test_a_stamp_inside_the_window_is_accepted, test_a_surrogate_inside_one_punch_fails_the_request_not_the_server,
+    test_a_uuid_is_unique_per_company_not_across_companies, test_another_departments_card_cannot_be_deleted,
+    test_help_registration_into_own_department_still_works_and_removal_is_own_only,
+    test_invalid_utf8_and_non_json_constants_are_a_400, test_json_nested_1000_deep_is_a_400,
+    test_lone_surrogates_and_nul_are_a_400, test_master_data_sends_password_hashes_only_where_password_punching_is_allowed,
+    test_only_canonical_uuids_are_taken, test_out_of_scope_employees_are_refused_with_cause_c,
+    test_oversized_fields_and_bodies_are_4xx, test_random_garbage_never_gets_a_5xx,
+    test_refused_punches_appear_on_the_timecard_as_to_be_checked, test_stamps_out_of_range_fail_only_their_own_punch,
+    test_timecard_link_dies_with_its_recorder_key, test_timecard_link_obeys_the_ip_allow_list,
+    test_timecard_month_out_of_range_is_a_400, test_timecard_page_headers_and_host_from_configuration,
+    test_refusals_are_counted_and_none_was_a_5xx,
+)
 from tests.server.test_fingerprints import (  # noqa: F401
     prints, test_a_new_finger_is_numbered_by_the_server_lowest_free_first,
     test_an_employee_who_moves_in_after_n_is_sent_since_n,

@@ -158,3 +158,26 @@ def test_url_with_a_percent_encoded_password_and_a_non_superuser_owner(postgres_
     run(db, "init")
     run(db, "companies", "add", "ACME", "アクメ")
     assert "ACME" in run(db, "companies", "list")
+
+
+def test_an_older_postgresql_database_is_migrated_to_per_company_uuids(postgres_cluster):
+    """The schema migration (kiosk/server/migrations.py) on PostgreSQL: a database with the old global
+    punch UUID index and no schema version is brought up to date by the next command, once."""
+    import psycopg2
+
+    from tests.server.test_admin_cli import run as cli
+    url = postgres_cluster.create_database(f"mig_{uuid.uuid4().hex[:8]}")
+    cli(url, "init")
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:            # the shape before migrations existed
+        cur.execute('DROP INDEX "punch_company_id_uuid"')
+        cur.execute('CREATE UNIQUE INDEX "punch_uuid" ON "punch" ("uuid")')
+        cur.execute("DELETE FROM serversetting WHERE name = 'schema_version'")
+    cli(url, "companies", "list")                                          # any command migrates
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'punch'")
+        indexes = dict(cur.fetchall())
+        cur.execute("SELECT value FROM serversetting WHERE name = 'schema_version'")
+        version = cur.fetchone()[0]
+    conn.close()
+    assert "punch_uuid" not in indexes and "UNIQUE" in indexes["punch_company_id_uuid"]
+    assert version == "1"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Callable
 
 from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, Employee, Punch, PunchKind, PunchResult
+from kiosk.domain.model import AuthMethod, ClockReading, Employee, Punch, PunchKind, PunchResult
 from kiosk.domain.passwords import verify_password
 from kiosk.domain.rules import PunchContext, check_punch, greeting_key
 from kiosk.errors import KioskError, Situation
@@ -55,6 +55,7 @@ class PunchService:
         self._is_online = is_online
         self._on_recorded = on_recorded   # e.g. wake the outbox worker
         self._lock = threading.Lock()
+        self._made_at: dict[str, float] = {}   # employee key -> boot clock of their last punch here (item 10)
         self._guard = PasswordGuard()
 
     def punch_with_card(self, kind: PunchKind, card_id: str) -> PunchResult:
@@ -107,12 +108,22 @@ class PunchService:
                 kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
                 employment_type=self._master.employment_type(employee.employment_type_code),
                 help_departments=self._master.help_departments(employee.key),
-                last_punch_at=self._ledger.last_punch_at(employee.key),
+                last_punch_at=self._last_punch_at(employee.key, clock),
                 reauth_interval=self._reauth_interval,
             )
             check_punch(employee, ctx)
             punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
                           offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
             self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
+            if clock.monotonic is not None:
+                self._made_at[employee.key] = clock.monotonic
         self._on_recorded()
         return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))
+
+    def _last_punch_at(self, employee_key: str, clock: ClockReading):
+        """The employee's last punch for the re-authentication interval: on the boot clock when this process
+        made it (a machine clock jump neither shortens nor stretches the interval), else the ledger's stamp."""
+        made = self._made_at.get(employee_key)
+        if made is None or clock.monotonic is None:
+            return self._ledger.last_punch_at(employee_key)
+        return clock.at - timedelta(seconds=clock.monotonic - made)

@@ -18,6 +18,9 @@ APT_PACKAGES=(
   # tests: a real forward proxy for the sync client's proxy path (on loopback only), and PostgreSQL
   # for the reference server's PostgreSQL tests (a private cluster per test session)
   tinyproxy postgresql
+  # the reference server's production front: nginx terminates TLS and buffers slow clients in front of
+  # gunicorn (kiosk-server serve --front-proxy nginx; tests/server/test_slow_clients.py runs through it)
+  nginx
   # tests: chattr (read-only ledger test), mount (full-disk test)
   e2fsprogs mount
 )

@@ -185,6 +185,8 @@ class Campaign:
         unreachable the kiosk takes the server's time, labelled server, and uploads go through."""
         self.server.stop()
         self.start_server("+2h")
+        self.time_sync.request_sync()
+        self.check(wait(lambda: self.clock.read().source is TimeSource.NTP), "server_off: no NTP")
         self.punch("server_off_ntp")
         status = self.drain("server_off_ntp", expect_sent=False)
         self.check(status.pending >= 1 and status.last_error is not None and status.last_error.cause_letter == "B",

@@ -50,7 +50,7 @@ class Figures:
     torn_settings: list = field(default_factory=list)
     child_errors: list = field(default_factory=list)
     damage_reported: list = field(default_factory=list)      # a killed creation reported as a damaged ledger
-    pending_but_at_server: int = 0                           # answers lost to a kill: the server had the batch
+    pending_but_at_server: int = 0                           # answers lost to kills: the server had the batch
     drain: str = ""
     seconds: float = 0.0
 
@@ -132,6 +132,7 @@ class Campaign:
         self.ledger = work / "kiosk" / "ledger.sqlite3"
         self.settings_path = work / "kiosk" / "settings.json"
         self.acked_punches: list[str] = []
+        self.lost_answers: set[str] = set()
         self.settings_acked = 0
         self.migrate_index = 0
         self.base = (datetime.now(JST) - timedelta(days=rounds + 40)).replace(hour=0, minute=0, second=0,
@@ -154,7 +155,6 @@ class Campaign:
             if log and (n + 1) % 100 == 0:
                 log(f"... {n + 1} rounds, {sum(self.figures.kills.values())} kills, "
                     f"{len(self.acked_punches)} punches acknowledged")
-        self.count_lost_answers(peer)
         self.figures.drain = self.settle(zygote, scenario="drain", **self.common(peer))
         self.final_check(peer)
         self.figures.seconds = time.monotonic() - started
@@ -193,6 +193,7 @@ class Campaign:
         con = sqlite_check(self.ledger, self.figures, f"round {n}: ledger")
         if con is not None:
             con.close()
+            self.count_lost_answers(peer)
 
     def round_settings(self, n: int, peer: DemoPeer, zygote: Zygote, cards: list[str]) -> None:
         lines = self.kill_round(zygote, "settings", self.work / "acks.txt", path=str(self.settings_path),
@@ -235,13 +236,15 @@ class Campaign:
 
     def count_lost_answers(self, peer: DemoPeer) -> None:
         """Punches still pending in the ledger that the server already holds: a batch was in flight when the kill
-        came (the server stored it, the answer never arrived). The final drain sends them again."""
+        came (the server stored it, the answer never arrived). The next round (or the final drain) sends them again
+        and gets ``duplicate``. Looked for after each punch + sync round; each punch counted once."""
         con = sqlite3.connect(self.ledger, timeout=30)
         try:
             pending = [u for (u,) in con.execute("SELECT uuid FROM punch WHERE sync_state = 'pending'")]
         finally:
             con.close()
-        self.figures.pending_but_at_server = sum(1 for c in peer.punch_rows(pending).values() if c)
+        self.lost_answers.update(u for u, c in peer.punch_rows(pending).items() if c)
+        self.figures.pending_but_at_server = len(self.lost_answers)
 
     def final_check(self, peer: DemoPeer) -> None:
         con = sqlite_check(self.ledger, self.figures, "final ledger")

@@ -102,6 +102,9 @@ def _retryable(exc: BaseException) -> bool:
                             requests.exceptions.ChunkedEncodingError))
 
 
+QUESTION_TIMEOUT = (2.0, 3.0)   # (connect, read): a question asked while somebody waits at the sensor
+
+
 class KioskRecorderClient(FingerprintEndpoints):
     """Implements :class:`kiosk.services.recorder_api.RecorderApi` (the fingerprint endpoints come from
     :mod:`kiosk.adapters.fingerprint_endpoints`). Thread-safe enough for one caller per method at a time
@@ -252,12 +255,12 @@ class KioskRecorderClient(FingerprintEndpoints):
 
     def finger_outside_scope(self, code: bytes, situation: Situation | None = Situation.PUNCH) -> bool:
         """POST /v1/fingerprints/identify: True when the server finds this probe (an MCC cylinder code that matched
-        nobody here) enrolled for one employee who may not punch at this recorder's department. One try: it runs
-        while somebody waits at the sensor."""
+        nobody here) enrolled for one employee who may not punch at this recorder's department. One try with short
+        timeouts: it runs while somebody waits at the sensor."""
         def run() -> bool:
             text = base64.b64encode(code).decode("ascii")
             body = self._json(self._call("POST", "v1/fingerprints/identify", situation, attempts=1,
-                                         json={"code": text}), situation)
+                                         json={"code": text}, timeout=QUESTION_TIMEOUT), situation)
             match = body.get("match") if isinstance(body, dict) else None
             if match not in ("outside_scope", "none"):
                 raise KioskError("server_error", situation=situation, detail="bad identify body")

@@ -82,12 +82,13 @@ class RecorderClient:
         return urljoin(self.connection.base_url, path.lstrip("/"))
 
     def request(self, method: str, path: str, *, json: object = None, headers: dict | None = None,
-                data: bytes | None = None) -> requests.Response:
+                data: bytes | None = None, timeout: tuple[float, float] | None = None) -> requests.Response:
+        """``timeout``: (connect, read) for this request only (default: the client's)."""
         if json is not None:
             data = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
             headers = {"Content-Type": "application/json", **(headers or {})}
-        return self.session.request(method, self.url(path), data=data, headers=headers, timeout=self.timeout,
-                                    verify=self.verify)
+        return self.session.request(method, self.url(path), data=data, headers=headers,
+                                    timeout=timeout or self.timeout, verify=self.verify)
 
     def server_time(self) -> requests.Response:
         return self.request("GET", "v1/time")

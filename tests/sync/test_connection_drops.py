@@ -165,3 +165,17 @@ def test_the_reference_server_cut_mid_answer_is_never_a_wrong_code(sync_server, 
             assert error.key == "server_unreachable" and error.variant in ("failed", "exception"), error
             seen.add(error.variant)
     assert "exception" in seen
+
+
+def test_the_finger_question_tries_once_with_short_timeouts(sync_server, proxy):
+    """POST /v1/fingerprints/identify runs while somebody waits at the sensor: one try, 3 s read timeout."""
+    import time
+
+    client = sync_server.demo.client(proxy.url, timeout=(5.0, 20.0))   # the kiosk's usual timeouts, 4 tries
+    client.server_time()
+    proxy.mode = "stall"
+    fresh_connections(client)
+    before, started = client.attempts, time.monotonic()
+    error = error_of(lambda: client.finger_outside_scope(b"probe"))
+    assert (error.key, client.attempts - before) == ("server_unreachable", 1)
+    assert time.monotonic() - started < 6

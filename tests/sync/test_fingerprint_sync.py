@@ -129,18 +129,19 @@ def test_one_enrolment_serves_the_department_and_only_it(sync_server, recorder_t
         with kiosk_at(recorder_texts["B"], dirs["B"]) as b:               # gone at B's next データ更新
             assert b.fingerprint.store.fingers_of(keys["F901"]) == set() and who(b, hq_finger[6]) is None
     finally:
-        client = recorder_texts["A"].client()
-        for code, _department in EMPLOYEES:
-            for finger in range(10):
-                client.delete_fingerprint(keys[code], finger)
         admin.delete_help(company, "F903", "HQ")
+        clients = {"HQ": recorder_texts["A"].client(), "STORE": recorder_texts["C"].client()}   # each its own
+        for code, department in EMPLOYEES:
+            for finger in range(10):
+                clients[department].delete_fingerprint(keys[code], finger)
 
 
 
 def test_enrolling_at_another_departments_kiosk_adds_a_finger_and_overwrites_none(sync_server, recorder_texts,
                                                                                   impressions, tmp_path):
-    """HQ's kiosk holds none of STORE's fingers, so it cannot know which finger numbers F903 uses: the server
-    numbers the new finger (a number picked here would have replaced F903's finger 0 everywhere)."""
+    """HQ's kiosk may enrol F903 (STORE) only once F903 is help-registered to HQ (issue 10: a recorder changes
+    only its department's and its helped employees' credentials); then the server numbers the new finger (a
+    number picked here would have replaced F903's finger 0 everywhere)."""
     sync_server.bind()
     f903 = admin.Employee.get(admin.Employee.code == "F903").key
     hq_finger, store_finger = impressions[HQ_FINGER], impressions[STORE_FINGER]
@@ -149,12 +150,18 @@ def test_enrolling_at_another_departments_kiosk_adds_a_finger_and_overwrites_non
             assert c.fingerprint.enrol_templates(employee(c, "F903"), store_finger[:4]).finger == 0
         with kiosk_at(recorder_texts["B"], tmp_path / "B") as b:
             assert b.fingerprint.store.fingers_of(f903) == set()                 # not HQ's employee
+            with pytest.raises(KioskError) as refused:                            # ... so not HQ's to enrol
+                b.fingerprint.enrol_templates(employee(b, "F903"), hq_finger[:4])
+            assert (refused.value.key, refused.value.cause_letter) == ("auth_failed", "C")
+            assert b.sync.slot.get().register_help(f903)                          # ヘルプ登録 of F903 to HQ
+            update(b)
             result = b.fingerprint.enrol_templates(employee(b, "F903"), hq_finger[:4])
-            assert result.finger == 1 and b.fingerprint.store.fingers_of(f903) == {1}
+            assert result.finger == 1 and b.fingerprint.store.fingers_of(f903) == {0, 1}
         with kiosk_at(recorder_texts["C"], tmp_path / "C") as c:
             assert c.fingerprint.store.fingers_of(f903) == {0, 1}
             assert who(c, store_finger[6]) == f903 and who(c, hq_finger[6]) == f903
     finally:
-        client = recorder_texts["A"].client()
+        admin.delete_help(admin.company("DEMO"), "F903", "HQ")
+        client = recorder_texts["C"].client()
         for finger in range(10):
             client.delete_fingerprint(f903, finger)

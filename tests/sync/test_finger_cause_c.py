@@ -7,6 +7,7 @@ Kiosks run one after another in this process (one ledger at a time). Employees F
 this module's own; fingers are synthetic (kiosk.fingerprint.synth, TEST seeds 80-82)."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -81,7 +82,9 @@ def test_another_departments_finger_is_cause_c_and_a_strangers_stays_a(sync_serv
         with kiosk_at(texts["HQ"], tmp_path / "hq") as hq:
             assert keys["F912"] not in hq.fingerprint.store.gallery().employees()   # never held here
             hq.fingerprint.enrol_templates(hq.master.employee_by_code_or_login("F911"), impressions[HQ_FINGER][:4])
+            started = time.perf_counter()
             error = punch_error(hq, impressions[STORE_FINGER][6])
+            print(f"\ncause C (local search + the server's answer): {(time.perf_counter() - started) * 1000:.0f} ms")
             assert (error.key, error.cause_letter) == ("auth_failed", "C"), error
             assert error.message("ja") == "認証に失敗しました"
             assert error.remedy("ja") == "タイムレコーダーの所属に対してヘルプ登録してください。"

@@ -17,7 +17,7 @@ from kiosk.errors import catalogue
 from tests.campaigns.peers import demo_peer
 
 from .fuzzing import COUNTS, examples
-from .strategies import DEEP_JSON_TEXT, JSON, ODD_TEXT, json_text, replaced
+from .strategies import DEEP_JSON_TEXT, JSON, ODD_TEXT, json_text, mutated_bytes, replaced
 
 SERVER_TIME_BOUND = 10.0     # wall seconds per request (server work + TLS), even on a loaded 2-core machine
 RNG = np.random.default_rng(3)
@@ -49,6 +49,22 @@ def template_text() -> str:
     return base64.b64encode(FingerprintTemplate(rows, 300, 400, 500).to_bytes()).decode()
 
 
+def code_text(mutate: bytes | None = None) -> str:
+    """A cylinder code (what the kiosk sends to /v1/fingerprints/identify), or the given bytes instead."""
+    from kiosk.fingerprint.code_codec import encode_code
+    from kiosk.fingerprint.matcher import Matcher
+    from kiosk.fingerprint.template import FingerprintTemplate
+
+    if mutate is not None:
+        return base64.b64encode(mutate).decode()
+    rows = np.column_stack([RNG.uniform(0, 300, 40), RNG.uniform(0, 400, 40), RNG.uniform(0, 6.28, 40),
+                            RNG.uniform(40, 100, 40), RNG.integers(1, 3, 40)]).astype(np.float32)
+    return base64.b64encode(encode_code(Matcher().encode(FingerprintTemplate(rows, 300, 400, 500)))).decode()
+
+
+CODE = code_text()
+
+
 def punch(key: str) -> dict:
     return {"uuid": str(uuid.uuid4()), "employee_key": key, "kind": "clock_in",
             "stamped_at": "2025-05-01T09:00:00+09:00", "time_source": "ntp", "offline": True,
@@ -74,7 +90,7 @@ MONTH = st.one_of(st.sampled_from(["9999-12", "0001-01", "2026-13", "2026-00", "
 @st.composite
 def requests_for(draw, key: str):
     """(label, method, path, body bytes) for one endpoint of the Recorder API."""
-    choice = draw(st.integers(0, 11))
+    choice = draw(st.integers(0, 12))
     if choice == 0:
         rows = draw(st.lists(replaced(punch(key), JSON | EDGE_VALUES) | st.just(punch(key)), max_size=4))
         return "POST /v1/punches", "POST", "/v1/punches", draw(st.one_of(bodies({"punches": [punch(key)]}),
@@ -102,6 +118,9 @@ def requests_for(draw, key: str):
         return "GET /v1/master", "GET", "/v1/master" + draw(QUERY), b""
     if choice == 9:
         return "GET /v1/time", "GET", "/v1/time" + draw(QUERY), b""
+    if choice == 11:   # the cylinder code of an unmatched finger (cause C)
+        code = draw(st.one_of(st.just(CODE), mutated_bytes(base64.b64decode(CODE)).map(code_text), ODD_TEXT))
+        return "POST /v1/fingerprints/identify", "POST", "/v1/fingerprints/identify", draw(bodies({"code": code}))
     if choice == 10:
         return ("POST /v1/employees/{key}/timecard-url", "POST",
                 f"/v1/employees/{draw(ODD_SEGMENT | st.just(key))}/timecard-url", draw(bodies({})))

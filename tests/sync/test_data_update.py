@@ -76,7 +76,7 @@ def test_pull_apply_then_unchanged_then_incremental(sync_server, ledger):
     admin.add_employee(demo, "1901", "追加", "HQ", "FULL", first_name="三郎")
     admin.delete_help(demo, "1005", "HQ")
     third = service.update()
-    assert third.changed and not third.full and third.employees == 1
+    assert third.changed and not third.full and third.employees == 2    # 1901, and 1005 whose scope changed
     assert ledger.master.employee_by_code_or_login("1901").display_name == "追加 三郎"
     assert ledger.master.employee_by_code_or_login("1001") is not None     # untouched rows stay
     assert ledger.master.help_departments(ledger.master.employee_by_code_or_login("1005").key) == frozenset()

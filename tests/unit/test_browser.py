@@ -1,39 +1,130 @@
-"""The Browser adapter against this machine's real webbrowser module, in clean subprocesses (the module
-caches what it found, and the environment decides what it finds)."""
-import subprocess
-import sys
+"""The Browser adapter against this machine's real programs: an environment with no browser at all (gio is
+installed here but has no https handler), fake browsers on PATH that fail or record the URL, a browser that
+keeps running (it must be reaped, never left a zombie), and gio with a handler registered the freedesktop way."""
+import os
+import time
+from pathlib import Path
 
-CODE = """
+import pytest
+
+from kiosk.adapters import browser as browser_module
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.errors import KioskError
-try:
-    SystemBrowser().open("https://127.0.0.1:9/timecard/x")
-    print("opened")
-except KioskError as err:
-    print(err.key, err.message())
-"""
+
+URL = "https://127.0.0.1:9/timecard/x?t=1&u=2"
+SYSTEM_PATH = "/usr/bin:/bin"
 
 
-def run(env: dict) -> str:
-    base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": ":".join(sys.path)}
-    out = subprocess.run([sys.executable, "-c", CODE], env={**base, **env}, capture_output=True, text=True,
-                         timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def test_no_browser_at_all_is_browser_missing():
-    assert run({}) == "browser_missing エラーを特定できません"
-
-
-def test_browser_that_fails_to_start_is_browser_unexpected():
-    assert run({"BROWSER": "/bin/false %s"}) == "browser_unexpected 予期せぬ例外が発生しました"
-
-
-def test_a_working_browser_opens_the_url(tmp_path):
-    seen = tmp_path / "url.txt"
-    script = tmp_path / "fake-browser"
-    script.write_text(f"#!/bin/sh\necho \"$1\" > {seen}\n")
+def fake(bin_dir: Path, name: str, body: str) -> Path:
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / name
+    script.write_text("#!/bin/sh\n" + body + "\n")
     script.chmod(0o755)
-    assert run({"BROWSER": f"{script} %s"}) == "opened"
-    assert seen.read_text().strip() == "https://127.0.0.1:9/timecard/x"
+    return script
+
+
+def env_for(tmp_path: Path, bin_dir: Path | None = None, **extra) -> dict:
+    path = f"{bin_dir}:{SYSTEM_PATH}" if bin_dir else SYSTEM_PATH
+    return {"PATH": path, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_DATA_DIRS": str(tmp_path / "none"), **extra}
+
+
+def open_error(browser: SystemBrowser) -> KioskError:
+    with pytest.raises(KioskError) as caught:
+        browser.open(URL)
+    return caught.value
+
+
+def test_no_browser_at_all_is_browser_missing(tmp_path):
+    error = open_error(SystemBrowser(env=env_for(tmp_path)))
+    assert (error.key, error.message()) == ("browser_missing", "エラーを特定できません")
+
+
+def test_a_browser_that_exits_with_an_error_is_browser_unexpected(tmp_path):
+    fake(tmp_path / "bin", "firefox", "echo 'Error: no DISPLAY environment variable specified' >&2; exit 1")
+    error = open_error(SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")))
+    assert (error.key, error.message()) == ("browser_unexpected", "予期せぬ例外が発生しました")
+    assert "status 1" in error.detail and "DISPLAY" in error.detail
+
+
+def test_a_browser_that_cannot_be_executed_is_browser_unexpected(tmp_path):
+    broken = tmp_path / "bin" / "chromium"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x7fELF garbage")   # executable bit, but not a program
+    broken.chmod(0o755)
+    error = open_error(SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")))
+    assert error.key == "browser_unexpected" and "chromium" in error.detail
+
+
+def test_a_working_browser_on_path_opens_the_url(tmp_path):
+    seen = tmp_path / "url.txt"
+    fake(tmp_path / "bin", "firefox", f'echo "$1" > {seen}')
+    SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")).open(URL)
+    assert seen.read_text().strip() == URL
+
+
+def test_the_device_setting_wins_and_places_the_url(tmp_path):
+    seen = tmp_path / "url.txt"
+    fake(tmp_path / "bin", "firefox", "exit 1")   # would fail: must not be chosen
+    kiosk_browser = fake(tmp_path / "kb", "kiosk-browser", f'echo "$@" > {seen}')
+    SystemBrowser(f"{kiosk_browser} --kiosk %s --private", env=env_for(tmp_path, tmp_path / "bin")).open(URL)
+    assert seen.read_text().strip() == f"--kiosk {URL} --private"
+
+
+def test_browser_env_variable_is_honoured(tmp_path):
+    seen = tmp_path / "url.txt"
+    script = fake(tmp_path / "kb", "my-browser", f'echo "$1" > {seen}')
+    SystemBrowser(env=env_for(tmp_path, BROWSER=f"/no/such/browser:{script}")).open(URL)
+    assert seen.read_text().strip() == URL
+
+
+def children_of_this_process() -> list[tuple[int, str]]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append((int(stat.parent.name), fields[0]))
+    return found
+
+
+def test_a_browser_that_keeps_running_started_and_is_reaped(tmp_path, monkeypatch):
+    monkeypatch.setattr(browser_module, "START_GRACE", 0.3)
+    seen = tmp_path / "url.txt"
+    fake(tmp_path / "bin", "firefox", f'echo "$1" > {seen}; sleep 1')
+    started = time.monotonic()
+    SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")).open(URL)
+    assert time.monotonic() - started < 0.9   # did not wait for the browser to close
+    deadline = time.monotonic() + 10
+    while children_of_this_process() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children_of_this_process() == []   # ended and reaped: no zombie left behind
+    assert seen.read_text().strip() == URL
+
+
+def register_https_handler(tmp_path: Path, program: Path) -> None:
+    apps = tmp_path / "data" / "applications"
+    apps.mkdir(parents=True)
+    (apps / "fake-browser.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Fake\n"
+        f"Exec={program} %u\nMimeType=x-scheme-handler/https;\n")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "mimeapps.list").write_text(
+        "[Default Applications]\nx-scheme-handler/https=fake-browser.desktop\n")
+
+
+@pytest.mark.skipif(not Path("/usr/bin/gio").exists(), reason="gio is not installed")
+def test_gio_is_used_only_when_an_https_handler_is_registered(tmp_path):
+    seen = tmp_path / "url.txt"
+    program = fake(tmp_path / "apps-bin", "fake-browser", f'echo "$1" > {seen}')
+    env = env_for(tmp_path)
+    assert SystemBrowser(env=env).command_for(URL) is None   # gio alone: no browser
+    register_https_handler(tmp_path, program)
+    assert SystemBrowser(env=env).command_for(URL)[1:] == ["open", URL]
+    SystemBrowser(env=env).open(URL)
+    deadline = time.monotonic() + 10
+    while not (seen.exists() and seen.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen.read_text().strip() == URL

@@ -139,6 +139,9 @@ def test_help_registration_lets_another_department_punch_here(sync_server, tmp_p
         assert kiosk.help_registration.register_by_card(card).created is False   # already: nothing to do
     finally:
         kiosk.close()
+        from kiosk.server import admin
+        sync_server.bind()
+        admin.delete_help(admin.company("DEMO"), "1006", "HQ")      # the session's server: leave 1006 unhelped
 
 
 def test_self_diagnosis_reaches_the_real_server(sync_server, tmp_path):

@@ -1,22 +1,17 @@
-"""POST /v1/punches: a batch of punches, idempotent by punch UUID, with a result per punch.
+"""POST /v1/punches: a batch of punches, idempotent by punch UUID (unique per company), a result per punch.
 
-Each new punch is re-checked with kiosk.domain.rules at its stamped time (converted to the company's
-time zone), not the server's. Rejected punches are kept too (status ``rejected`` with the catalogue key),
-so nothing a kiosk sent is lost and a re-sent UUID always gets the same answer (``duplicate`` with the
-``recorded_status``).
+Each new punch is re-checked with kiosk.domain.rules at its stamped time (converted to the company's time
+zone), not the server's, once its stamp is known to lie in the employee's range (kiosk.server.punch_times).
+Rejected punches are kept too (status ``rejected`` with the catalogue key), so nothing a kiosk sent is lost
+and a re-sent UUID always gets the same answer (``duplicate`` with the ``recorded_status``). A malformed item
+(kiosk.server.punch_items) fails alone.
 
-Performance: a batch costs a fixed handful of queries, not a few per punch. Inside the one write
-transaction of the batch: one query for the UUIDs already stored, one for the employees (with department
-and employment type), one for their help registrations, one for their accepted punches near the batch's
-times (the re-authentication rule), then one prepared INSERT for all new rows. Items are checked by a
-hand-written test that only ever *accepts* what the JSON schema accepts; anything it does not accept goes
-to the compiled schema validator, which decides and words the reason. Punches are judged in order, each seeing the ones
-before it in the batch, exactly as if they had been handled one by one. The UUID's unique constraint
-still decides: write transactions are serialised (db.write_transaction: SQLite's BEGIN IMMEDIATE, an
-advisory lock on PostgreSQL), but if the INSERT hits it anyway (a writer outside write_transaction stored
-one of the UUIDs after our lookup) the batch is redone punch by punch, each insert in its own savepoint
-(on PostgreSQL a failed statement would otherwise abort the whole transaction), still inside the same
-transaction.
+Performance: a fixed handful of queries per batch, inside its one write transaction: this company's UUIDs
+already stored, the employees (with department and employment type), their help registrations, their
+accepted punches near the batch's times (re-authentication rule), then one prepared INSERT for all new rows.
+Punches are judged in order, each seeing the ones before it in the batch. The unique index still decides:
+if the INSERT hits it (a writer outside write_transaction stored a UUID after our lookup) the batch is redone
+punch by punch, each insert in its own savepoint (PostgreSQL aborts a transaction on a failed statement).
 """
 from __future__ import annotations
 

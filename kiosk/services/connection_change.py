@@ -94,16 +94,25 @@ class ConnectionChangeService:
                 log.exception("接続先変更 failed unexpectedly")
                 raise unexpected(exc, CHANGE) from exc
 
+    def situation(self) -> Situation:
+        """初期設定 while the kiosk has never been connected (no connection file), else 接続先変更."""
+        try:
+            return CHANGE if self._file.load(CHANGE) is not None else Situation.INITIAL_SETUP
+        except KioskError:
+            return CHANGE                    # a broken file: it was set up before
+
     def _change(self, new: ConnectionSettings) -> ChangeResult:
         connection, certificate = validate_texts(new.connection_string, new.certificate)
+        situation = self.situation()
         client = self._make_client(new, connection, certificate)
         try:
-            snapshot = client.master_data(situation=CHANGE)
+            snapshot = client.master_data(situation=situation)
             if snapshot is None:   # cannot happen without an ETag; treat as a broken answer
-                raise KioskError("server_error", situation=CHANGE, detail="304 to a request without ETag")
+                raise KioskError("server_error", situation=situation, detail="304 to a request without ETag")
             missing = missing_for_start(snapshot, connection)
             if missing:
-                raise KioskError("startup_data_missing", situation=CHANGE, detail="missing: " + ", ".join(missing))
+                raise KioskError("startup_data_missing", situation=situation,
+                                 detail="missing: " + ", ".join(missing))
             self._save_and_apply(new, snapshot)
         except BaseException:
             client.close()

@@ -110,3 +110,18 @@ def test_connection_file_round_trip_and_missing(sync_server, tmp_path):
     loaded, connection, certificate = file.load_parsed()
     assert loaded == settings and connection.recorder == certificate.recorder == "R001"
     assert "pa ss" not in repr(loaded) and "PRIVATE" not in repr(loaded)
+
+
+def test_first_setup_is_initial_setup_then_connection_change(sync_server, ledger, change):
+    """The seed's 初期設定時 (no connection saved yet) and 接続先変更時 (one was) are told apart by the file."""
+    from kiosk.errors import Situation
+
+    service, file, slot = change
+    with pytest.raises(KioskError) as info:
+        service.change(sync_server.ipco.connection_text, sync_server.ipco.certificate_text)
+    assert (info.value.code, info.value.situation) == ("009", Situation.INITIAL_SETUP)
+    assert not file.exists()
+    working(sync_server, service)
+    with pytest.raises(KioskError) as info:
+        service.change(sync_server.ipco.connection_text, sync_server.ipco.certificate_text)
+    assert (info.value.code, info.value.situation) == ("009", Situation.CONNECTION_CHANGE)

@@ -64,3 +64,24 @@ def test_the_front_passes_the_client_address_and_logs_no_token(front):
     logs = front.logs()
     assert token not in logs and token[:20] not in logs
     assert "/timecard/[redacted]" in logs
+
+
+def test_the_allow_list_sees_the_real_peer_through_the_front(front):
+    """nginx passes the TCP peer in X-Real-IP (overwriting what a client sends), and serve trusts only that."""
+    import subprocess
+    import sys
+
+    def admin(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", f"sqlite:///{front.directory / 'server.sqlite'}",
+                        "ip-allow", *args], check=True, capture_output=True, timeout=60)
+
+    client = front.client()
+    admin("add", "DEMO", "127.0.0.2")
+    try:
+        spoofed = client.request("GET", "v1/time", headers={"X-Real-IP": "127.0.0.2", "X-Forwarded-For": "127.0.0.2"})
+        assert (spoofed.status_code, spoofed.json()["error"]["key"]) == (403, "ip_not_allowed")
+        admin("add", "DEMO", "127.0.0.1")
+        assert client.server_time().status_code == 200
+    finally:
+        admin("remove", "DEMO", "127.0.0.2")
+        admin("remove", "DEMO", "127.0.0.1")

@@ -13,9 +13,9 @@ as ``SensorStatus.ABSENT``; the capture it broke fails. The next capture enumera
 ``device_init_failed`` and the one after tries again. ``close()`` then ``open()`` also works (a new loop
 thread and a fresh enumeration): the way to recover from a device error that was not a removal.
 
-Note: libfprint's image devices run their own NBIS minutiae detection on every captured image and turn an
-image without minutiae into ``DeviceRetry.GENERAL`` ("Minutiae detection failed, please retry"); such images never
-reach us and surface as the ``RETRY_GENERAL`` prompt.
+Only a fresh finger: between captures an idle capture reads the device (:mod:`kiosk.fingerprint.libfprint_drain`), so
+a finger read before a wait began is discarded, never handed to the next capture. libfprint's own NBIS detection
+turns an image without minutiae into ``DeviceRetry.GENERAL``: the ``RETRY_GENERAL`` prompt.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from kiosk.errors import Situation
+from kiosk.fingerprint.libfprint_drain import IdleDrain, retry_prompt
 from kiosk.fingerprint.libfprint_loop import GLibLoopThread, Result, load_fprint
 from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback,
                                       SensorStatus, StatusCallback, device_failure, init_failed, user_cancelled)
@@ -55,6 +56,8 @@ class LibfprintSensor:
         self._removed = False         # the device went away: the next capture enumerates again
         self._capture_lock = threading.Lock()
         self._loop = GLibLoopThread(self._GLib)
+        self._drain = IdleDrain(lambda: self._loop, self._FPrint, self._GLib, self._Gio,
+                                to_capture=self._to_capture, on_removed=self._mark_removed)
         self.device_name = ""
 
     # --- the port ---------------------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ class LibfprintSensor:
         if not self._loop.alive:          # opened again after close(): a new loop thread
             self._loop = GLibLoopThread(self._GLib)
         self._open_device()
+        self._drain.start(self._dev)      # from now on, a finger read while nobody waits is not kept for later
 
     def _open_device(self) -> None:
         """Enumerate in a new context, open the first matching device, report PRESENT."""
@@ -120,6 +124,8 @@ class LibfprintSensor:
         def finger_status(d, _pspec):
             flags = d.get_finger_status()
             before, seen["flags"] = seen["flags"], flags
+            if self._drain.active:        # the idle capture: nobody is asked for a finger
+                return
             if flags & FPrint.FingerStatusFlags.PRESENT and not before & FPrint.FingerStatusFlags.PRESENT:
                 self._callbacks.prompt(FingerPrompt.FINGER_DETECTED)
             elif flags & FPrint.FingerStatusFlags.NEEDED and not before & FPrint.FingerStatusFlags.NEEDED:
@@ -132,23 +138,45 @@ class LibfprintSensor:
         dev.connect("notify::finger-status", finger_status)
         dev.connect("removed", removed)
 
+    @property
+    def idle_reads(self) -> int:
+        """Fingers read while no capture waited (set aside, never used by a later wait)."""
+        return self._drain.reads
+
     def _mark_removed(self) -> None:
         self._removed = True
         self._callbacks.status(SensorStatus.ABSENT)
 
     def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
-                situation: Situation = Situation.REGISTRATION) -> Capture:
+                situation: Situation = Situation.REGISTRATION, since: float | None = None) -> Capture:
         if self._dev is None and not self._removed:
             raise init_failed("the fingerprint sensor is not open", situation)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = None if timeout is None else started + timeout
+        since = started if since is None else since
         with self._capture_lock:
-            if self._removed:
-                self._reopen(deadline, cancel, situation)
-            while True:
-                outcome, value = self._capture_once(deadline, cancel, situation)
-                if outcome == "image":
-                    return value
-                self._callbacks.prompt(value)     # a retry: tell the user, capture again
+            try:
+                return self._fresh_capture(deadline, cancel, situation, since)
+            finally:
+                if self._dev is not None and not self._removed:
+                    self._drain.start(self._dev)
+
+    def _fresh_capture(self, deadline, cancel, situation, since: float) -> Capture:
+        """End the idle capture; its read counts only if made since the wait began; else capture anew."""
+        if not self._drain.stop(CANCEL_GRACE):
+            raise device_failure(situation, "libfprint did not end the idle capture")
+        drained = self._drain.take()
+        if drained is not None and drained.read_at >= since:
+            return drained
+        if drained is not None:
+            log.info("a finger read before the wait began was discarded")
+        if self._removed:
+            self._reopen(deadline, cancel, situation)
+        while True:
+            outcome, value = self._capture_once(deadline, cancel, situation)
+            if outcome == "image":
+                return value
+            self._callbacks.prompt(value)     # a retry: tell the user, capture again
 
     def _reopen(self, deadline, cancel, situation) -> None:
         """The device was removed: enumerate again and open what is there now, a bounded number of times."""
@@ -172,6 +200,8 @@ class LibfprintSensor:
     def _forget_device(self) -> None:
         """Close the device (best effort); drop it and its context on the loop thread (GObjects are finalised
         there, never on a caller's thread)."""
+        self._drain.stop(CANCEL_GRACE)
+        self._drain.take()
         if self._dev is not None:
             self._close_device(self._dev)
 
@@ -214,7 +244,7 @@ class LibfprintSensor:
         if err.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
             raise user_cancelled(situation, why or "capture cancelled")
         if err.domain == GLib.quark_to_string(FPrint.device_retry_quark()):
-            return "retry", _retry_prompt(FPrint, err.code)
+            return "retry", retry_prompt(FPrint, err.code)
         if self._removed or (err.domain == GLib.quark_to_string(FPrint.device_error_quark())
                              and err.code == int(FPrint.DeviceError.REMOVED)):
             self._mark_removed()
@@ -265,11 +295,3 @@ class LibfprintSensor:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-def _retry_prompt(FPrint, code: int) -> FingerPrompt:
-    retry = FPrint.DeviceRetry
-    return {
-        int(retry.TOO_SHORT): FingerPrompt.RETRY_TOO_SHORT,
-        int(retry.CENTER_FINGER): FingerPrompt.RETRY_CENTER_FINGER,
-        int(retry.REMOVE_FINGER): FingerPrompt.RETRY_REMOVE_FINGER,
-    }.get(int(code), FingerPrompt.RETRY_GENERAL)

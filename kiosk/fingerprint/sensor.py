@@ -26,7 +26,8 @@ An unusable capture (too few minutiae, low quality) is not an error here: the ca
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Optional, Protocol
 
@@ -69,7 +70,9 @@ StatusCallback = Callable[[SensorStatus], None]
 @dataclass(frozen=True, eq=False)
 class Capture:
     """One impression. ``image`` is (rows, cols) uint8, dark ridges on light background, or ``None`` when the
-    device only delivers ``minutiae``. Never stored or sent: the caller extracts and drops it."""
+    device only delivers ``minutiae``. ``read_at`` is when the finger was read (``time.monotonic``): only a capture
+    read while a screen waits counts (:mod:`kiosk.services.credential_window`). Never stored or sent: the caller
+    extracts and drops it."""
 
     width: int
     height: int
@@ -77,6 +80,7 @@ class Capture:
     image: Optional[np.ndarray] = None
     minutiae: Optional[FingerprintTemplate] = None
     device: str = ""
+    read_at: float = field(default_factory=time.monotonic)   # monotonic: when the sensor read this finger
 
     def __post_init__(self) -> None:
         if self.image is None and self.minutiae is None:
@@ -97,9 +101,11 @@ class FingerprintSensor(Protocol):
 
     - ``open()`` finds and opens the device; no device, a missing backend or a failed open raise
       ``device_init_failed``. Reports ``SensorStatus.PRESENT`` to the status callback.
-    - ``capture(timeout, cancel, situation)`` blocks the calling thread (never the UI thread) until one
+    - ``capture(timeout, cancel, situation, since)`` blocks the calling thread (never the UI thread) until one
       impression arrives, ``timeout`` seconds pass (``None``: no limit), or ``cancel`` (a ``threading.Event``) is
       set. Retry conditions become prompts and the capture continues. Errors: see the module table.
+      Only a finger read at or after ``since`` (``time.monotonic``; ``None``: the moment the capture starts) is
+      returned: a press made before the wait began is discarded, never kept for the next capture.
     - ``close()`` is idempotent.
     - ``set_callbacks(prompt=..., status=...)`` replaces the callbacks (``None`` keeps the current one).
     """
@@ -111,7 +117,7 @@ class FingerprintSensor(Protocol):
     def close(self) -> None: ...
 
     def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
-                situation: Situation = Situation.REGISTRATION) -> Capture: ...
+                situation: Situation = Situation.REGISTRATION, since: float | None = None) -> Capture: ...
 
     def set_callbacks(self, prompt: PromptCallback | None = None, status: StatusCallback | None = None) -> None: ...
 

@@ -3,11 +3,17 @@
 The demo panel calls ``place_finger(n)`` ("place synthetic finger N"); a ``capture`` waiting on the sensor then
 returns a fresh impression of that finger (a new impression index on every placement, so repeated placements
 differ like real ones). ``retry(prompt)``, ``fail()`` and ``unplug()`` / ``plug()`` let the panel show the prompt
-and error paths. Finger ``n`` is the master of seed ``DEMO_SEED_BASE + n``: a range of its own, apart from the
+and error paths.
+
+Like a real sensor, it reads a finger only while a capture waits for one: a placement is stamped with the moment it
+was made, and a capture returns only a placement made at or after its ``since`` (by default, its own start). One made
+before (on standby, in 設定, before an enrolment began) is discarded when the capture starts, never kept for the next
+person. Finger ``n`` is the master of seed ``DEMO_SEED_BASE + n``: a range of its own, apart from the
 TUNING, REPORTING and TEST seeds.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -18,6 +24,7 @@ from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPro
                                       StatusCallback, device_failure, init_failed, user_cancelled)
 from kiosk.fingerprint.synth import ImpressionParams, make_impression, make_master
 
+log = logging.getLogger(__name__)
 DEMO_SEED_BASE = 700_000
 POLL = 0.02
 
@@ -36,8 +43,9 @@ class SimulatedSensor:
         self._params, self._seed_base = params, seed_base
         self._callbacks = Callbacks(on_prompt, on_status)
         self._present, self._open = present, False
-        self._events: deque[tuple[str, object]] = deque()
+        self._events: deque[tuple[str, object, float]] = deque()   # (kind, value, when it was posted)
         self._cond = threading.Condition()
+        self.captures_started = 0           # for tests and the demo: how many captures have begun
         self._next_impression: dict[int, int] = {}
         self.device_name = "simulated: synthetic fingers"
 
@@ -65,7 +73,7 @@ class SimulatedSensor:
     def unplug(self) -> None:
         with self._cond:
             self._present = False
-            self._events.append(("unplug", None))
+            self._events.append(("unplug", None, time.monotonic()))
             self._cond.notify_all()
         self._callbacks.status(SensorStatus.ABSENT)
 
@@ -87,8 +95,37 @@ class SimulatedSensor:
 
     def _post(self, kind: str, value) -> None:
         with self._cond:
-            self._events.append((kind, value))
+            self._events.append((kind, value, time.monotonic()))
             self._cond.notify_all()
+
+    def wait_for_capture(self, started: int, timeout: float = 10.0) -> bool:
+        """Block until capture number ``started`` (counting from 1) has begun: a finger placed after that is
+        read by it. False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.captures_started >= started, timeout)
+
+    def place_when_asked(self, *fingers: int, timeout: float = 10.0) -> threading.Thread:
+        """Like a person who waits for the prompt: on another thread, place each finger once the next capture has
+        begun (one finger per capture). For scripts and tests that call ``capture`` themselves."""
+        first = self.captures_started + 1
+
+        def run() -> None:
+            for n, finger in enumerate(fingers):
+                if not self.wait_for_capture(first + n, timeout):
+                    return
+                self.place_finger(finger)
+
+        thread = threading.Thread(target=run, name="simulated-finger", daemon=True)
+        thread.start()
+        return thread
+
+    def _discard_stale(self, since: float) -> None:
+        """Under the lock: drop the placements made before ``since`` (nobody was waiting for them)."""
+        stale = [e for e in self._events if e[0] == "finger" and e[2] < since]
+        for event in stale:
+            self._events.remove(event)
+        if stale:
+            log.info("simulated sensor: %d finger(s) placed before the wait discarded", len(stale))
 
     # --- the port --------------------------------------------------------------------------------------------
 
@@ -111,11 +148,16 @@ class SimulatedSensor:
             self._callbacks.status(SensorStatus.CLOSED)
 
     def capture(self, timeout: float | None = None, cancel: threading.Event | None = None,
-                situation: Situation = Situation.REGISTRATION) -> Capture:
-        deadline = None if timeout is None else time.monotonic() + timeout
+                situation: Situation = Situation.REGISTRATION, since: float | None = None) -> Capture:
+        started = time.monotonic()
+        deadline = None if timeout is None else started + timeout
+        since = started if since is None else since
         with self._cond:
             if not (self._open and self._present):
                 raise init_failed("the simulated sensor is not open", situation)
+            self._discard_stale(since)
+            self.captures_started += 1
+            self._cond.notify_all()
         self._callbacks.prompt(FingerPrompt.PLACE_FINGER)
         pending_retry: FingerPrompt | None = None
         while True:
@@ -128,7 +170,7 @@ class SimulatedSensor:
                     if not self._open:
                         raise init_failed("the simulated sensor was closed", situation)
                     self._cond.wait(POLL)
-                kind, value = self._events.popleft()
+                kind, value, placed_at = self._events.popleft()
             if kind == "unplug":
                 raise device_failure(situation, "the simulated sensor was unplugged")
             if kind == "fail":
@@ -146,7 +188,8 @@ class SimulatedSensor:
             seed = self.seed_of(finger)
             image = make_impression(_master(seed), seed, impression, self._params)
             h, w = image.shape
-            return Capture(width=w, height=h, dpi=DEFAULT_DPI, image=image, device=self.device_name)
+            return Capture(width=w, height=h, dpi=DEFAULT_DPI, image=image, device=self.device_name,
+                           read_at=placed_at)
 
     def __enter__(self) -> "SimulatedSensor":
         self.open()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -78,10 +79,12 @@ class FingerprintService:
         self._enrol_lock = threading.Lock()
 
     # -- punch -------------------------------------------------------------------------------------
-    def wait_for_finger(self, cancel: threading.Event | None = None, timeout: float | None = None) -> CylinderCode:
-        """Block (never on the UI thread) until a finger is on the sensor; returns its probe code."""
+    def wait_for_finger(self, cancel: threading.Event | None = None, timeout: float | None = None,
+                        since: float | None = None) -> CylinderCode:
+        """Block (never on the UI thread) until a finger is on the sensor; returns its probe code. Only a finger
+        read at or after ``since`` (the screen's wait began; ``None``: now) counts."""
         try:
-            capture = self.sensor.capture(timeout, cancel, Situation.PUNCH)
+            capture = self.sensor.capture(timeout, cancel, Situation.PUNCH, since)
         except KioskError as error:
             if error.key != "auth_failed":        # not a mere timeout or cancel: the device failed
                 self.sensor_error = error
@@ -198,7 +201,8 @@ class FingerprintService:
               cancel: threading.Event | None = None, finger: int | None = None) -> EnrolmentResult:
         """Online check and a データ更新 first (the local duplicate check sees the newest fingers), then ``captures``
         usable impressions with feedback after each, then consolidate, register (the server numbers a new
-        finger) and store."""
+        finger) and store. Each capture takes only a finger read after its own 「n回目: 指を置いてください」: presses
+        made before (in 設定, before the enrolment began, between two captures) never fill an enrolment."""
         self._before_enrolment()
         templates: list[FingerprintTemplate] = []
         attempts = 0
@@ -207,8 +211,9 @@ class FingerprintService:
             if attempts > 2 * self.captures:
                 raise KioskError("enrollment_failed", situation=REG, detail="too many unusable captures")
             step = len(templates) + 1
+            asked = time.monotonic()
             on_progress(EnrolmentProgress(step, self.captures, "place"))
-            template = self.sensor.capture(self.capture_timeout, cancel, REG).template(self.extractor)
+            template = self.sensor.capture(self.capture_timeout, cancel, REG, asked).template(self.extractor)
             feedback = assess_capture(template, step - 1, self._matcher.encode(template))
             on_progress(EnrolmentProgress(step, self.captures, "captured", feedback))
             if feedback.usable:

@@ -36,6 +36,7 @@ class FingerFlow:
     def __init__(self, app: "KioskApp"):
         self.app = app
         self._cancel: threading.Event | None = None
+        self._since: float | None = None         # the wait the running capture belongs to
         self.broken: KioskError | None = None    # a device failure stops the loop until the sensor is back
         self.absent = False                      # the sensor reported it is gone
         self.verify_for: Employee | None = None  # 2-factor: the next finger is verified against this employee
@@ -92,20 +93,24 @@ class FingerFlow:
                 and app.punch_screen.purpose == "punch")
 
     def sync(self) -> None:
-        """Start the capture when a screen waits for a finger; cancel it when none does."""
+        """Start the capture when a screen waits for a finger; cancel it when none does. A capture belongs to one
+        wait: it takes only a finger read since that wait began, and a new wait (another punch type, the next
+        person) starts a new capture."""
         app = self.app
         if app.manager.current != "punch" or app.punch_screen.phase != "wait":
             self._end_verify()
-        wanted = self._wanted()
-        if wanted and self._cancel is None:
-            cancel = threading.Event()
-            self._cancel = cancel
-            self.app.bridge.submit(lambda: self.service.wait_for_finger(cancel),
-                                   lambda probe: self._finger(probe, cancel),
-                                   lambda error: self._failed(error, cancel), device=True)
-        elif not wanted and self._cancel is not None:
+        app.flow.waits.refresh()
+        since = app.flow.waits.window.opened_at
+        wanted = self._wanted() and since is not None
+        if self._cancel is not None and (not wanted or self._since != since):
             self._cancel.set()
             self._cancel = None
+        if wanted and self._cancel is None:
+            cancel = threading.Event()
+            self._cancel, self._since = cancel, since
+            self.app.bridge.submit(lambda: self.service.wait_for_finger(cancel, since=since),
+                                   lambda probe: self._finger(probe, cancel),
+                                   lambda error: self._failed(error, cancel), device=True)
 
     def stop(self) -> None:
         self._stopped = True      # sensor callbacks still in flight (e.g. CLOSED as the kiosk closes) do nothing

@@ -13,6 +13,7 @@ from kiosk.domain.modes import auto_kind
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardEvent
 from kiosk.ui import format as fmt
+from kiosk.ui.credential_waits import PunchWaits
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -29,9 +30,11 @@ class PunchFlow:
         self._settings_idle = 0
         self._action_token = 0
         self._return_event = None
+        self.waits = PunchWaits(app)   # only a card or finger read during the current wait counts
 
     def bind_screens(self) -> None:
         app = self.app
+        self.waits.bind_screens()
         app.standby.add_punch_buttons(app.display.visible_kinds(), self.choose_kind)
         app.standby.bind(on_timecard=lambda *_: self.open_card_action("timecard"),
                          on_help=lambda *_: self.open_card_action("help"))
@@ -106,6 +109,8 @@ class PunchFlow:
             return
         if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
             return   # reading an error, typing a password or in the manager's screens: not a punch
+        if not self.waits.fresh(event.received_monotonic):
+            return   # read before this wait began (e.g. on standby, delivered late): never the next punch
         if app.manager.current != "punch":
             kind = auto_kind(self.auto_modes, app.kiosk.clock.read().at.time())
             if kind is None:

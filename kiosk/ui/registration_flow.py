@@ -11,6 +11,7 @@ from kiosk.domain.model import Employee
 from kiosk.errors import KioskError
 from kiosk.i18n import tr
 from kiosk.ports import CardEvent
+from kiosk.services.credential_window import WaitingWindow
 from kiosk.ui.finger_registration import FingerRegistration, finger_label
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class RegistrationFlow:
         self.app = app
         self.employee: Employee | None = None
         self.waiting_for: str = ""          # "", "first", "second" or "delete"
+        self.tap_window = WaitingWindow("registration")   # each read asked for takes only a tap made after
         self._first_read = ""
         self.fingers = FingerRegistration(self)
 
@@ -92,6 +94,7 @@ class RegistrationFlow:
 
     def _ask_tap(self, step: str, notice: str) -> None:
         self.waiting_for, self._first_read = step, ""
+        self.tap_window.open()
         self.screen.notice = tr(notice)
 
     def cancel(self) -> None:
@@ -99,11 +102,14 @@ class RegistrationFlow:
         self.fingers.cancel()
 
     def handle_card(self, event: CardEvent) -> None:
-        """A tap while on the settings screen: used only when this flow asked for one."""
+        """A tap while on the settings screen: used only when this flow asked for one, and made after."""
+        if not self.tap_window.accepts(event.received_monotonic):
+            return
         step, self.waiting_for = self.waiting_for, ""
         service = self.app.kiosk.registration
         if step == "first":
             self._first_read, self.waiting_for = event.card_id, "second"
+            self.tap_window.open()
             self.screen.notice = tr("registration.second_tap")
         elif step == "second":
             employee, first = self.employee, self._first_read

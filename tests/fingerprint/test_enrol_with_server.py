@@ -25,8 +25,7 @@ def test_offline_is_online_only_before_any_capture(fp, server):
 
 
 def test_enrolment_refreshes_registers_then_stores_with_the_servers_version(fp, server, templates, ledger_db):
-    for _ in range(4):
-        fp.sensor.place_finger(1)
+    fp.sensor.place_when_asked(1, 1, 1, 1)
     result = fp.enrol(employee(fp, "1001"))
     assert server.calls == ["refresh", "register"]                   # fingers from other kiosks first
     sent = server.registered[(employee(fp, "1001").key, result.finger)]
@@ -78,5 +77,5 @@ def test_the_offline_demo_seeds_locally_without_a_server(fp, server, templates):
     assert not fp.has_server
     result = fp.enrol_local(employee(fp, "1001"), templates(1))
     assert result.finger == 0 and server.calls == []
-    fp.sensor.place_finger(1)
+    fp.sensor.place_when_asked(1)
     assert fp.punch_with_finger(PunchKind.CLOCK_IN, timeout=5.0).employee.code == "1001"

@@ -17,14 +17,13 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def place_and_punch(fp, finger: int, kind: PunchKind = PunchKind.CLOCK_IN):
-    fp.sensor.place_finger(finger)
+    fp.sensor.place_when_asked(finger)     # a finger placed before the capture began would not count
     return fp.punch_with_finger(kind, timeout=5.0)
 
 
 def test_enrol_at_the_sensor_then_punch_by_finger(fp, demo_kiosk):
     progress = []
-    for _ in range(4):
-        fp.sensor.place_finger(1)
+    fp.sensor.place_when_asked(1, 1, 1, 1)
     result = fp.enrol(employee(fp, "1001"), on_progress=progress.append)
     assert (result.employee.code, result.finger) == ("1001", 0) and 2 <= result.sub_templates <= 3
     assert [(p.step, p.phase) for p in progress] == [(s, ph) for s in (1, 2, 3, 4) for ph in ("place", "captured")]
@@ -159,3 +158,14 @@ def test_settings_and_the_composition_root(tmp_path):
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.glob("*.key"))
     finally:
         kiosk.close()
+
+
+def test_presses_made_before_an_enrolment_never_fill_it(fp):
+    for _ in range(4):
+        fp.sensor.place_finger(1)          # e.g. pressed in 設定 before 指紋を登録 was touched
+    fp.capture_timeout = 0.3
+    progress = []
+    err = error_of(fp.enrol, employee(fp, "1001"), on_progress=progress.append)
+    assert (err.key, err.cause_letter) == ("enrollment_cancelled", "A")       # no finger within the capture's wait
+    assert [(p.step, p.phase) for p in progress] == [(1, "place")] and fp.store.count() == 0
+

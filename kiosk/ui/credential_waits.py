@@ -1,6 +1,6 @@
 """The punch path's waiting window, opened and closed by what the screens show (on the Kivy thread).
 
-Standby waits for a tap (in a time-of-day mode it punches, otherwise it says 「打刻種別が選択されていません」), and the
+Standby waits for a tap (in a time-of-day mode it punches, otherwise it says 「打刻種別を選択してください」), and the
 punch screen waits while its phase is ``wait`` (a punch type, タイムカード or ヘルプ登録). Each time the kiosk enters
 one of these waits the window opens anew; anywhere else (confirming, the password keypad, 設定) it is closed. A card
 or finger read outside the current wait is discarded (:mod:`kiosk.services.credential_window`)."""

@@ -70,3 +70,46 @@ def test_jumps_are_noticed_in_both_directions_but_not_running_time():
     assert clock.jumped() == 0.0
     port.jump(-3600)
     assert clock.jumped() == -3600
+
+
+def test_a_step_whose_confirmation_fails_applies_the_first_answer_and_ends_adjusting():
+    from kiosk.services.recorder_api import ClientSlot
+    from kiosk.services.time_sync import TimeSyncService
+
+    port, clock = make()
+    answers = iter([100.0, OSError("NTP timed out")])
+    seen_adjusting = []
+
+    def query(host, port_, timeout):
+        seen_adjusting.append(clock.read().adjusting)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    sync = TimeSyncService(clock, ClientSlot(None), ntp_servers=(("ntp.invalid", 123),), ntp_query=query)
+    result = sync.sync_once()
+    assert seen_adjusting == [False, True]           # the confirming query ran while punches were refused
+    assert result.source is TimeSource.NTP and result.offset == 100.0 and sync.steps == 1
+    assert not clock.read().adjusting and clock.read().source is TimeSource.NTP
+
+
+def test_an_unexpected_failure_while_confirming_never_leaves_the_clock_adjusting():
+    from kiosk.services.recorder_api import ClientSlot
+    from kiosk.services.time_sync import TimeSyncService
+
+    port, clock = make()
+    answers = iter([100.0, RuntimeError("bug")])
+
+    def query(host, port_, timeout):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    sync = TimeSyncService(clock, ClientSlot(None), ntp_servers=(("ntp.invalid", 123),), ntp_query=query)
+    try:
+        sync.sync_once()
+    except RuntimeError:
+        pass
+    assert not clock.read().adjusting

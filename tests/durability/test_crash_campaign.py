@@ -10,7 +10,7 @@ import pytest
 
 from tests.durability.crash_campaign import run_campaign
 
-ROUNDS = int(os.environ.get("DAKOKU_CRASH_ROUNDS", "30"))
+ROUNDS = int(os.environ.get("DAKOKU_CRASH_ROUNDS", "24"))
 
 
 @pytest.mark.timeout(300)

@@ -110,8 +110,6 @@ def run(on_card: Callable | None = None, taps: int = 200, event_timeout: float =
 
 def punch_handler(workdir: Path) -> Callable:
     """The real punch path behind the adapter: PunchService on a SQLite ledger with the demo data."""
-    from datetime import timedelta
-
     from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
     from kiosk.demo import seed_demo
     from kiosk.domain.model import PunchKind
@@ -120,10 +118,11 @@ def punch_handler(workdir: Path) -> Callable:
 
     db = open_ledger(workdir / "ledger.sqlite3")
     master, clock = SqliteMasterData(db), KioskClock(Settings().tz)
-    seed_demo(master, clock.read().at.date())
+    seed_demo(master, clock.read().at.date(),   # 出勤 again and again: interval and sequence warning off
+              recorder_settings={"reauth_interval_seconds": 0, "sequence_warning": False})
     from kiosk.services.punch import PunchService
 
-    service = PunchService(master, SqlitePunchLedger(db), clock, reauth_interval=timedelta(0))
+    service = PunchService(master, SqlitePunchLedger(db), clock)
     return lambda event: service.punch_with_card(PunchKind.CLOCK_IN, event.card_id)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
 from kiosk.adapters.ledger.audit_store import SqliteAuditLog
@@ -115,8 +114,7 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         # Nothing to punch against and nowhere to get it from. (A provisioned kiosk pulls its data in the
         # background at start; the UI says 008 only if that pull fails.)
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
-    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
-                           reauth_interval=timedelta(seconds=settings.reauth_interval_seconds))
+    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify)
     fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service, sync)
     if sensor_error is not None:
         startup_errors.append(sensor_error)

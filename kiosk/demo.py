@@ -87,8 +87,10 @@ def demo_employees(today: date) -> list[Employee]:
     return employees
 
 
-def seed_demo(master: MasterData, today: date) -> None:
-    """Replace the cached master data with the demo company (the offline demo, tests, benchmarks)."""
+def seed_demo(master: MasterData, today: date, recorder_settings: dict | None = None) -> None:
+    """Replace the cached master data with the demo company (the offline demo, tests, benchmarks).
+    ``recorder_settings``: as a server would send them (None: keep those held; a fresh kiosk has the shared
+    defaults of kiosk.protocol.recorder_settings)."""
     employees = demo_employees(today)
     by_code = {e.code: e for e in employees}
     credentials = [Credential(by_code[c.employee_code].key, AuthMethod.CARD, card_ref(DEMO_CARD_KEY, c.card_id))
@@ -98,5 +100,5 @@ def seed_demo(master: MasterData, today: date) -> None:
         departments=[Department(code, name) for code, name in DEPARTMENTS],
         employment_types=[EmploymentType(code, name, breaks) for code, name, breaks in TYPES],
         help_registrations=[(by_code[code].key, dept) for code, dept in HELP_REGISTRATIONS],
-        recorder=RECORDER, card_key=DEMO_CARD_KEY,
+        recorder=RECORDER, card_key=DEMO_CARD_KEY, recorder_settings=recorder_settings,
     )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from kiosk.fingerprint.gallery import Gallery
     from kiosk.fingerprint.mcc import CylinderCode
     from kiosk.fingerprint.template import FingerprintTemplate
+    from kiosk.protocol.recorder_settings import RecorderSettings
 from kiosk.domain.model import (
     AuthMethod, ClockReading, Credential, Department, Employee, EmploymentType, Punch, Recorder,
 )
@@ -23,6 +24,10 @@ class PunchLedger(Protocol):
         """Commit durably, or raise KioskError('punch_record_failed')."""
 
     def last_punch_at(self, employee_key: str) -> datetime | None: ...
+
+    def punches_since(self, employee_key: str, since: datetime) -> list[Punch]:
+        """The employee's punches stamped after ``since``, oldest first, without those the server refused
+        (the sequence warning's work day)."""
 
     def recent_punches(self, limit: int) -> list[Punch]: ...
 
@@ -50,6 +55,9 @@ class MasterData(Protocol):
 
     def card_key(self) -> bytes | None:
         """The company's key for hashing card IDs (kiosk.domain.credentials.card_ref)."""
+
+    def recorder_settings(self) -> "RecorderSettings":
+        """The server's recorder settings of the last データ更新 (its shared defaults before the first)."""
 
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],

@@ -3,6 +3,7 @@ catalogue's 010 (「PC上の設定ファイルから情報を取得できなか�
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -13,7 +14,15 @@ from kiosk.domain.model import PunchKind
 from kiosk.domain.modes import AutoMode
 from kiosk.errors import KioskError, Situation
 
+log = logging.getLogger(__name__)
 READER_BACKENDS = ("simulated", "pcsc", "wedge")
+# Settings the attendance server owns (kiosk.protocol.recorder_settings; each データ更新 applies them). Older
+# settings files may still hold them: they load, and the value is ignored with a warning (docs/settings.md).
+SERVER_OWNED = {("reauth_interval_seconds",): "reauth_interval_seconds",
+                ("display", "show_history"): "show_punch_history",
+                ("sync", "refresh_interval_minutes"): "refresh_interval_minutes",
+                ("sync", "quiet_hours"): "refresh_quiet_hours"}
+BREAK_PAIR = ("break_start", "break_end")   # their 休憩/外出 wording is the server's break_labels
 FINGERPRINT_BACKENDS = ("none", "simulated", "libfprint")
 
 
@@ -47,12 +56,11 @@ class DisplaySettings:
     language: str = "ja"
     punch_mode: str = "each_time"       # 都度選択 (each_time) or モード動作 (keep): see docs/settings.md
     auto_modes: list = field(default_factory=list)   # [{"start": "05:00", "end": "12:59", "kind": "clock_in"}]
-    labels: dict = field(default_factory=dict)       # {"break_start": "外出開始", "break_end": "外出終了"}
+    labels: dict = field(default_factory=dict)       # {"clock_in": "出社"}; the break pair: the server's break_labels
     hidden: list = field(default_factory=list)       # punch types without a button, e.g. ["break_start"]
     fullscreen: bool = True
     width: int = 1280
     height: int = 800
-    show_history: bool = True
     show_timecard: bool = True          # the タイムカード button (opens the employee's timecard in the browser)
     show_help_registration: bool = True # the ヘルプ登録 button (another department's employee registers here)
     confirmation_seconds: float = 3.0   # the confirmation returns to standby by itself
@@ -69,8 +77,6 @@ class DisplaySettings:
 @dataclass(frozen=True)
 class SyncSettings:
     ntp_servers: list = field(default_factory=list)   # ["ntp.example.jp:123"]; none: the server's clock
-    refresh_interval_minutes: int = 120               # データ更新 every 2 hours...
-    quiet_hours: list = field(default_factory=lambda: ["08:00-10:00", "17:00-19:00"])   # ...outside rush hours
     upload_interval_seconds: float = 60.0             # outbox retry/heartbeat when idle
 
     def parsed_ntp_servers(self) -> tuple[tuple[str, int], ...]:
@@ -87,7 +93,6 @@ class SyncSettings:
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     timezone: str = "Asia/Tokyo"
-    reauth_interval_seconds: int = 30   # 同一コードの再認証間隔
     manager_pin_hash: str = ""          # scrypt (kiosk set-manager-pin); guards 設定 and registration
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     fingerprint: FingerprintSettings = field(default_factory=FingerprintSettings)
@@ -157,7 +162,25 @@ def load_settings(path: Path | None, **overrides: object) -> Settings:
     return settings
 
 
+def _without_server_owned(data: dict) -> dict:
+    """``data`` without the settings the server owns (each one a logged warning)."""
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for path, server_name in SERVER_OWNED.items():
+        *sections, name = path
+        holder = data.get(sections[0], {}) if sections else data
+        if isinstance(holder, dict) and name in holder:
+            del holder[name]
+            log.warning("settings: %s is the server's recorder setting %s now (set it with `kiosk-server "
+                        "recorders set`); the value in the settings file is ignored", ".".join(path), server_name)
+    labels = data.get("display", {}).get("labels") if isinstance(data.get("display"), dict) else None
+    if isinstance(labels, dict) and set(labels) & set(BREAK_PAIR):
+        log.warning("settings: display.labels for %s are ignored: the server's break_labels names the break "
+                    "pair (休憩 or 外出)", sorted(set(labels) & set(BREAK_PAIR)))
+    return data
+
+
 def _build(data: dict) -> Settings:
+    data = _without_server_owned(data)
     known = {f.name for f in fields(Settings)}
     unknown = set(data) - known
     if unknown:
@@ -172,9 +195,6 @@ def _build(data: dict) -> Settings:
     settings = replace(Settings(), **values)
     _typed(settings.timezone, str, "timezone")
     _typed(settings.manager_pin_hash, str, "manager_pin_hash")
-    interval = settings.reauth_interval_seconds
-    if not isinstance(interval, int) or isinstance(interval, bool) or not 0 <= interval <= 3600:
-        raise ValueError("reauth_interval_seconds must be an integer from 0 to 3600")
     if settings.reader.backend not in READER_BACKENDS:
         raise ValueError(f"reader.backend must be one of {READER_BACKENDS}")
     re.compile(settings.reader.name_pattern)   # re.error: refused like any malformed value
@@ -200,13 +220,7 @@ def _check_fingerprint(fp: "FingerprintSettings") -> None:
 
 
 def _check_sync(sync: "SyncSettings") -> None:
-    from kiosk.services.data_update import parse_span
-
     sync.parsed_ntp_servers()
-    for span in sync.quiet_hours:
-        parse_span(str(span))
-    if not 5 <= sync.refresh_interval_minutes <= 24 * 60:
-        raise ValueError("sync.refresh_interval_minutes must be from 5 to 1440")
     if not 5 <= sync.upload_interval_seconds <= 3600:
         raise ValueError("sync.upload_interval_seconds must be from 5 to 3600")
 

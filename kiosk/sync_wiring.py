@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 
 from kiosk.adapters.connection_file import ConnectionFile
@@ -15,7 +14,7 @@ from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.errors import KioskError, Situation
 from kiosk.services.clock import KioskClock
 from kiosk.services.connection_change import ConnectionChangeService
-from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy, parse_span
+from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy
 from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
 from kiosk.services.sync import SyncService
 from kiosk.services.time_sync import TimeSyncService
@@ -169,8 +168,8 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     sync = SyncService(SqliteOutbox(ledger_db), slot, interval=settings.upload_interval_seconds)
     master_sync = SqliteMasterSync(ledger_db, master)
     data_update = DataUpdateService(master_sync, slot, is_online=sync.is_online)
-    policy = RefreshPolicy(interval=timedelta(minutes=settings.refresh_interval_minutes),
-                           quiet_hours=tuple(parse_span(s) for s in settings.quiet_hours))
+    # the server's refresh settings as last applied (its shared defaults before the first データ更新)
+    policy = RefreshPolicy.from_settings(master.recorder_settings().as_dict())
     scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy,
                                     on_result=lambda result: parts._update_result(result))
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())

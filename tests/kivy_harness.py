@@ -78,19 +78,25 @@ class RecordingSound:
 
 
 @contextmanager
-def running_app(window, tmp_path, reader=None, fingerprint=None, **display_options):
+def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settings=None, **display_options):
     """A KioskApp on the demo data in ``tmp_path``, attached to the window; ``reader`` replaces the
-    simulated one (e.g. the real PC/SC adapter); ``fingerprint`` is a FingerprintSettings (default: none)."""
+    simulated one (e.g. the real PC/SC adapter); ``fingerprint`` is a FingerprintSettings (default: none);
+    ``recorder_settings``: the server's, as a データ更新 would have brought them before the app started
+    (default: the shared defaults, e.g. the sequence warning on)."""
     from kiosk.settings import FingerprintSettings
 
     from kiosk.ui.app import KioskApp
 
     options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
     options.update(display_options)
-    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True, reauth_interval_seconds=30,
+    kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True,
                                  reader=ReaderSettings(backend="simulated"),
                                  fingerprint=fingerprint or FingerprintSettings(),
                                  display=DisplaySettings(**options)), reader=reader)
+    if recorder_settings is not None:
+        from kiosk.demo import seed_demo
+
+        seed_demo(kiosk.master, kiosk.clock.read().at.date(), recorder_settings=recorder_settings)
     app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()
     window.add_widget(app.root)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Sequence
 
 from kiosk.domain.model import AuthMethod, ClockReading, Employee, EmploymentType, PunchKind
 from kiosk.errors import KioskError, Situation
@@ -66,3 +67,34 @@ def greeting_key(kind: PunchKind, at: datetime) -> str:
         PunchKind.BREAK_START: "greeting.break_start",
         PunchKind.BREAK_END: "greeting.break_end",
     }[kind]
+
+
+# -- 打刻時警告 (sequence warning) ------------------------------------------------------------------
+# A work day, for the sequence warning: the employee's punches of the WORK_DAY before this one (a night
+# shift's 出勤 at 22:00 still counts for its 退勤 at 06:00). Older punches never make a question.
+WORK_DAY = timedelta(hours=24)
+
+_OFF, _WORKING, _ON_BREAK = "off", "working", "on_break"
+_AFTER = {PunchKind.CLOCK_IN: _WORKING, PunchKind.CLOCK_OUT: _OFF,
+          PunchKind.BREAK_START: _ON_BREAK, PunchKind.BREAK_END: _WORKING}
+# (state, chosen kind) → the punch missing before it. Absent: the punch follows.
+_MISSING = {
+    (_OFF, PunchKind.CLOCK_OUT): PunchKind.CLOCK_IN,           # 退勤 with no 出勤
+    (_OFF, PunchKind.BREAK_START): PunchKind.CLOCK_IN,         # 休憩開始 with no 出勤
+    (_OFF, PunchKind.BREAK_END): PunchKind.BREAK_START,        # 休憩終了 with no 休憩開始 (nor 出勤)
+    (_WORKING, PunchKind.CLOCK_IN): PunchKind.CLOCK_OUT,       # 出勤 twice: the last 退勤 is missing
+    (_WORKING, PunchKind.BREAK_END): PunchKind.BREAK_START,    # 休憩終了 with no 休憩開始
+    (_ON_BREAK, PunchKind.CLOCK_IN): PunchKind.BREAK_END,      # 出勤 during a break
+    (_ON_BREAK, PunchKind.CLOCK_OUT): PunchKind.BREAK_END,     # 退勤 during a break
+    (_ON_BREAK, PunchKind.BREAK_START): PunchKind.BREAK_END,   # 休憩開始 twice
+}
+
+
+def missing_before(kind: PunchKind, earlier: Sequence[PunchKind]) -> PunchKind | None:
+    """The punch type that should have come before ``kind``, given the employee's earlier punches of the work
+    day (oldest first), or None when ``kind`` follows them. Each punch moves the day's state (off → working →
+    on break ...) whether or not it followed: the question is only ever about the punch being made."""
+    state = _OFF
+    for previous in earlier:
+        state = _AFTER[previous]
+    return _MISSING.get((state, kind))

@@ -16,17 +16,12 @@ import peewee as pw
 
 from kiosk.protocol.certificate import ca_fingerprint, issue_certificate
 from kiosk.protocol.connection import DEVICE_TYPES, ConnectionString
+from kiosk.protocol.recorder_settings import defaults as recorder_defaults, problem as setting_problem
 from kiosk.server.admin import AdminError, _code, department
 from kiosk.server.db import Company, Recorder, RecorderKey, bump_version, setting, utcnow, write_transaction
 
-DEFAULT_SETTINGS = {
-    "reauth_interval_seconds": 60,           # 同一コードの再認証間隔
-    "show_punch_history": True,              # 打刻履歴を表示
-    "refresh_interval_minutes": 120,         # データ更新 every 2 hours...
-    "refresh_quiet_hours": ["08:00-10:00", "17:00-19:00"],  # ...except during rush hours
-    "break_labels": "break",                 # "break" (休憩) or "outing" (外出)
-    "sequence_warning": True,                # ask before e.g. 退勤 with no 出勤
-}
+# One value for every setting, shared with the kiosk (which uses them until its first データ更新).
+DEFAULT_SETTINGS = recorder_defaults()
 
 
 @dataclass(frozen=True)
@@ -104,8 +99,9 @@ def revoke(comp: Company, code: str) -> int:
 
 
 def set_setting(comp: Company, code: str, name: str, value: object) -> dict:
-    if name not in DEFAULT_SETTINGS:
-        raise AdminError(f"unknown setting {name!r}; known: {', '.join(DEFAULT_SETTINGS)}")
+    why = setting_problem(name, value)
+    if why is not None:
+        raise AdminError(why)
     rec = recorder(comp, code)
     with write_transaction():
         stored = json.loads(rec.settings_json or "{}")

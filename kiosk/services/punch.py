@@ -1,4 +1,8 @@
-"""The punch use case: credential → employee → rules → durable ledger row → confirmation."""
+"""The punch use case: credential → employee → rules → durable ledger row → confirmation.
+
+The rules are kiosk.domain.rules (the server judges with the same module) with the server's recorder settings
+of the last データ更新 (``MasterData.recorder_settings``): the re-authentication interval and the sequence
+warning (打刻時警告), which raises :class:`SequenceQuestion` instead of recording."""
 from __future__ import annotations
 
 import threading
@@ -7,11 +11,13 @@ from datetime import timedelta
 from typing import Callable
 
 from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, ClockReading, Employee, Punch, PunchKind, PunchResult
+from kiosk.domain.model import AuthMethod, ClockReading, Employee, Punch, PunchKind, PunchResult, Recorder
 from kiosk.domain.passwords import verify_password
-from kiosk.domain.rules import PunchContext, check_punch, greeting_key
+from kiosk.domain.rules import WORK_DAY, PunchContext, check_punch, greeting_key, missing_before
 from kiosk.errors import KioskError, Situation
+from kiosk.i18n import tr
 from kiosk.ports import Clock, MasterData, PunchLedger
+from kiosk.protocol.recorder_settings import RecorderSettings, punch_label_key
 
 PUNCH = Situation.PUNCH
 
@@ -42,16 +48,31 @@ class PasswordGuard:
         self._failures.pop(key, None)
 
 
+class SequenceQuestion(KioskError):
+    """打刻時警告: the punch does not follow the employee's punches of the work day, and the server's
+    ``sequence_warning`` is on. Nothing is recorded yet: the flow asks 「『出勤』の記録がありません。『退勤』処理を
+    行ってよろしいですか？」 and calls :meth:`PunchService.confirm` (はい) or :meth:`PunchService.decline` (いいえ)."""
+
+    def __init__(self, *, employee: Employee, kind: PunchKind, method: AuthMethod, clock: ClockReading,
+                 missing: PunchKind, break_labels: str):
+        super().__init__("sequence_warning", situation=PUNCH, context={
+            "missing": tr(punch_label_key(missing.value, break_labels)),
+            "kind": tr(punch_label_key(kind.value, break_labels))})
+        self.employee, self.kind, self.method, self.clock, self.missing = employee, kind, method, clock, missing
+
+
 class PunchService:
     """Thread-safe: punches are serialised so the re-authentication interval cannot be raced."""
 
     def __init__(self, master: MasterData, ledger: PunchLedger, clock: Clock, *,
-                 reauth_interval: timedelta = timedelta(seconds=30),
+                 reauth_interval: timedelta | None = None,
                  is_online: Callable[[], bool] = lambda: False, on_recorded: Callable[[], None] = lambda: None):
         self._master = master
         self._ledger = ledger
         self._clock = clock
+        # None: the server's recorder setting (the product). A fixed value only for tests and benchmarks.
         self._reauth_interval = reauth_interval
+        self._question: SequenceQuestion | None = None   # the one open 打刻時警告 (a kiosk asks one at a time)
         self._is_online = is_online
         self._on_recorded = on_recorded   # e.g. wake the outbox worker
         self._lock = threading.Lock()
@@ -98,27 +119,68 @@ class PunchService:
         match): the same rules, lock and durable write as a card punch."""
         return self._punch(employee, kind, method)
 
+    def confirm(self, question: SequenceQuestion) -> PunchResult:
+        """はい to a :class:`SequenceQuestion`: record the punch, stamped when the credential was presented. The
+        other rules are checked again against the ledger as it is now (the re-authentication interval still
+        applies); the order is not asked again. A question is answered once: a second はい is already_punched."""
+        with self._lock:
+            if question is not self._question:
+                raise KioskError("already_punched", situation=PUNCH,
+                                 context={"name": question.employee.display_name})
+            self._question = None
+            recorder, settings = self._recorder_and_settings()
+            self._check(question.employee, question.kind, question.method, question.clock, recorder, settings)
+            punch = self._record(question.employee, question.kind, question.method, question.clock, recorder)
+        self._on_recorded()
+        return PunchResult(punch, question.employee, greeting_key(question.kind, question.clock.at))
+
+    def decline(self, question: SequenceQuestion) -> None:
+        """いいえ (or no answer): nothing is recorded."""
+        with self._lock:
+            if question is self._question:
+                self._question = None
+
     def _punch(self, employee: Employee, kind: PunchKind, method: AuthMethod) -> PunchResult:
+        with self._lock:
+            recorder, settings = self._recorder_and_settings()
+            clock = self._clock.read()
+            self._check(employee, kind, method, clock, recorder, settings)
+            if settings.sequence_warning:
+                earlier = self._ledger.punches_since(employee.key, clock.at - WORK_DAY)
+                missing = missing_before(kind, [p.kind for p in earlier])
+                if missing is not None:
+                    self._question = SequenceQuestion(employee=employee, kind=kind, method=method, clock=clock,
+                                                      missing=missing, break_labels=settings.break_labels)
+                    raise self._question
+            punch = self._record(employee, kind, method, clock, recorder)
+        self._on_recorded()
+        return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))
+
+    def _recorder_and_settings(self) -> tuple[Recorder, RecorderSettings]:
         recorder = self._master.recorder()
         if recorder is None:
             raise KioskError("startup_data_missing", situation=PUNCH)
-        with self._lock:
-            clock = self._clock.read()
-            ctx = PunchContext(
-                kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
-                employment_type=self._master.employment_type(employee.employment_type_code),
-                help_departments=self._master.help_departments(employee.key),
-                last_punch_at=self._last_punch_at(employee.key, clock),
-                reauth_interval=self._reauth_interval,
-            )
-            check_punch(employee, ctx)
-            punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
-                          offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
-            self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
-            if clock.monotonic is not None:
-                self._made_at[employee.key] = clock.monotonic
-        self._on_recorded()
-        return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))
+        return recorder, self._master.recorder_settings()
+
+    def _check(self, employee: Employee, kind: PunchKind, method: AuthMethod, clock: ClockReading,
+               recorder: Recorder, settings: RecorderSettings) -> None:
+        """The rules the server applies too, with the server's settings (kiosk.domain.rules)."""
+        check_punch(employee, PunchContext(
+            kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
+            employment_type=self._master.employment_type(employee.employment_type_code),
+            help_departments=self._master.help_departments(employee.key),
+            last_punch_at=self._last_punch_at(employee.key, clock),
+            reauth_interval=settings.reauth_interval if self._reauth_interval is None else self._reauth_interval,
+        ))
+
+    def _record(self, employee: Employee, kind: PunchKind, method: AuthMethod, clock: ClockReading,
+                recorder: Recorder) -> Punch:
+        punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
+                      offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
+        self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
+        if clock.monotonic is not None:
+            self._made_at[employee.key] = clock.monotonic
+        return punch
 
     def _last_punch_at(self, employee_key: str, clock: ClockReading):
         """The employee's last punch for the re-authentication interval: on the boot clock when this process

@@ -1,4 +1,5 @@
-"""What the standby screen's status line and history show, gathered in one place off the UI thread."""
+"""What the standby screen's status line and history show, and 設定 › 情報's list of refused punches,
+gathered in one place off the UI thread."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +7,24 @@ from datetime import datetime
 from typing import Callable
 
 from kiosk.domain.model import Punch
+from kiosk.errors import KioskError
 from kiosk.ports import MasterData
+
+
+@dataclass(frozen=True)
+class RefusedPunch:
+    """A punch the kiosk confirmed and the server refused at sync (kept for HR review, never dropped)."""
+
+    punch: Punch
+    name: str           # the employee's name as the kiosk knows it (the key if no longer known)
+    error_key: str      # the catalogue key the server gave as its reason
+
+    def reason(self, language: str | None = None) -> str:
+        """The catalogue message of the reason (the key itself if this kiosk's catalogue lacks it)."""
+        try:
+            return KioskError(self.error_key).message(language)
+        except ValueError:
+            return self.error_key
 
 
 @dataclass(frozen=True)
@@ -15,6 +33,7 @@ class KioskStatus:
     unsent: int
     oldest_unsent: datetime | None
     recent: list[tuple[Punch, str]]   # (punch, employee name) newest first: 打刻履歴
+    refused: int = 0                  # 送信エラー: punches the server refused at sync
 
 
 class StatusService:
@@ -25,9 +44,16 @@ class StatusService:
 
     def snapshot(self, history: int) -> KioskStatus:
         unsent, oldest = self._punches.pending_summary()
+        refused, _ = self._punches.refused_summary(0)
         recent = self._punches.recent_punches(history) if history else []
-        names = []
-        for punch in recent:
-            employee = self._master.employee(punch.employee_key)
-            names.append((punch, employee.display_name if employee else punch.employee_key))
-        return KioskStatus(self._is_online(), unsent, oldest, names)
+        names = [(punch, self._name(punch.employee_key)) for punch in recent]
+        return KioskStatus(self._is_online(), unsent, oldest, names, refused)
+
+    def refused_punches(self, limit: int = 50) -> list[RefusedPunch]:
+        """The newest ``limit`` refused punches, with their reasons (設定 › 情報)."""
+        _, rows = self._punches.refused_summary(limit)
+        return [RefusedPunch(punch, self._name(punch.employee_key), key) for punch, key in rows]
+
+    def _name(self, employee_key: str) -> str:
+        employee = self._master.employee(employee_key)
+        return employee.display_name if employee else employee_key

@@ -21,7 +21,9 @@ from kiosk.domain.model import PunchResult
 from kiosk.domain.modes import auto_kind
 from kiosk.errors import KioskError, Situation
 from kiosk.i18n import set_language
+from kiosk.protocol.recorder_settings import RecorderSettings, punch_label_key
 from kiosk.ports import ReaderState, ReaderStatus, Sound
+from kiosk.settings import BREAK_PAIR
 from kiosk.ui import format as fmt
 from kiosk.ui.manager_flow import ManagerFlow
 from kiosk.ui.finger_flow import FingerFlow
@@ -38,7 +40,7 @@ from kiosk.ui.screens.standby import StandbyScreen
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).resolve().parents[2] / "kv"
 KV_FILES = ("common.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv", "error_presenter.kv",
-            "demo_panel.kv")
+            "demo_panel.kv", "sequence_question.kv")
 _kv_loaded = False
 
 
@@ -71,17 +73,16 @@ class KioskApp(MDApp):
     # -- building -----------------------------------------------------------------------------
     def build(self):
         set_language(self.display.language)
-        fmt.set_kind_labels(self.display.labels)
         load_kv()
         self.title = "Dakoku"
         self.theme_cls.primary_palette = "Blue"
         self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
-        self.standby = StandbyScreen(name="standby", show_history=self.display.show_history,
-                                     show_timecard=self.display.show_timecard,
+        self.standby = StandbyScreen(name="standby", show_timecard=self.display.show_timecard,
                                      show_help=self.display.show_help_registration)
         self.punch_screen = PunchScreen(name="punch")
         self.password_screen = PasswordScreen(name="password")
         self.settings_screen = SettingsScreen(name="settings")
+        self.apply_recorder_settings(self.kiosk.master.recorder_settings())   # before the buttons are made
         self.flow.bind_screens()
         self.manager_flow.bind_screens()
         self.finger_flow.bind_screens()
@@ -122,6 +123,8 @@ class KioskApp(MDApp):
                 "standby", "punch") or bool(self.manager_flow.registration.waiting_for))
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
         self.kiosk.sync.on_update_result(self.bridge.callback(self._data_updated))
+        self.kiosk.sync.data_update.add_applied_listener(   # every データ更新: scheduled, on demand, after a change
+            self.bridge.callback(lambda _snapshot: self.apply_recorder_settings(self.kiosk.master.recorder_settings())))
         self.kiosk.sync.on_sync_error(self.bridge.callback(self.presenter.show))   # e.g. certificate refused
         self.kiosk.start_background()
         self.finger_flow.start()
@@ -160,6 +163,16 @@ class KioskApp(MDApp):
             self.presenter.withdraw({"startup_data_missing"})
         self.refresh_status()
 
+    def apply_recorder_settings(self, settings: RecorderSettings) -> None:
+        """The server's settings that show on screen: 打刻履歴を表示 and the break pair's names (休憩/外出). The
+        device's display.labels still name the other types; for the break pair the server wins."""
+        labels = {k: v for k, v in self.display.labels.items() if k not in BREAK_PAIR}
+        labels.update({k: fmt.tr(punch_label_key(k, settings.break_labels)) for k in BREAK_PAIR})
+        fmt.set_kind_labels(labels)
+        self.standby.show_history = settings.show_punch_history
+        self.standby.relabel()
+        self.refresh_status()
+
     def on_punched(self, _result: PunchResult) -> None:
         self.refresh_status()
 
@@ -191,7 +204,7 @@ class KioskApp(MDApp):
         self._status_trigger()
 
     def _query_status(self, _dt: float = 0) -> None:
-        history = 8 if self.display.show_history else 0
+        history = 8 if self.standby.show_history else 0
         self.bridge.submit(lambda: self.kiosk.status.snapshot(history), self._show_status,
                            lambda err: log.warning("status refresh failed: %s", err))
 
@@ -200,7 +213,7 @@ class KioskApp(MDApp):
         self.standby.status_text = fmt.status_line(online=status.online, unsent=status.unsent,
                                                    oldest=status.oldest_unsent, now=reading.at,
                                                    reader=self.reader_state, source=reading.source,
-                                                   sensor=self.finger_flow.sensor_state)
+                                                   sensor=self.finger_flow.sensor_state, refused=status.refused)
         lines = [fmt.history_line(p, name) for p, name in status.recent]
         self.standby.history_text = "\n".join(lines) if lines else fmt.tr("standby.history_empty")
 

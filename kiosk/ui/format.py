@@ -12,7 +12,8 @@ _label_overrides: dict[str, str] = {}
 
 
 def set_kind_labels(labels: dict[str, str]) -> None:
-    """Site-specific button labels (e.g. 外出開始/外出終了 for the break pair) from the display settings."""
+    """The punch types' names: the break pair as the server's break_labels says (休憩/外出), the others as the
+    display settings may relabel them (kiosk.ui.app.KioskApp.apply_recorder_settings)."""
     _label_overrides.clear()
     _label_overrides.update(labels)
 
@@ -42,14 +43,17 @@ def age_text(seconds: float) -> str:
 
 
 def status_line(*, online: bool, unsent: int, oldest: datetime | None, now: datetime,
-                reader: ReaderState | None, source: TimeSource, sensor: str | None = None) -> str:
-    """One line: online/offline, unsent punches, reader state, fingerprint sensor state (when one is
-    configured: "present", "absent" or "failed"), time source."""
+                reader: ReaderState | None, source: TimeSource, sensor: str | None = None, refused: int = 0) -> str:
+    """One line: online/offline, unsent punches, punches the server refused (送信エラー, when there are any),
+    reader state, fingerprint sensor state (when one is configured: "present", "absent" or "failed"), time
+    source."""
     parts = [tr("status.online" if online else "status.offline")]
     if unsent and oldest is not None:
         parts.append(tr("status.unsent_oldest", count=unsent, age=age_text((now - oldest).total_seconds())))
     else:
         parts.append(tr("status.unsent", count=unsent))
+    if refused:
+        parts.append(tr("status.refused", count=refused))
     parts.append(tr(f"status.reader.{reader.value}" if reader else "status.reader.starting"))
     if sensor is not None:
         parts.append(tr(f"status.sensor.{sensor}"))

@@ -126,10 +126,11 @@ class ManagerFlow:
         kiosk = self.app.kiosk
         version = kiosk.sync.data_update_version()
         sync = kiosk.sync.sync.status
-        policy = kiosk.settings.sync
+        policy = kiosk.sync.scheduler.policy   # the server's refresh settings, as last applied
+        quiet = ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in policy.quiet_hours)
         return [(tr("update.last"), str(version) if version is not None else "—", ""),
-                (tr("update.schedule"), tr("update.schedule_value", minutes=policy.refresh_interval_minutes,
-                                           quiet=", ".join(policy.quiet_hours)), ""),
+                (tr("update.schedule"), tr("update.schedule_value", quiet=quiet,
+                                           minutes=int(policy.interval.total_seconds() // 60)), ""),
                 (tr("sync.state"), fmt.tr("status.online" if sync.online else "status.offline") + "  " +
                  fmt.tr("status.unsent", count=sync.pending), "")]
 
@@ -182,7 +183,15 @@ class ManagerFlow:
             (tr("info.reader"), f"{tr(f'reader.{self.app.reader_state.value}')}  {kiosk.settings.reader.backend}"
              if self.app.reader_state else "—", ""),
             (tr("info.audit"), audit, ""),
+            (tr("info.refused") + f"  {status.refused}", self._refused_text(reading.at.tzinfo),
+             "fail" if status.refused else ""),
         ]
+
+    def _refused_text(self, tz) -> str:
+        """One line per refused punch: time, employee, type and the server's reason (catalogue message)."""
+        refused = self.app.kiosk.status.refused_punches(20)
+        return "\n".join(f"{r.punch.stamped_at.astimezone(tz):%m/%d %H:%M}  {r.name}  "
+                         f"{fmt.kind_label(r.punch.kind)}  {r.reason()}" for r in refused) or tr("info.refused_none")
 
     def _failed(self, error: KioskError) -> None:
         self.app.settings_screen.set_busy("")

@@ -12,8 +12,10 @@ from kiosk.domain.model import PunchKind, PunchResult
 from kiosk.domain.modes import auto_kind
 from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardEvent
+from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 from kiosk.ui.credential_waits import PunchWaits
+from kiosk.ui.sequence_question import SequenceAsk
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -30,6 +32,7 @@ class PunchFlow:
         self._settings_idle = 0
         self._action_token = 0
         self._return_event = None
+        self.question = SequenceAsk(app)   # 打刻時警告: はい / いいえ before an out-of-order punch
         self.waits = PunchWaits(app)   # only a card or finger read during the current wait counts
 
     def bind_screens(self) -> None:
@@ -107,8 +110,8 @@ class PunchFlow:
             if app.manager_flow.registration.waiting_for:
                 app.manager_flow.registration.handle_card(event)   # 認証登録 asked for this tap
             return
-        if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
-            return   # reading an error, typing a password or in the manager's screens: not a punch
+        if app.presenter.is_open or self.question.is_open or app.manager.current not in ("standby", "punch"):
+            return   # reading an error or a question, typing a password or in the manager's screens: not a punch
         if not self.waits.fresh(event.received_monotonic):
             return   # read before this wait began (e.g. on standby, delivered late): never the next punch
         if app.manager.current != "punch":
@@ -153,6 +156,9 @@ class PunchFlow:
         app.on_punched(result)
 
     def _punch_failed(self, error: KioskError) -> None:
+        if isinstance(error, SequenceQuestion):   # nothing recorded yet: ask (card and finger)
+            self.question.ask(error, self._punched, self._punch_failed)
+            return
         self.app.sound.play("error")
         self.return_home()
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
@@ -215,6 +221,7 @@ class PunchFlow:
                           self._password_punched, self._password_failed)
 
     def cancel_timers(self) -> None:
+        self.question.cancel()
         if self._return_event is not None:
             self._return_event.cancel()
             self._return_event = None
@@ -227,6 +234,9 @@ class PunchFlow:
         self._punched(result)
 
     def _password_failed(self, error: KioskError) -> None:
+        if isinstance(error, SequenceQuestion):   # nothing recorded yet: ask (パスワード認証)
+            self.question.ask(error, self._password_punched, self._password_failed)
+            return
         self.app.sound.play("error")
         self.app.password_screen.failed()
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)

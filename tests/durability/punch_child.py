@@ -27,8 +27,10 @@ def main(path: str) -> None:
     db = open_ledger(Path(path))
     master = SqliteMasterData(db)
     if master.recorder() is None:
-        seed_demo(master, datetime(2026, 11, 25).date())
-    service = PunchService(master, SqlitePunchLedger(db), TickingClock(), reauth_interval=timedelta(0))
+        # the same type again and again, 1 ms apart: the server's interval and sequence warning off
+        seed_demo(master, datetime(2026, 11, 25).date(),
+                  recorder_settings={"reauth_interval_seconds": 0, "sequence_warning": False})
+    service = PunchService(master, SqlitePunchLedger(db), TickingClock())
     cards = [c.card_id for c in DEMO_CARDS[:2]]
     print("ready", flush=True)
     i = 0

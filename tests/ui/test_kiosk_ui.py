@@ -118,10 +118,10 @@ def press_keys(screen, keys: str) -> None:
 def test_password_punch_on_the_keypad(app, window):
     from kiosk.domain.model import AuthMethod
 
-    touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+    touch(app.standby.punch_button(PunchKind.CLOCK_IN))
     touch(app.punch_screen.ids.password_button)
     screen = app.password_screen
-    assert app.manager.current == "password" and screen.kind is PunchKind.CLOCK_OUT
+    assert app.manager.current == "password" and screen.kind is PunchKind.CLOCK_IN
     press_keys(screen, "10022")
     touch(screen.ids.keypad.children[0])           # ⌫ (the last key of the grid)
     assert screen.entry == "1002"
@@ -134,8 +134,8 @@ def test_password_punch_on_the_keypad(app, window):
     touch(screen.ids.submit_button)
     wait_until(lambda: app.punch_screen.phase == "done")
     punch = app.kiosk.punches.recent_punches(1)[0]
-    assert punch.auth_method is AuthMethod.PASSWORD and punch.kind is PunchKind.CLOCK_OUT
-    assert app.punch_screen.kind_text == "退勤"
+    assert punch.auth_method is AuthMethod.PASSWORD and punch.kind is PunchKind.CLOCK_IN
+    assert app.punch_screen.kind_text == "出勤"
 
 
 @pytest.mark.parametrize("code, password, key", [
@@ -186,11 +186,11 @@ def test_auto_mode_by_time_of_day_punches_on_a_bare_tap(window, tmp_path):
 
 def test_keep_mode_waits_again_with_the_same_type(window, tmp_path):
     with running_app(window, tmp_path, punch_mode="keep") as app:
-        touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
         app.kiosk.reader.tap(CARD["1001"])
         wait_until(lambda: app.punch_screen.phase == "done")
         wait_until(lambda: app.punch_screen.phase == "wait")   # back to waiting, not to standby
-        assert app.manager.current == "punch" and app.punch_screen.kind is PunchKind.CLOCK_OUT
+        assert app.manager.current == "punch" and app.punch_screen.kind is PunchKind.CLOCK_IN
         app.kiosk.reader.tap(CARD["1002"])
         wait_until(lambda: app.kiosk.punches.count() == 2)
         wait_until(lambda: app.punch_screen.phase == "wait")
@@ -199,10 +199,11 @@ def test_keep_mode_waits_again_with_the_same_type(window, tmp_path):
 
 
 def test_relabelled_and_hidden_buttons(window, tmp_path):
-    labels = {"break_start": "外出開始", "break_end": "外出終了"}
-    with running_app(window, tmp_path, labels=labels, hidden=["clock_out"]) as app:
+    labels = {"clock_in": "出社", "break_start": "休み"}   # the break pair's name is the server's break_labels
+    with running_app(window, tmp_path, labels=labels, hidden=["clock_out"],
+                     recorder_settings={"break_labels": "outing"}) as app:
         texts = {b.kind: b.text for b in app.standby.ids.punch_buttons.children}
-        assert texts == {PunchKind.CLOCK_IN: "出勤", PunchKind.BREAK_START: "外出開始",
+        assert texts == {PunchKind.CLOCK_IN: "出社", PunchKind.BREAK_START: "外出開始",
                          PunchKind.BREAK_END: "外出終了"}
         screenshot(window, "standby_relabelled")
     from kiosk.ui.format import set_kind_labels

@@ -3,6 +3,7 @@ for reads, in memory."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Iterable
@@ -13,6 +14,9 @@ from kiosk.adapters.ledger.models import (
 )
 from kiosk.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
 from kiosk.errors import Situation
+from kiosk.protocol.recorder_settings import RecorderSettings
+
+META_SETTINGS = "recorder_settings"   # the server's recorder settings of the last データ更新 (JSON)
 
 _EMPLOYEE_FIELDS = ("key", "code", "login_id", "last_name", "first_name", "kana", "department_code",
                     "employment_type_code", "hired_on", "retired_on", "password_punch_allowed", "password_hash")
@@ -31,6 +35,7 @@ class _Snapshot:
     departments: list[Department]
     recorder: Recorder | None
     card_key: bytes | None
+    recorder_settings: RecorderSettings
 
 
 class SqliteMasterData:
@@ -83,12 +88,17 @@ class SqliteMasterData:
     def card_key(self) -> bytes | None:
         return self._snap().card_key
 
+    def recorder_settings(self) -> RecorderSettings:
+        """As the last データ更新 brought them; the shared defaults before the first (offline demo)."""
+        return self._snap().recorder_settings
+
     # -- replace (データ更新) --------------------------------------------------------------------
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],
                     help_registrations: Iterable[tuple[str, str]], recorder: Recorder,
-                    card_key: bytes) -> None:
-        """Swap the whole cached master data in one transaction: readers see old or new, never a mix."""
+                    card_key: bytes, recorder_settings: dict | None = None) -> None:
+        """Swap the whole cached master data in one transaction: readers see old or new, never a mix.
+        ``recorder_settings``: the server's, as sent (None keeps those held: the demo seed has none)."""
         with self._ledger.writing(Situation.DATA_UPDATE):
             for model in (CredentialRow, HelpRegistrationRow, EmployeeRow, EmploymentTypeRow, DepartmentRow):
                 model.delete().execute()
@@ -105,6 +115,9 @@ class SqliteMasterData:
                                         "department_code": recorder.department_code})
             MetaRow.replace(key="recorder", value=recorder_json).execute()
             MetaRow.replace(key="card_key", value=card_key.hex()).execute()
+            if recorder_settings is not None:
+                MetaRow.replace(key=META_SETTINGS,
+                                value=json.dumps(recorder_settings, ensure_ascii=False)).execute()
         fresh = self._reload()   # built here, on the updating thread: a punch never pays for the reload
         with self._lock:
             self._snapshot = fresh
@@ -136,7 +149,16 @@ def _read_snapshot() -> _Snapshot:
         departments=[Department(r.code, r.name) for r in DepartmentRow.select().order_by(DepartmentRow.code)],
         recorder=Recorder(**json.loads(meta["recorder"])) if "recorder" in meta else None,
         card_key=bytes.fromhex(meta["card_key"]) if "card_key" in meta else None,
+        recorder_settings=_recorder_settings(meta.get(META_SETTINGS)),
     )
+
+
+def _recorder_settings(text: str | None) -> RecorderSettings:
+    try:
+        return RecorderSettings.from_dict(json.loads(text) if text else None)
+    except (ValueError, TypeError, AttributeError):   # a damaged row: the shared defaults, said in the log
+        logging.getLogger(__name__).warning("stored recorder settings unreadable: %r", text)
+        return RecorderSettings()
 
 
 def _insert_many(model, rows: list[dict], batch: int = 500) -> None:

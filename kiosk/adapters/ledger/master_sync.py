@@ -12,14 +12,14 @@ import json
 import logging
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
-from kiosk.adapters.ledger.master_store import SqliteMasterData
+from kiosk.adapters.ledger.master_store import META_SETTINGS, SqliteMasterData
 from kiosk.adapters.ledger.models import CredentialRow, HelpRegistrationRow, MetaRow
 from kiosk.domain.model import AuthMethod, Credential
 from kiosk.errors import Situation
 from kiosk.services.recorder_api import MasterSnapshot, MasterVersion
 
 log = logging.getLogger(__name__)
-META_VERSION, META_ETAG, META_SETTINGS = "master_version", "master_etag", "recorder_settings"
+META_VERSION, META_ETAG = "master_version", "master_etag"
 
 
 class SqliteMasterSync:
@@ -43,12 +43,12 @@ class SqliteMasterSync:
 
     def apply(self, snapshot: MasterSnapshot) -> None:
         data = _full_data(snapshot) if snapshot.full else self._merged(snapshot)
-        self._master.replace_all(**data)
+        # the recorder settings go in with the data (one transaction, one snapshot): a punch never sees
+        # the new master data judged by the old settings
+        self._master.replace_all(**data, recorder_settings=dict(snapshot.recorder_settings))
         with self._ledger.writing(Situation.DATA_UPDATE):
             MetaRow.replace(key=META_VERSION, value=str(snapshot.version)).execute()
             MetaRow.replace(key=META_ETAG, value=snapshot.etag).execute()
-            MetaRow.replace(key=META_SETTINGS,
-                            value=json.dumps(snapshot.recorder_settings, ensure_ascii=False)).execute()
 
     def forget_version(self) -> None:
         """Make the next pull a full one (e.g. after the connection changed)."""

@@ -44,6 +44,24 @@ class SqlitePunchLedger:
         row = self._ledger.db.execute_sql(self._LAST, (employee_key,)).fetchone()
         return from_utc_text(row[0], row[1]) if row else None
 
+    _SINCE = ("SELECT * FROM punch WHERE employee_key = ? AND stamped_at_utc > ? AND sync_state != 'rejected' "
+              "ORDER BY stamped_at_utc")
+
+    @translated
+    def punches_since(self, employee_key: str, since: datetime) -> list[Punch]:
+        """The employee's punches after ``since``, oldest first; those the server refused are not part of the
+        record and do not count."""
+        rows = PunchRow.raw(self._SINCE, employee_key, to_utc_text(since))
+        return [_to_punch(r) for r in rows]
+
+    @translated
+    def refused_summary(self, limit: int) -> tuple[int, list[tuple[Punch, str]]]:
+        """Punches the server refused at sync (kept as ``rejected`` with the catalogue key of its reason):
+        how many, and the newest ``limit`` of them as (punch, error key)."""
+        refused = PunchRow.select().where(PunchRow.sync_state == "rejected")
+        rows = refused.order_by(PunchRow.stamped_at_utc.desc()).limit(limit) if limit else []
+        return refused.count(), [(_to_punch(r), r.last_error) for r in rows]
+
     @translated
     def recent_punches(self, limit: int) -> list[Punch]:
         rows = PunchRow.select().order_by(PunchRow.stamped_at_utc.desc()).limit(limit)

@@ -46,5 +46,10 @@ class StandbyScreen(MDScreen):
             button.bind(on_release=lambda b: on_choose(b.kind))
             grid.add_widget(button)
 
+    def relabel(self) -> None:
+        """The buttons read the punch types' current names (the server's break labels may have changed)."""
+        for button in self.ids.punch_buttons.children:
+            button.text = kind_label(button.kind)
+
     def punch_button(self, kind: PunchKind) -> BigButton:
         return next(b for b in self.ids.punch_buttons.children if b.kind is kind)

@@ -90,12 +90,15 @@ class CardType(str, Enum):
 
 @dataclass(frozen=True)
 class CardEvent:
-    """One physical tap: the card's ID (hex, upper case), its type, the reader and when we got it."""
+    """One physical tap: the card's ID (hex, upper case), its type, the reader and when we got it.
+
+    ``received_monotonic`` (``time.monotonic``) is when the reader read the tap, not when the UI saw it: a tap counts
+    only if it was read while a screen was waiting for it (kiosk/services/credential_window.py)."""
 
     card_id: str
     card_type: CardType
     reader: str
-    received_monotonic: float
+    received_monotonic: float   # when the adapter read it (PC/SC state change, wedge Enter, simulated tap)
 
 
 class ReaderState(str, Enum):

@@ -88,6 +88,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX punch_pending_seq ON punch (sync_state, seq)",
         "CREATE INDEX punch_employee_seq ON punch (employee_key, seq)",
     ),
+    (   # 7: pending punches are read by seq (punch_pending_seq): one index less to write per punch
+        "DROP INDEX IF EXISTS punch_pending",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

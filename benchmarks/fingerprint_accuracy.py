@@ -1,10 +1,14 @@
 """Fingerprint accuracy, FVC protocol: our MCC (LSS-R) matcher against NIST bozorth3 on the same mindtct minutiae.
 
-Usage: python benchmarks/fingerprint_accuracy.py [DIR] [--fingers N] [--impressions N]
+Usage: python benchmarks/fingerprint_accuracy.py [DIR] [--fingers N] [--impressions N] [--kind KIND]
+                                                [--enrol-dir DIR2]
 
 DIR holds 8-bit grey PNGs named <finger>_<impression>.png. Without DIR the REPORTING seed range of the synthetic
-generator is used (default 100 fingers x 8 impressions, cached under $DAKOKU_FP_CACHE or the temp dir); the
-calibration and every parameter were chosen on the TUNING range only. Prints ``name: value unit`` lines.
+generator is used (default 100 fingers x 8 impressions, cached under $DAKOKU_FP_CACHE or the temp dir), or with
+``--kind`` the REPORTING seeds of another kind of data (kiosk/fingerprint/synth/kinds.py); the calibrations and
+every parameter were chosen on TUNING seeds only. ``--enrol-dir DIR2`` (same naming, at least 4 impressions)
+enrols every finger of DIR2 as well, from its first 4, so the open-set search runs against a larger gallery (their
+fingers are never searched with). Prints ``name: value unit`` lines.
 Synthetic results rank algorithms; they do not predict field error rates.
 """
 from __future__ import annotations
@@ -21,12 +25,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kiosk.errors import KioskError  # noqa: E402
-from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, consolidate, mcc  # noqa: E402
+from kiosk.fingerprint import FingerprintIdentifier, Gallery, mcc  # noqa: E402
 from kiosk.fingerprint.enroll import assess_capture  # noqa: E402
 from kiosk.fingerprint.evaluation import error_rates, fvc_pairs, score_pairs  # noqa: E402
 from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
 from kiosk.fingerprint.extractors.nbis_native import bozorth3  # noqa: E402
 from kiosk.fingerprint.matcher import Matcher  # noqa: E402
+from kiosk.fingerprint.open_set import enrol_half  # noqa: E402
 from kiosk.fingerprint.synth.dataset import REPORTING, TUNING, synthetic_set  # noqa: E402
 
 
@@ -52,22 +57,18 @@ def report(name: str, genuine: np.ndarray, impostor: np.ndarray) -> float:
     return r.eer
 
 
-def open_set_identification(templates, matcher: Matcher) -> None:
+def open_set_identification(templates, matcher: Matcher, extra=()) -> None:
     """The kiosk's own flow: the first half of the fingers enrol from 4 captures (consolidated sub-templates);
     their other impressions search the gallery (should be found), and every impression of the other half searches
-    it too (should be rejected). Thresholds as in production: identify = 40 + 10 log10(N templates)."""
+    it too (should be rejected); ``extra`` fingers are enrolled too. Thresholds as in production: identify =
+    30 + 10 log10(N enrolled fingers) on the identify path's own calibration."""
     fingers, impressions = len(templates), len(templates[0])
     if impressions < 6:
         return
-    enrolled, entries, failed = range(fingers // 2), [], 0
-    for f in enrolled:
-        try:
-            enrolment = consolidate(templates[f][:4], matcher)
-        except KioskError:
-            failed += 1
-            continue
-        entries += [EnrolledTemplate(f"f{f}", 1, code) for code in enrolment.codes]
-    identifier = FingerprintIdentifier(Gallery(entries), matcher, pattern_limit=fingers)
+    enrolled = range(fingers // 2)
+    entries, failed = enrol_half(templates, matcher, extra)
+    gallery = Gallery(entries)
+    identifier = FingerprintIdentifier(gallery, matcher, pattern_limit=max(fingers, gallery.pattern_count()))
     outcome = {"genuine": [], "impostor": []}
     for f in range(fingers):
         kind = "genuine" if f in enrolled else "impostor"
@@ -77,9 +78,9 @@ def open_set_identification(templates, matcher: Matcher) -> None:
             except KioskError as exc:
                 outcome[kind].append(exc.key)
     genuine, impostor = outcome["genuine"], outcome["impostor"]
-    print(f"identify_gallery: {len(entries)} templates of {len(enrolled) - failed} fingers")
-    print(f"identify_threshold: {identifier.thresholds.identify(len(entries)):.1f} score")
-    print(f"identify_enrolment_failed: {failed}/{len(enrolled)} count")
+    print(f"identify_gallery: {len(entries)} templates of {gallery.pattern_count()} fingers")
+    print(f"identify_threshold: {identifier.thresholds.identify(gallery.pattern_count()):.1f} score")
+    print(f"identify_enrolment_failed: {failed}/{len(enrolled) + len(extra)} count")
     print(f"identify_genuine_correct: {100 * genuine.count(True) / len(genuine):.2f} % of {len(genuine)}")
     print(f"identify_genuine_rejected: {100 * genuine.count('auth_failed') / len(genuine):.2f} %")
     print(f"identify_genuine_wrong_employee: {genuine.count(False)} count")
@@ -96,6 +97,8 @@ def main() -> None:
     parser.add_argument("--impressions", type=int, default=8)
     parser.add_argument("--seeds", choices=("reporting", "tuning"), default="reporting",
                         help="tuning: only while choosing parameters; published figures use reporting")
+    parser.add_argument("--kind", help="another kind of synthetic data (kiosk.fingerprint.synth.kinds), 6 impressions")
+    parser.add_argument("--enrol-dir", type=Path, help="more fingers to enrol (PNGs named like DIR's)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     images = load_images(args)
@@ -103,11 +106,12 @@ def main() -> None:
     print(f"impressions_per_finger: {len(images[0])} count")
     print(f"data_seconds: {time.perf_counter() - t0:.1f} s")
     extractor, matcher = MindtctExtractor(), Matcher()
-    templates = [[extractor.extract(im) for im in row] for row in images]
+    templates = images if args.kind else [[extractor.extract(im) for im in row] for row in images]
+    extra = [[extractor.extract(im) for im in row] for row in load_dir(args.enrol_dir)] if args.enrol_dir else []
     eers = verification(templates, matcher)
     if eers["bozorth3"] > 0:
         print(f"mcc_eer_reduction_vs_bozorth3: {100 * (1 - eers['mcc'] / eers['bozorth3']):.1f} %")
-    open_set_identification(templates, matcher)
+    open_set_identification(templates, matcher, extra)
     print(f"total_seconds: {time.perf_counter() - t0:.1f} s")
 
 
@@ -115,6 +119,11 @@ def load_images(args) -> list:
     if args.dir:
         print(f"dataset: {args.dir}")
         return load_dir(args.dir)
+    if args.kind:                      # minutiae templates (the kinds cache keeps no images)
+        from kiosk.fingerprint.synth.kinds import kind_templates
+        split = "reporting" if args.seeds == "reporting" else "tuning"
+        print(f"dataset: kind {args.kind} {split} seeds, {args.fingers} fingers x 6")
+        return kind_templates(args.kind, split, args.fingers)
     seed_range = REPORTING if args.seeds == "reporting" else TUNING
     print(f"dataset: synthetic {seed_range.name} seeds {seed_range.start}..{seed_range.start + args.fingers - 1}")
     return list(synthetic_set(seed_range, args.fingers, args.impressions))

@@ -100,6 +100,8 @@ def one_to_many(n, mates, probes, fillers, images, extractor, matcher) -> None:
         outcomes.append(outcome)
     hits = sum(o == f"mate{i}" for i, o in enumerate(outcomes))
     print(f"identify_n{n}_median: {statistics.median(times):.1f} ms")
+    print(f"identify_n{n}_p50: {np.percentile(times, 50):.1f} ms")
+    print(f"identify_n{n}_p95: {np.percentile(times, 95):.1f} ms")
     print(f"identify_n{n}_max: {max(times):.1f} ms")
     print(f"identify_n{n}_threshold: {identifier.thresholds.identify(n):.0f} score")
     print(f"identify_n{n}_correct: {hits}/{len(probes)} count")

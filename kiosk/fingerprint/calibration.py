@@ -50,3 +50,43 @@ def fit(impostor: np.ndarray, step_db: float = 1.0, tail_from_db: float = 15.0) 
 def default_calibration() -> Calibration:
     from kiosk.fingerprint import calibration_table as table
     return Calibration(table.RAW, table.CALIBRATED, table.TAIL_SLOPE)
+
+
+def raw_at(cal: Calibration, level: float | np.ndarray) -> np.ndarray:
+    """The inverse: the raw score at which ``cal`` gives ``level`` (extrapolated along the tail)."""
+    lv = np.asarray(level, dtype=np.float64)
+    inside = np.interp(lv, cal.calibrated, cal.raw)
+    return np.where(lv > cal.calibrated[-1], cal.raw[-1] + (lv - cal.calibrated[-1]) / cal.tail_slope, inside)
+
+
+def worst_of(calibrations: list[Calibration], top_db: float = 100.0, step_db: float = 1.0) -> Calibration:
+    """The pointwise most pessimistic of several calibrations: at every level, the highest raw score any of them
+    needs for it (each one extrapolated along its own tail), out to ``top_db``."""
+    levels = np.arange(0.0, top_db + 1e-9, step_db)
+    raw = np.max([raw_at(c, levels) for c in calibrations], axis=0)
+    raw = np.maximum.accumulate(raw)
+    keep = np.concatenate([[True], np.diff(raw) > 1e-12])
+    raw, levels = raw[keep], levels[keep]
+    slope = float((levels[-1] - levels[-2]) / (raw[-1] - raw[-2]))
+    return Calibration(tuple(float(x) for x in raw), tuple(float(x) for x in levels), slope)
+
+
+def fit_tail(impostor: np.ndarray, tail_fraction: float = 0.01, z: float = 1.645) -> Calibration:
+    """Like :func:`fit`, but everything beyond the top ``tail_fraction`` follows an exponential tail whose scale is
+    the maximum-likelihood mean excess raised to its one-sided upper confidence bound (``z`` = 1.645: 95 %).
+
+    For extrapolating three orders of magnitude past the data a point estimate is not enough: on the identify path
+    two seed sets of one kind gave tails 10 dB apart at FMR 1e-6 with point estimates."""
+    imp = np.sort(np.asarray(impostor, dtype=np.float64))
+    start_db = -10.0 * np.log10(tail_fraction)
+    body = fit(imp)
+    u = float(np.quantile(imp, 1.0 - tail_fraction, method="higher"))
+    excess = imp[imp > u] - u
+    k = len(excess)
+    if k < 10 or excess.mean() <= 0:
+        return body
+    beta = float(excess.mean()) * k / max(k - z * np.sqrt(k), 1.0)
+    keep = np.array(body.calibrated) < start_db
+    raw = tuple(float(x) for x in np.array(body.raw)[keep]) + (u,)
+    levels = tuple(float(x) for x in np.array(body.calibrated)[keep]) + (start_db,)
+    return Calibration(raw, levels, 10.0 * np.log10(np.e) / beta)

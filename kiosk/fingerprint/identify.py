@@ -5,6 +5,13 @@ their templates are searched. Outcomes: one employee above the identify threshol
 different employees above it -> ``fingerprint_ambiguous_enter_id`` when the 2-factor mode (login ID / employee
 code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolled fingers than the department
 limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
+
+Scores are those of the identify path itself: each candidate's LSS-R score is put on a per-comparison scale that
+depends on the template size, the best over an enrolled finger's sub-templates is then calibrated to -10 log10 of
+the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
+(:mod:`kiosk.fingerprint.identify_calibration`). The
+threshold for N enrolled fingers is ``identify_base + 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches
+taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 
@@ -12,19 +19,21 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from kiosk.errors import KioskError, Situation
-from kiosk.fingerprint.gallery import Gallery
+from kiosk.fingerprint import mcc, relaxation
+from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
+from kiosk.fingerprint.identify_calibration import IdentifyCalibration, identify_calibration
 from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
 
-PREFILTER_CANDIDATES = 20
+PREFILTER_CANDIDATES = 30
 
 
 @dataclass(frozen=True)
 class Match:
     employee_key: str
     finger: int
-    score: float          # calibrated: -10 log10 FMR
+    score: float          # calibrated: -10 log10 FMR (identify: per enrolled finger; verify: per comparison)
     threshold: float
 
 
@@ -33,9 +42,10 @@ class FingerprintIdentifier:
 
     def __init__(self, gallery: Gallery, matcher: Matcher | None = None, *,
                  thresholds: Thresholds = Thresholds(), pattern_limit: int = DEFAULT_PATTERN_LIMIT,
-                 candidates: int = PREFILTER_CANDIDATES):
+                 candidates: int = PREFILTER_CANDIDATES, calibration: IdentifyCalibration | None = None):
         self.gallery = gallery
         self.matcher = matcher or Matcher()
+        self.calibration = calibration or identify_calibration()
         self.thresholds = thresholds
         self.pattern_limit = pattern_limit
         self.candidates = candidates
@@ -49,14 +59,25 @@ class FingerprintIdentifier:
             self._restricted = (keys, self.gallery.restricted_to(keys))
         return self._restricted[1]
 
-    def scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
-        """Best calibrated score and finger per employee among the prefilter's candidates."""
-        best: dict[str, tuple[float, int]] = {}
+    def candidate_scores(self, probe: CylinderCode, gallery: Gallery) -> list[tuple[EnrolledTemplate, float, int]]:
+        """The prefilter's candidates with their raw LSS-R scores and how many pairs each score averaged."""
         entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
-        for entry, score in zip(entries, self.matcher.scores_many(probe, [e.code for e in entries])):
+        sims = mcc.local_similarities_many(probe, [e.code for e in entries])
+        return [(e, relaxation.lss_r_score(probe, e.code, s), relaxation.pair_count(*s.shape))
+                for e, s in zip(entries, sims)]
+
+    def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+        """Best stage-1 score (per comparison, by template size) and finger per employee among the candidates."""
+        best: dict[str, tuple[float, int]] = {}
+        for entry, raw, pairs in self.candidate_scores(probe, gallery):
+            score = self.calibration.comparison(raw, pairs)
             if score > best.get(entry.employee_key, (-1.0, 0))[0]:
                 best[entry.employee_key] = (score, entry.finger)
         return best
+
+    def scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+        """Best identify-calibrated score (per enrolled finger) and finger per employee among the candidates."""
+        return {k: (self.calibration(level), finger) for k, (level, finger) in self.raw_scores(probe, gallery).items()}
 
     def identify(self, probe: CylinderCode, employee_keys: Iterable[str] | None = None, *,
                  two_factor: bool = False) -> Match:
@@ -65,7 +86,7 @@ class FingerprintIdentifier:
         if gallery.pattern_count() > self.pattern_limit:
             raise KioskError("too_many_patterns", situation=Situation.PUNCH,
                              detail=f"{gallery.pattern_count()} enrolled fingers > limit {self.pattern_limit}")
-        threshold = self.thresholds.identify(len(gallery))
+        threshold = self.thresholds.identify(gallery.pattern_count())
         above = {k: v for k, v in self.scores(probe, gallery).items() if v[0] >= threshold}
         if len(above) >= 2:
             key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"

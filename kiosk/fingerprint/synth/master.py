@@ -71,14 +71,15 @@ def grow_ridges(theta: np.ndarray, period: float, rng: np.random.Generator,
     return image
 
 
-def make_master(seed: int) -> Master:
-    """The master fingerprint of ``seed`` (deterministic)."""
+def make_master(seed: int, period_range: tuple[float, float] = (8.5, 10.5)) -> Master:
+    """The master fingerprint of ``seed`` (deterministic); its ridge period (px at 500 dpi) is drawn from
+    ``period_range`` (other ranges make other kinds of data, :mod:`kiosk.fingerprint.synth.kinds`)."""
     rng = np.random.default_rng([seed, 0x5F1])
     h, w = MASTER_SHAPE
     centre = (w / 2 + rng.uniform(-10, 10), h / 2 + rng.uniform(-10, 10))
     cls = draw_class(rng)
     theta = orientation_field(MASTER_SHAPE, cls, centre, rng)
-    period = float(rng.uniform(8.5, 10.5))
+    period = float(rng.uniform(*period_range))
     ridges = grow_ridges(theta, period, rng)
     axes = (rng.uniform(150, 175), rng.uniform(205, 230))
     mask = ellipse_mask(MASTER_SHAPE, centre, axes)

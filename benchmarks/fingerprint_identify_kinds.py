@@ -1,0 +1,89 @@
+"""Open-set identification per kind of data, on REPORTING seeds the identify calibration never saw.
+
+Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting] [KIND ...]
+
+For each kind (kiosk.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
+are genuine searches, every impression of the other half a stranger's search, all through the identify path
+(kiosk.fingerprint.open_set). Printed per kind (``name: value unit`` lines):
+
+- ``fpir_n<N>``/``fnir_n<N>`` at the production threshold for N enrolled fingers: observed at the set's own N
+  (strangers taken for someone; genuine searches not answered with their own finger), and for N = 1,000 and
+  10,000 FNIR observed at that N's threshold, FPIR predicted from this kind's own REPORTING tail
+  (1 - (1 - p)^N, p = its per-finger false match rate at the threshold: empirical up to 1 %, beyond it the
+  maximum-likelihood exponential tail, no confidence margin);
+- ``fmr_predicted_vs_observed_<L>db``: the per-finger false match rate the table promises at L dB against the one
+  observed (up to the resolution limit, 3 / impostor pairs);
+- the resolution limit itself.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from kiosk.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
+from kiosk.fingerprint.identify_calibration import identify_calibration  # noqa: E402
+from kiosk.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
+from kiosk.fingerprint.policy import Thresholds  # noqa: E402
+from kiosk.fingerprint.synth.kinds import KINDS  # noqa: E402
+
+SIZES = (1_000, 10_000)
+LEVELS_DB = (20, 30, 40)
+
+
+def fnir(scores: OpenSetScores, raw_threshold: float) -> float:
+    """Genuine searches not answered with their own finger: below the threshold, or a rival above it too."""
+    missed = (scores.genuine < raw_threshold) | (scores.rival >= raw_threshold)
+    return float(np.mean(missed))
+
+
+def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dict[str, float]:
+    cal = identify_calibration().finger          # finger dB -> the stage-1 score needed
+    own_tail = fit_tail(scores.impostor_pairs, z=0.0)          # this kind's own point estimate
+    out: dict[str, float] = {}
+    n = scores.enrolled
+    t = float(raw_at(cal, thresholds.identify(n)))
+    out[f"fpir_n{n}"] = float(np.mean(scores.impostor_top >= t))
+    out[f"fnir_n{n}"] = fnir(scores, t)
+    for size in SIZES:
+        t = float(raw_at(cal, thresholds.identify(size)))
+        p = 10 ** (-float(own_tail(t)) / 10)
+        out[f"fpir_predicted_n{size}"] = 1 - (1 - p) ** size
+        out[f"fnir_n{size}"] = fnir(scores, t)
+    for level in LEVELS_DB:
+        out[f"fmr_predicted_{level}db"] = 10 ** (-level / 10)
+        out[f"fmr_observed_{level}db"] = scores.per_finger_fmr(float(raw_at(cal, level)))
+    out["resolution_fmr"] = 3 / len(scores.impostor_pairs)
+    print(f"kind: {name}")
+    print(f"{name}_enrolled: {n} fingers ({scores.enrolment_failed} enrolment failed)")
+    print(f"{name}_searches: {len(scores.genuine)} genuine, {len(scores.impostor_top)} stranger count")
+    print(f"{name}_impostor_pairs: {len(scores.impostor_pairs)} count")
+    for key, value in out.items():
+        unit = "%" if not key.startswith(("fmr_", "resolution")) else "rate"
+        print(f"{name}_{key}: {100 * value:.3f} %" if unit == "%" else f"{name}_{key}: {value:.2e} rate")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kinds", nargs="*", default=sorted(KINDS))
+    parser.add_argument("--fingers", type=int, default=120)
+    parser.add_argument("--split", choices=("reporting", "tuning"), default="reporting")
+    args = parser.parse_args()
+    thresholds = Thresholds()
+    print(f"split: {args.split} count")
+    for kind in args.kinds:
+        t0 = time.perf_counter()
+        report_kind(kind, summarise(kind_run(kind, args.split, args.fingers)), thresholds)
+        print(f"{kind}_seconds: {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The identify path's own calibration: template-size stages, the worst kind, and strangers on partial prints."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from kiosk.errors import KioskError
+from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher
+from kiosk.fingerprint.calibration import Calibration, fit, fit_tail, raw_at, worst_of
+from kiosk.fingerprint.identify_calibration import PAIR_GROUPS, identify_calibration, pair_group
+from kiosk.fingerprint.open_set import Search, SearchRun, enrol_half, summarise
+from kiosk.fingerprint.synth.dataset import SeedRange
+from kiosk.fingerprint.synth.kinds import KINDS, kind_templates
+
+
+def test_raw_at_inverts_a_calibration_inside_and_along_its_tail():
+    cal = Calibration((0.0, 0.1, 0.2), (0.0, 10.0, 20.0), tail_slope=100.0)
+    assert raw_at(cal, [5.0, 20.0, 30.0]) == pytest.approx([0.05, 0.2, 0.3])
+    for level in (3.0, 17.0, 45.0):
+        assert cal(float(raw_at(cal, level))) == pytest.approx(level)
+
+
+def test_worst_of_needs_the_highest_raw_score_of_any_kind_at_every_level():
+    light = Calibration((0.0, 0.1), (0.0, 20.0), tail_slope=200.0)     # 40 dB at 0.2
+    heavy = Calibration((0.0, 0.05), (0.0, 20.0), tail_slope=50.0)     # 40 dB at 0.45
+    worst = worst_of([light, heavy])
+    assert raw_at(worst, 10.0) == pytest.approx(0.05)                  # the light kind is worse low down
+    assert raw_at(worst, 40.0) == pytest.approx(0.45)                  # the heavy tail is worse up high
+    assert worst(0.45) == pytest.approx(40.0) and light(0.45) > 40.0
+
+
+def test_shipped_table_asks_more_of_small_templates_than_of_full_ones():
+    cal = identify_calibration()
+    full, small = cal.by_pairs[pair_group(12)], cal.by_pairs[pair_group(4)]
+    assert len(PAIR_GROUPS) == len(cal.by_pairs)
+    for level in (20.0, 30.0, 40.0):
+        assert raw_at(small, level) > 2 * raw_at(full, level)
+    levels = np.linspace(0, 90, 91)
+    assert np.all(np.diff([cal(v) for v in levels]) >= 0)
+    assert cal.finger(float(raw_at(cal.finger, 60.0))) == pytest.approx(60.0)
+
+
+def test_summarise_counts_every_enrolled_finger_a_search_did_not_reach():
+    run = SearchRun([Search("a", [("a", 0.3, 12), ("b", 0.1, 12), ("a", 0.5, 12)]),
+                     Search(None, [("c", 0.2, 4)])], frozenset("abcd"), 0)
+    scores = summarise(run, lambda raw, pairs: raw * 100 + pairs)
+    assert scores.genuine.tolist() == [62.0] and scores.rival.tolist() == [22.0]
+    assert scores.impostor_top.tolist() == [24.0]
+    assert sorted(scores.impostor_pairs.tolist()) == [0.0] * 5 + [22.0, 24.0]    # 3 others + 4 fingers
+    assert scores.per_finger_fmr(20.0) == pytest.approx(2 / 7)
+
+
+@pytest.fixture(scope="module")
+def partial_prints():
+    """8 fingers x 6 captures from a small (176 px, about 9 mm) sensor: TEST seeds, never fitted on."""
+    tiny = SeedRange("kinds-test", 905_000, 906_000)
+    kind = replace(KINDS["small_sensor"], name="small_sensor-test", tuning=tiny, reporting=tiny)
+    return kind_templates(kind, "tuning", 8)
+
+
+def test_strangers_with_partial_prints_are_not_taken_for_anyone(partial_prints):
+    # Small prints average few pairs, so a stranger's raw score is often as high as a genuine full print's
+    # (0.25-0.45 on this kind): the single pairwise table put every one of them above the threshold.
+    matcher = Matcher()
+    entries, failed = enrol_half(partial_prints, matcher)
+    identifier = FingerprintIdentifier(Gallery(entries), matcher)
+    strangers = [t for row in partial_prints[len(partial_prints) // 2:] for t in row]
+    assert len(entries) >= 6 and len(strangers) == 24
+    outcomes = []
+    for t in strangers:
+        with pytest.raises(KioskError) as info:
+            identifier.identify(matcher.encode(t))
+        outcomes.append(info.value.key)
+    assert set(outcomes) == {"auth_failed"}
+    raw = [r for t in strangers for _, r, _ in identifier.candidate_scores(matcher.encode(t), identifier.gallery)]
+    assert max(raw) > matcher.calibration.raw[-1]        # beyond the pairwise table's 43 dB: it would have matched
+
+
+def test_genuine_partial_prints_are_still_found_most_of_the_time(partial_prints):
+    matcher = Matcher()
+    entries, _ = enrol_half(partial_prints, matcher)
+    identifier = FingerprintIdentifier(Gallery(entries), matcher)
+    keys = {e.employee_key for e in entries}
+    found = 0
+    for f in range(len(partial_prints) // 2):
+        for t in partial_prints[f][4:]:
+            try:
+                found += identifier.identify(matcher.encode(t)).employee_key == f"f{f}"
+            except KioskError as exc:
+                assert exc.key == "auth_failed"            # never someone else
+    assert found >= len(keys)                              # at least half of the 2 searches per finger
+
+
+def test_fit_of_a_kind_is_its_own_empirical_tail():
+    rng = np.random.default_rng(3)
+    cal = fit(rng.beta(2, 40, 20_000))
+    assert worst_of([cal, cal]).raw[-1] >= cal.raw[-1]
+
+
+def test_fit_tail_extrapolates_on_the_safe_side_of_an_exponential_tail():
+    rng = np.random.default_rng(5)
+    sample = rng.exponential(1.0, 25_000)               # true level at x: 10 log10(e) x dB
+    cal = fit_tail(sample)
+    for x in (10.0, 15.0):
+        true = 10 * np.log10(np.e) * x
+        assert true - 12 <= cal(x) <= true              # never promises a rarer false match than there is
+    assert fit_tail(sample, z=0.0)(15.0) > cal(15.0)    # the margin costs points, on purpose

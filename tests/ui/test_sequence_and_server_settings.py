@@ -1,5 +1,5 @@
 """打刻時警告 and the server's recorder settings on real screens (offscreen, real touches, frames advanced):
-退勤 with no 出勤 asks, いいえ saves nothing, はい saves (the finger path: see the fingerprint UI tests); a データ更新 bringing
+退勤 with no 出勤 asks, いいえ saves nothing, はい saves (card and finger); a データ更新 bringing
 ``break_labels: outing`` renames the break buttons; refused punches show as 送信エラー and in 設定 › 情報."""
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.demo import DEMO_CARDS, TYPES
-from kiosk.domain.model import EmploymentType, PunchKind
+from kiosk.domain.model import AuthMethod, EmploymentType, PunchKind
 from kiosk.errors import KioskError
 from kiosk.protocol.recorder_settings import defaults
 from kiosk.services.recorder_api import MasterSnapshot
+from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 
-pytestmark = [pytest.mark.ui, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(400)]
 CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
 def settle(seconds: float) -> None:
     """Frames for ``seconds`` of real time: events from device threads arrive meanwhile."""
@@ -66,6 +67,24 @@ def test_clock_out_without_clock_in_asks_no_saves_nothing_yes_saves(window, tmp_
         wait_until(lambda: not ask.is_open, timeout=10)
         advance(10)
         assert app.kiosk.punches.count() == 1 and app.manager.current == "standby"
+
+
+def test_a_finger_punch_is_asked_too(window, tmp_path):
+    settings = FingerprintSettings(backend="simulated", demo_fingers=1)
+    with running_app(window, tmp_path, fingerprint=settings) as app:
+        # the demo finger is grown and enrolled in the background (~10 s; minutes on a loaded machine)
+        wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=200)
+        touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+        wait_until(lambda: app.finger_flow._cancel is not None)
+        finger = next(b for b in app.demo_panel.walk() if getattr(b, "finger", None) == 1)
+        touch(finger)                               # 山田's finger
+        wait_until(lambda: app.flow.question.is_open, timeout=40)
+        assert app.flow.question.dialog.message == QUESTION and app.kiosk.punches.count() == 0
+        touch(app.flow.question.dialog.ids.yes_button)
+        wait_until(lambda: app.punch_screen.phase == "done")
+        [punch] = app.kiosk.punches.recent_punches(5)
+        assert (punch.employee_key, punch.kind, punch.auth_method) == ("E1001", PunchKind.CLOCK_OUT,
+                                                                       AuthMethod.FINGERPRINT)
 
 
 class FakeServer:

@@ -87,6 +87,30 @@ def test_a_finger_punch_is_asked_too(window, tmp_path):
                                                                        AuthMethod.FINGERPRINT)
 
 
+def test_a_password_punch_is_asked_too(window, tmp_path):
+    with running_app(window, tmp_path) as app:
+        touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
+        touch(app.punch_screen.ids.password_button)
+        screen = app.password_screen
+        press(screen, "1002")                       # 佐藤: password punching allowed
+        touch(screen.ids.submit_button)
+        wait_until(lambda: screen.step == "password")
+        press(screen, "1234")
+        touch(screen.ids.submit_button)
+        wait_until(lambda: app.flow.question.is_open)
+        assert app.flow.question.dialog.message == QUESTION and app.kiosk.punches.count() == 0
+        touch(app.flow.question.dialog.ids.yes_button)
+        wait_until(lambda: app.punch_screen.phase == "done")
+        [punch] = app.kiosk.punches.recent_punches(5)
+        assert (punch.employee_key, punch.kind, punch.auth_method) == ("E1002", PunchKind.CLOCK_OUT,
+                                                                       AuthMethod.PASSWORD)
+
+
+def press(screen, keys: str) -> None:
+    for key in keys:
+        touch(next(b for b in screen.ids.keypad.children if getattr(b, "key", None) == key))
+
+
 class FakeServer:
     """Answers データ更新 with the cached data and new recorder settings (the real server's pull is
     tests/sync/test_one_set_of_rules.py); anything else the kiosk asks is "cannot connect"."""
@@ -144,8 +168,7 @@ def test_refused_punches_show_in_the_status_line_and_in_settings_info(window, tm
 
         touch(app.standby.ids.settings_button)
         screen = app.password_screen
-        for key in "0000":
-            touch(next(b for b in screen.ids.keypad.children if getattr(b, "key", None) == key))
+        press(screen, "0000")
         touch(screen.ids.submit_button)
         wait_until(lambda: app.manager.current == "settings")
         touch(app.settings_screen._section_buttons["info"])

@@ -1,5 +1,5 @@
 """打刻時警告 and the server's recorder settings on real screens (offscreen, real touches, frames advanced):
-退勤 with no 出勤 asks, いいえ saves nothing, はい saves (card and finger); a データ更新 bringing
+退勤 with no 出勤 asks, いいえ saves nothing, はい saves (card, finger and password); a データ更新 bringing
 ``break_labels: outing`` renames the break buttons; refused punches show as 送信エラー and in 設定 › 情報."""
 from __future__ import annotations
 

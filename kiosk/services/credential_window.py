@@ -29,10 +29,11 @@ class WaitingWindow:
         self._lock = threading.Lock()
         self._opened_at: float | None = None
 
-    def open(self) -> float:
-        """Start (or restart) waiting now; returns the opening time."""
+    def open(self, since: float | None = None) -> float:
+        """Start (or restart) waiting now, or from ``since`` (e.g. the read that the next one must follow);
+        returns the opening time."""
         with self._lock:
-            self._opened_at = self._clock()
+            self._opened_at = self._clock() if since is None else since
             return self._opened_at
 
     def close(self) -> None:

@@ -109,7 +109,7 @@ class RegistrationFlow:
         service = self.app.kiosk.registration
         if step == "first":
             self._first_read, self.waiting_for = event.card_id, "second"
-            self.tap_window.open()
+            self.tap_window.open(since=event.received_monotonic)   # the second read: any tap after the first
             self.screen.notice = tr("registration.second_tap")
         elif step == "second":
             employee, first = self.employee, self._first_read

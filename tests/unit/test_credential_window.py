@@ -35,3 +35,10 @@ def test_a_new_wait_does_not_take_what_was_read_during_the_previous_one():
     clock.now = 105.0
     window.open()                                # 2回目: tap it again
     assert not window.accepts(104.0) and window.accepts(105.5)
+
+
+def test_a_wait_may_begin_at_a_read_so_the_next_read_must_follow_it():
+    clock = FakeClock(200.0)
+    window = WaitingWindow("registration", clock=clock)
+    window.open(since=150.0)                     # 2回目 asks for a tap made after the first read (at 150.0)
+    assert not window.accepts(149.0) and window.accepts(150.5)

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import timedelta, timezone
 from pathlib import Path
 
-from clock_campaign_parts import CrashCounter, Machine, Sntp, card, server_env, wait
+from clock_campaign_parts import CampaignServer, CrashCounter, Machine, Sntp, card, server_env, wait
 from demo_server import DemoServer
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
@@ -68,14 +68,18 @@ class Campaign:
         self.time_sync.start()
 
     def start_server(self, fake_offset: str | None) -> None:
-        with server_env(fake_offset):
-            self.server = self.server_files.start()
+        files = self.server_files
+        self.server = CampaignServer(files.db_url, files.work / "server.sqlite", files.work / "demo" / "tls",
+                                     files.port, files.work / "server.log")   # kept before start: stopped on failure
+        self.server.env = server_env(fake_offset)
+        self.server.start()
 
     def close(self) -> None:
-        self.time_sync.stop()
-        self.server.stop()
+        """Stop what was started (also after a failed set-up)."""
+        for part, stop in (("time_sync", "stop"), ("server", "stop"), ("ledger", "close")):
+            if getattr(self, part, None) is not None:
+                getattr(getattr(self, part), stop)()
         signing.use_clock(None)
-        self.ledger.close()
 
     # -- steps ---------------------------------------------------------------------------------------------
     def check(self, ok: bool, what: str) -> None:
@@ -205,8 +209,8 @@ class Campaign:
 
     def run(self, rounds: int) -> int:
         started = time.monotonic()
-        self.setup(employees=6 * rounds + 10)
         try:
+            self.setup(employees=6 * rounds + 10)
             for _ in range(rounds):
                 self.round()
             self.step_while_punching()

@@ -3,6 +3,8 @@ server's environment, a crash counter."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import logging
 import os
 import socket
@@ -11,6 +13,9 @@ import threading
 import time
 from pathlib import Path
 
+from tests.sync.harness import ServerProcess
+
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 FAKE_ENV = ("LD_PRELOAD", "FAKETIME", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE", "FAKETIME_DONT_FAKE_MONOTONIC")
 NTP_DELTA = 2208988800
 
@@ -87,19 +92,28 @@ class CrashCounter(logging.Handler):
         self.count += bool(record.exc_info)
 
 
-@contextlib.contextmanager
-def server_env(fake_offset: str | None):
-    """The server's environment: no libfaketime, or its own fixed offset (``+2h``)."""
-    saved = {k: os.environ.pop(k) for k in FAKE_ENV if k in os.environ}
+def server_env(fake_offset: str | None) -> dict[str, str]:
+    """The server's environment: this one without libfaketime, or with its own fixed offset (``+2h``). Never
+    a change to this process's environment: libfaketime here re-reads FAKETIME on every call."""
+    env = {k: v for k, v in os.environ.items() if k not in FAKE_ENV}
     if fake_offset:
-        os.environ.update(LD_PRELOAD=saved.get("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"),
-                          FAKETIME=fake_offset)
-    try:
-        yield
-    finally:
-        for k in FAKE_ENV:
-            os.environ.pop(k, None)
-        os.environ.update(saved)
+        env.update(LD_PRELOAD=LIBFAKETIME, FAKETIME=fake_offset)
+    return env
+
+
+class CampaignServer(ServerProcess):
+    """The reference server started with an environment of its own."""
+
+    env: dict | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kiosk.server.cli", "--db", self.db_url, "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--tls-dir", str(self.tls_dir), "--workers", str(self.workers)],
+                stdout=log, stderr=subprocess.STDOUT, env={**(self.env or os.environ), "PYTHONUNBUFFERED": "1"},
+                start_new_session=True)
+        self.wait_ready()
 
 
 def card(n: int) -> str:

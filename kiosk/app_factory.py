@@ -16,7 +16,7 @@ from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService, fingerprint_check
 from kiosk.services.status import StatusService
-from kiosk.services.punch import PunchService
+from kiosk.services.punch import PasswordGuard, PunchService
 from kiosk.services.help_registration import HelpRegistrationService
 from kiosk.services.registration import CardRegistrationService
 from kiosk.services.timecard import Browser, TimecardService
@@ -114,7 +114,9 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         # Nothing to punch against and nowhere to get it from. (A provisioned kiosk pulls its data in the
         # background at start; the UI says 008 only if that pull fails.)
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
-    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify)
+    guard = PasswordGuard()   # パスワード認証 and タイムカード share each employee's lock-out
+    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
+                           guard=guard)   # the rules' settings: the server's (master.recorder_settings)
     fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service, sync)
     if sensor_error is not None:
         startup_errors.append(sensor_error)
@@ -130,7 +132,8 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
                                  device_checks=device_checks), sync,
-                 TimecardService(master, sync.slot, browser or SystemBrowser(), is_online=sync.not_known_offline),
+                 TimecardService(master, sync.slot, browser or SystemBrowser(settings.display.browser),
+                                 is_online=sync.not_known_offline, guard=guard),
                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
                                          refresh=sync.refresh_after_change),
                  HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,

@@ -62,6 +62,7 @@ class DisplaySettings:
     width: int = 1280
     height: int = 800
     show_timecard: bool = True          # the タイムカード button (opens the employee's timecard in the browser)
+    browser: str = ""                   # the browser command for タイムカード ("" = find one: docs/settings.md)
     show_help_registration: bool = True # the ヘルプ登録 button (another department's employee registers here)
     confirmation_seconds: float = 3.0   # the confirmation returns to standby by itself
     wait_seconds: float = 20.0          # a chosen punch type waits this long for a credential

@@ -33,10 +33,10 @@ class PasswordGuard:
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
 
-    def check(self, key: str) -> None:
+    def check(self, key: str, situation: Situation = PUNCH) -> None:
         left = self._locked_until.get(key, 0.0) - self._now()
         if left > 0:
-            raise KioskError("password_locked_out", situation=PUNCH, context={"seconds": int(left) + 1})
+            raise KioskError("password_locked_out", situation=situation, context={"seconds": int(left) + 1})
 
     def failed(self, key: str) -> None:
         self._failures[key] = self._failures.get(key, 0) + 1
@@ -66,7 +66,8 @@ class PunchService:
 
     def __init__(self, master: MasterData, ledger: PunchLedger, clock: Clock, *,
                  reauth_interval: timedelta | None = None,
-                 is_online: Callable[[], bool] = lambda: False, on_recorded: Callable[[], None] = lambda: None):
+                 is_online: Callable[[], bool] = lambda: False, on_recorded: Callable[[], None] = lambda: None,
+                 guard: PasswordGuard | None = None):
         self._master = master
         self._ledger = ledger
         self._clock = clock
@@ -77,7 +78,7 @@ class PunchService:
         self._on_recorded = on_recorded   # e.g. wake the outbox worker
         self._lock = threading.Lock()
         self._made_at: dict[str, float] = {}   # employee key -> boot clock of their last punch here (item 10)
-        self._guard = PasswordGuard()
+        self._guard = guard or PasswordGuard()   # shared with タイムカード: one lock-out per employee
 
     def punch_with_card(self, kind: PunchKind, card_id: str) -> PunchResult:
         key = self._master.card_key()

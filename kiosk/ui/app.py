@@ -39,8 +39,8 @@ from kiosk.ui.screens.standby import StandbyScreen
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).resolve().parents[2] / "kv"
-KV_FILES = ("common.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv", "error_presenter.kv",
-            "demo_panel.kv", "sequence_question.kv")
+KV_FILES = ("common.kv", "employee_entry.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv",
+            "error_presenter.kv", "demo_panel.kv", "sequence_question.kv")
 _kv_loaded = False
 
 

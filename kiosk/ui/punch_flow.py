@@ -14,8 +14,8 @@ from kiosk.errors import KioskError, Situation
 from kiosk.ports import CardEvent
 from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
-from kiosk.ui.credential_waits import PunchWaits
 from kiosk.ui.sequence_question import SequenceAsk
+from kiosk.ui.credential_waits import PunchWaits
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -43,7 +43,8 @@ class PunchFlow:
                          on_help=lambda *_: self.open_card_action("help"))
         app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
         app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
-                                 on_password=self._password_entered, entry=lambda *_: self._reset_wait())
+                                 on_password=self._password_entered, entry=lambda *_: self._reset_wait(),
+                                 on_list=lambda *_: self._load_picker())
 
     # -- choosing and waiting ------------------------------------------------------------------
     def choose_kind(self, kind: PunchKind) -> None:
@@ -196,23 +197,52 @@ class PunchFlow:
 
     # -- パスワード認証 ----------------------------------------------------------------------------
     def open_password(self) -> None:
-        self.app.password_screen.start(self.app.punch_screen.kind)
+        """パスワード認証 from a punch type's wait screen, or タイムカード's 従業員を選択 (no card at hand)."""
+        if self.app.punch_screen.purpose == "timecard":
+            self.app.password_screen.start_timecard()
+        else:
+            self.app.password_screen.start(self.app.punch_screen.kind)
         self._reset_wait()
         self.app.manager.current = "password"
 
+    def _load_picker(self) -> None:
+        """一覧から選ぶ: the employees, read off the Kivy thread, into the list."""
+        picker = self.app.password_screen.picker
+        self.app.bridge.submit(self.app.kiosk.master.employees, picker.set_employees, self._password_failed)
+
     def _password_code(self, screen, code: str) -> None:
         app = self.app
-        if screen.purpose == "finger_id":
+        situation = Situation.BROWSER if screen.purpose == "timecard" else Situation.PUNCH
+        if screen.choosing and not code:
+            self._password_failed(KioskError("employee_not_selected", situation=situation))
+        elif screen.purpose == "finger_id":
             app.finger_flow.id_entered(code)   # 2-factor: the ID, then the finger (no password)
-            return
-        app.bridge.submit(lambda: app.kiosk.punch_service.find_for_password(code),
-                          app.password_screen.ask_password, self._password_failed)
+        elif screen.purpose == "timecard":
+            app.bridge.submit(lambda: app.kiosk.timecard.find(code), screen.ask_password, self._password_failed)
+        else:
+            app.bridge.submit(lambda: app.kiosk.punch_service.find_for_password(code),
+                              screen.ask_password, self._password_failed)
 
     def _password_entered(self, screen, code: str, password: str) -> None:
         if screen.purpose == "manager":
             self.app.manager_flow.submit_pin(password)
+        elif screen.purpose == "timecard":
+            self._timecard_with_password(code, password)
         else:
             self._password_punch(code, password)
+
+    def _timecard_with_password(self, code: str, password: str) -> None:
+        """The chosen employee's password is right: their timecard opens, and the punch screen says so."""
+        app = self.app
+
+        def opened(employee) -> None:
+            app.punch_screen.start_card_action("timecard")
+            app.punch_screen.accept_credential()
+            app.manager.current = "punch"
+            self._card_action_done(employee.display_name, fmt.tr("timecard.opened"))
+
+        app.bridge.submit(lambda: app.kiosk.timecard.open_with_password(code, password), opened,
+                          self._password_failed, slow=True)
 
     def _password_punch(self, code: str, password: str) -> None:
         app = self.app

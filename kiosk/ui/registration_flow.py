@@ -1,6 +1,6 @@
-"""設定 → 認証登録: find the employee by kana initial, then register (two reads) or delete an IC card, or
-register or delete a fingerprint (:mod:`kiosk.ui.finger_registration`). Card taps reach this flow only while it
-asks for one; the work runs on the bridge's workers. Online only: the section says 「この機能はオンライン時のみ
+"""設定 → 認証登録: find the employee by kana initial or by typing the 従業員コード, then register (two reads) or
+delete an IC card, or register or delete a fingerprint (:mod:`kiosk.ui.finger_registration`). Card taps reach this
+flow only while it asks for one; the work runs on the bridge's workers. Online only: the section says 「この機能はオンライン時のみ
 利用できます」 when opened offline (cards and fingerprints are registered with the server)."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kiosk.i18n import tr
 from kiosk.ports import CardEvent
 from kiosk.services.credential_window import WaitingWindow
 from kiosk.ui.finger_registration import FingerRegistration, finger_label
+from kiosk.ui.keypad import CodeEntry
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -40,8 +41,17 @@ class RegistrationFlow:
                                slow=True)
 
     def _show_rows(self) -> None:
+        """The kana-initial buttons, and below them the 従業員コード entry (its own keypad)."""
         self.screen.show_section("registration", [(row, lambda r=row: self.list_row(r)) for row in ROWS])
         self.screen.notice = tr("registration.choose_row")
+        entry = CodeEntry()
+        entry.bind(on_search=lambda _e, text: self.find_by_code(text))
+        self.screen.show_form(entry)
+
+    def find_by_code(self, text: str) -> None:
+        """検索: empty → 「従業員コードが入力されていません」, unknown → 「該当する従業員が見つかりません」."""
+        service = self.app.kiosk.registration
+        self.app.bridge.submit(lambda: service.employee_by_code(text), self.choose, self._failed)
 
     def list_row(self, row: str) -> None:
         service = self.app.kiosk.registration

@@ -291,7 +291,7 @@ def test_timecard_button_waits_for_a_card_and_says_when_offline(app, window):
     touch(app.standby.ids.timecard_button)
     screen = app.punch_screen
     assert app.manager.current == "punch" and screen.purpose == "timecard" and screen.kind_text == "タイムカード"
-    assert screen.ids.password_button.disabled
+    assert screen.ids.password_button.text == "従業員を選択"     # or choose from the list (test_employee_selection)
     screenshot(window, "timecard_wait")
     app.kiosk.reader.tap(CARD["1001"])
     wait_until(lambda: app.presenter.is_open)

@@ -11,6 +11,7 @@ DATETIME = {"type": "string", "format": "date-time", "maxLength": 40}
 METHOD = {"enum": ["card", "fingerprint"]}
 REF = {"type": "string", "pattern": "^[0-9a-zA-Z_-]{8,128}$"}
 MAX_PUNCHES_PER_BATCH = 500
+MASTER_VERSION = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
 FINGER = {"type": "integer", "minimum": 0, "maximum": 9}
 MAX_SUB_TEMPLATES = 8
 MAX_TEMPLATE_BYTES = 16 * 1024                      # decoded FingerprintTemplate.to_bytes()
@@ -28,6 +29,9 @@ PUNCH = {
         "offline": {"type": "boolean"},
         "auth_method": {"enum": ["card", "fingerprint", "password"]},
         "recorder_code": CODE,
+        # the master-data version the kiosk judged the punch under: the server judges it with the recorder
+        # settings of that version (kiosk.server.settings_history); absent (older kiosks): the current ones
+        "master_version": MASTER_VERSION,
     },
     "additionalProperties": False,
 }

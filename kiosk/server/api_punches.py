@@ -7,8 +7,10 @@ and a re-sent UUID always gets the same answer (``duplicate`` with the ``recorde
 (kiosk.server.punch_items) fails alone.
 
 Performance: a fixed handful of queries per batch, inside its one write transaction: this company's UUIDs
-already stored, the employees (with department and employment type), their help registrations, their
-accepted punches near the batch's times (re-authentication rule), then one prepared INSERT for all new rows.
+already stored, the employees (with department and employment type), their help registrations, the
+recorder's settings history (each punch is judged with the settings its kiosk judged it with: its
+``master_version``, kiosk.server.settings_history), their accepted punches near the batch's times
+(re-authentication rule), then one prepared INSERT for all new rows.
 Punches are judged in order, each seeing the ones before it in the batch. The unique index still decides:
 if the INSERT hits it (a writer outside write_transaction stored a UUID after our lookup) the batch is redone
 punch by punch, each insert in its own savepoint (PostgreSQL aborts a transaction on a failed statement).
@@ -35,7 +37,7 @@ from kiosk.server.db import (
 from kiosk.server.punch_items import invalid, unparseable
 from kiosk.server.domain_map import domain_employee, domain_employment_type
 from kiosk.server.punch_times import naive_utc as _naive_utc, out_of_range, parse_stamp
-from kiosk.server.recorders import settings_of
+from kiosk.server.settings_history import SettingsHistory
 
 _INSERT_FIELDS = [f for f in Punch._meta.sorted_fields if f is not Punch._meta.primary_key]
 
@@ -66,10 +68,6 @@ def _context(item: dict, stamped: datetime, recorder_department: str, employment
         clock=ClockReading(at=stamped, source=TimeSource(item["time_source"])),
         recorder_department=recorder_department, employment_type=employment_type,
         help_departments=helps, last_punch_at=last_punch_at, reauth_interval=interval)
-
-
-def _reauth_interval(recorder) -> timedelta:
-    return timedelta(seconds=int(settings_of(recorder).get("reauth_interval_seconds", 0)))
 
 
 def _row(comp: Company, recorder, emp_id: int | None, item: dict, stamped: datetime,
@@ -122,13 +120,14 @@ class _AcceptedTimes:
         for values in self.by_employee.values():
             values.sort()
 
-    def nearest(self, emp_id: int, at: datetime) -> datetime | None:
-        """The accepted punch nearest ``at`` if it is within the interval (else None: it cannot matter)."""
-        if self.interval <= timedelta(0):
+    def nearest(self, emp_id: int, at: datetime, interval: timedelta) -> datetime | None:
+        """The accepted punch nearest ``at`` if it is within ``interval`` (at most the loaded one; else None:
+        it cannot matter)."""
+        if interval <= timedelta(0):
             return None
         values = self.by_employee[emp_id]
         i = bisect.bisect_left(values, at)
-        candidates = [t for t in values[max(i - 1, 0):i + 1] if abs(t - at) < self.interval]
+        candidates = [t for t in values[max(i - 1, 0):i + 1] if abs(t - at) < interval]
         nearest = min(candidates, key=lambda t: abs(t - at), default=None)
         return _as_utc(nearest) if nearest is not None else None
 
@@ -191,7 +190,8 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
                 .tuples()}
     employees, helps = _employees(comp, list({item["employee_key"] for _, item, _ in todo}))
     todo = _placed(todo, employees, tz, receipt)
-    interval = _reauth_interval(recorder)
+    history = SettingsHistory.of(recorder, comp)      # each punch: the settings its kiosk judged it with
+    interval = history.widest({item.get("master_version") for _, item, _ in todo})
     accepted = _AcceptedTimes({e.id for e in employees.values()},
                               [_naive_utc(s) for _, item, s in todo if isinstance(s, datetime)
                                and item["employee_key"] in employees], interval)
@@ -207,7 +207,7 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
             results[n] = unparseable(uuid, stamped)
             continue
         emp = employees.get(item["employee_key"])
-        error, stamped = _judge(item, stamped, emp, domain, recorder.department.code, accepted)
+        error, stamped = _judge(item, stamped, emp, domain, recorder.department.code, accepted, history)
         row = _row(comp, recorder, emp.id if emp else None, item, stamped, error)
         rows.append(row)
         recorded[uuid] = (uuid, row["status"], row["error_key"], row["error_cause"])
@@ -218,7 +218,7 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
 
 
 def _judge(item: dict, stamped, emp: Employee | None, domain: dict, recorder_department: str,
-           accepted: _AcceptedTimes) -> tuple[KioskError | None, datetime]:
+           accepted: _AcceptedTimes, history: SettingsHistory) -> tuple[KioskError | None, datetime]:
     """The refusal of one well-formed punch (None: accepted) and its stamp; ``stamped`` is a datetime in the
     company's zone, or (refusal, stamp) when outside the employee's range."""
     if isinstance(stamped, tuple):
@@ -227,9 +227,10 @@ def _judge(item: dict, stamped, emp: Employee | None, domain: dict, recorder_dep
         return KioskError("employee_not_found"), stamped
     person, employment_type, help_codes = domain[emp.key]
     at_utc = _naive_utc(stamped)
+    interval = history.interval_at(item.get("master_version"))
     try:
         check_punch(person, _context(item, stamped, recorder_department, employment_type, help_codes,
-                                     accepted.nearest(emp.id, at_utc), accepted.interval))
+                                     accepted.nearest(emp.id, at_utc, interval), interval))
     except KioskError as exc:
         return exc, stamped
     accepted.add(emp.id, at_utc)
@@ -260,12 +261,13 @@ def _nearest_punch(emp: Employee, at_utc: datetime) -> datetime | None:
     return min(candidates, key=lambda t: abs(t - _as_utc(at_utc)), default=None)
 
 
-def _check_rules(emp: Employee, item: dict, stamped: datetime, recorder) -> None:
+def _check_rules(comp: Company, emp: Employee, item: dict, stamped: datetime, recorder) -> None:
     helps = frozenset(h.department.code for h in HelpRegistration.select(HelpRegistration, Department)
                       .join(Department).where(HelpRegistration.employee == emp))
+    interval = SettingsHistory.of(recorder, comp).interval_at(item.get("master_version"))
     check_punch(domain_employee(emp), _context(
         item, stamped, recorder.department.code, domain_employment_type(emp.employment_type), helps,
-        _nearest_punch(emp, _naive_utc(stamped)), _reauth_interval(recorder)))
+        _nearest_punch(emp, _naive_utc(stamped)), interval))
 
 
 def _store(comp: Company, recorder, emp: Employee | None, item: dict, stamped: datetime,
@@ -297,7 +299,7 @@ def _one(comp: Company, recorder, item: dict, tz: ZoneInfo, receipt: Receipt) ->
     if error is None:
         stamped = stamped.astimezone(tz)
         try:
-            _check_rules(emp, item, stamped, recorder)
+            _check_rules(comp, emp, item, stamped, recorder)
         except KioskError as exc:
             error = exc
     if not _store(comp, recorder, emp, item, stamped, error):

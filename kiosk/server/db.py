@@ -146,6 +146,18 @@ class Recorder(BaseModel):
         indexes = ((("company", "code"), True),)
 
 
+class RecorderSettingsVersion(BaseModel):
+    """The history of a recorder's settings overrides: ``settings_json`` as it stood from company version
+    ``version`` on. Creating the recorder writes the first row ({}: the defaults), each ``recorders set`` one
+    more; the punch upload judges a punch with the row in effect at the version the kiosk judged it under."""
+    recorder = pw.ForeignKeyField(Recorder, on_delete="CASCADE")
+    version = pw.BigIntegerField()
+    settings_json = pw.TextField(default="{}")
+
+    class Meta:
+        indexes = ((("recorder", "version"), True),)
+
+
 class RecorderKey(BaseModel):
     recorder = pw.ForeignKeyField(Recorder, backref="keys", on_delete="CASCADE")
     key_id = pw.CharField(unique=True, max_length=64)
@@ -196,7 +208,7 @@ class Tombstone(BaseModel):
 
 
 MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employee, Credential,
-          FingerprintTemplate, HelpRegistration, Recorder, RecorderKey, Nonce, Punch, Tombstone]
+          FingerprintTemplate, HelpRegistration, Recorder, RecorderSettingsVersion, RecorderKey, Nonce, Punch, Tombstone]
 
 
 def open_database(url: str) -> pw.Database:

@@ -24,7 +24,19 @@ def _punch_uuid_per_company() -> None:
     db.database.execute_sql('DROP INDEX IF EXISTS "punch_uuid"')
 
 
-STEPS: list[Callable[[], None]] = [_punch_uuid_per_company]
+def _recorder_settings_history() -> None:
+    """2: recorder settings by version (issue 9). ``create_tables`` has made the table; each recorder gets
+    its current settings at version 0: what came before is unknown, so the current settings stand for it,
+    as they did before this step. Only later changes have their own rows."""
+    have = {rec_id for (rec_id,) in db.RecorderSettingsVersion.select(db.RecorderSettingsVersion.recorder).tuples()}
+    rows = [{"recorder": rec_id, "version": 0, "settings_json": settings or "{}"}
+            for rec_id, settings in db.Recorder.select(db.Recorder.id, db.Recorder.settings_json).tuples()
+            if rec_id not in have]
+    for start in range(0, len(rows), 500):
+        db.RecorderSettingsVersion.insert_many(rows[start:start + 500]).execute()
+
+
+STEPS: list[Callable[[], None]] = [_punch_uuid_per_company, _recorder_settings_history]
 SCHEMA_VERSION = len(STEPS)
 
 

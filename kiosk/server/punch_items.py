@@ -24,6 +24,7 @@ _SOURCES = frozenset(_PROPS["time_source"]["enum"])
 _METHODS = frozenset(_PROPS["auth_method"]["enum"])
 _KEY_MIN, _KEY_MAX = _PROPS["employee_key"]["minLength"], _PROPS["employee_key"]["maxLength"]
 _STAMP_MAX = _PROPS["stamped_at"]["maxLength"]
+_VERSION_MAX = _PROPS["master_version"]["maximum"]
 _CHECK_DATETIME = "date-time" in _FORMATS.checkers     # only when rfc3339-validator is installed
 
 
@@ -35,6 +36,7 @@ def _plainly_valid(item: dict) -> bool:
         return False
     uuid, key, stamped = item["uuid"], item["employee_key"], item["stamped_at"]
     code = item.get("recorder_code", "R")
+    version = item.get("master_version", 0)
     return (type(uuid) is str and _UUID_RE.fullmatch(uuid) is not None
             and type(key) is str and _KEY_MIN <= len(key) <= _KEY_MAX
             and type(item["kind"]) is str and item["kind"] in _KINDS
@@ -43,7 +45,8 @@ def _plainly_valid(item: dict) -> bool:
             and type(item["time_source"]) is str and item["time_source"] in _SOURCES
             and type(item["offline"]) is bool
             and type(item["auth_method"]) is str and item["auth_method"] in _METHODS
-            and type(code) is str and _CODE_RE.fullmatch(code) is not None)
+            and type(code) is str and _CODE_RE.fullmatch(code) is not None
+            and type(version) is int and 0 <= version <= _VERSION_MAX)
 
 
 def invalid(item: dict, recorder) -> dict | None:

@@ -18,7 +18,9 @@ from kiosk.protocol.certificate import ca_fingerprint, issue_certificate
 from kiosk.protocol.connection import DEVICE_TYPES, ConnectionString
 from kiosk.protocol.recorder_settings import defaults as recorder_defaults, problem as setting_problem
 from kiosk.server.admin import AdminError, _code, department
-from kiosk.server.db import Company, Recorder, RecorderKey, bump_version, setting, utcnow, write_transaction
+from kiosk.server.db import (
+    Company, Recorder, RecorderKey, RecorderSettingsVersion, bump_version, setting, utcnow, write_transaction,
+)
 
 # One value for every setting, shared with the kiosk (which uses them until its first データ更新).
 DEFAULT_SETTINGS = recorder_defaults()
@@ -80,6 +82,7 @@ def add_recorder(comp: Company, code: str, department_code: str, *, device: str 
                                   department=dept, device=device, version=bump_version(comp))
         except pw.IntegrityError:
             raise AdminError(f"recorder {code!r} exists") from None
+        RecorderSettingsVersion.create(recorder=rec, version=rec.version, settings_json="{}")   # the defaults
         return _issue(rec, url)
 
 
@@ -109,6 +112,8 @@ def set_setting(comp: Company, code: str, name: str, value: object) -> dict:
         rec.settings_json = json.dumps(stored, ensure_ascii=False)
         rec.version = bump_version(comp)
         rec.save()
+        # the history the punch upload judges by (kiosk.server.settings_history)
+        RecorderSettingsVersion.create(recorder=rec, version=rec.version, settings_json=rec.settings_json)
     return settings_of(rec)
 
 

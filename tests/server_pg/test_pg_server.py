@@ -48,6 +48,9 @@ from tests.server.test_punches import (  # noqa: F401
     test_rules_reject, test_same_uuid_twice_in_one_batch, test_same_uuid_twice_is_stored_once,
     test_stamped_time_not_server_time_decides, test_unknown_employee_and_malformed_items,
 )
+from tests.server.test_settings_history import (  # noqa: F401  (issue 9: settings by master version)
+    test_each_punch_is_judged_with_the_settings_of_its_master_version, test_the_history_lookup,
+)
 from tests.server.test_security import (  # noqa: F401
     test_address_not_in_allow_list_is_refused, test_clock_skew_is_refused_but_time_is_readable,
     test_renewed_certificate_refuses_the_old_one, test_replayed_request_is_refused, test_tampered_body_is_refused,

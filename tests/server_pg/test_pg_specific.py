@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kiosk.server.api_punches import store_punches
+from kiosk.server import migrations
 from kiosk.server.db import Company, Punch, Recorder, database, write_transaction
 from tests.server.test_admin_cli import run
 from tests.server.test_punches import punch, upload
@@ -180,4 +181,4 @@ def test_an_older_postgresql_database_is_migrated_to_per_company_uuids(postgres_
         version = cur.fetchone()[0]
     conn.close()
     assert "punch_uuid" not in indexes and "UNIQUE" in indexes["punch_company_id_uuid"]
-    assert version == "1"
+    assert version == str(migrations.SCHEMA_VERSION)

@@ -21,8 +21,9 @@ APT_PACKAGES=(
   # the reference server's production front: nginx terminates TLS and buffers slow clients in front of
   # gunicorn (kiosk-server serve --front-proxy nginx; tests/server/test_slow_clients.py runs through it)
   nginx
-  # tests: chattr (read-only ledger test), mount (full-disk test)
-  e2fsprogs mount
+  # tests: chattr (read-only ledger test), mount (full-disk test), libfaketime (the clock campaign jumps
+  # its own process clock; without it the campaign moves a clock port instead)
+  e2fsprogs mount faketime
 )
 
 missing=()

@@ -272,7 +272,10 @@ class KioskRecorderClient(FingerprintEndpoints):
 
 
 def punch_to_wire(punch: Punch) -> dict:
-    return {"uuid": punch.uuid, "employee_key": punch.employee_key, "kind": punch.kind.value,
+    wire = {"uuid": punch.uuid, "employee_key": punch.employee_key, "kind": punch.kind.value,
             "stamped_at": punch.stamped_at.isoformat(), "time_source": punch.time_source.value,
             "offline": punch.offline, "auth_method": punch.auth_method.value,
             "recorder_code": punch.recorder_code}
+    if punch.master_version is not None:       # the server judges it with that version's settings
+        wire["master_version"] = punch.master_version
+    return wire

@@ -99,6 +99,9 @@ class Punch:
     auth_method: AuthMethod
     recorder_code: str
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # the master-data version whose recorder settings judged it (None: made before kiosks recorded it);
+    # the server judges it with the same settings (issue 9)
+    master_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ the table of which setting lives where. Pure data: no Kivy, Flask or peewee.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Mapping
@@ -65,6 +65,9 @@ class RecorderSettings:
     refresh_quiet_hours: tuple = DEFAULTS["refresh_quiet_hours"]         # type: ignore[assignment]
     break_labels: str = DEFAULTS["break_labels"]                         # type: ignore[assignment]
     sequence_warning: bool = DEFAULTS["sequence_warning"]                # type: ignore[assignment]
+    # the master-data version these came with (None: the defaults, before the first データ更新); a punch
+    # judged with them carries it, so the server judges it with the same settings (issue 9)
+    version: int | None = field(default=None, compare=False)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object] | None) -> "RecorderSettings":

@@ -131,7 +131,8 @@ class PunchService:
             self._question = None
             recorder, settings = self._recorder_and_settings()
             self._check(question.employee, question.kind, question.method, question.clock, recorder, settings)
-            punch = self._record(question.employee, question.kind, question.method, question.clock, recorder)
+            punch = self._record(question.employee, question.kind, question.method, question.clock, recorder,
+                                 settings)
         self._on_recorded()
         return PunchResult(punch, question.employee, greeting_key(question.kind, question.clock.at))
 
@@ -153,7 +154,7 @@ class PunchService:
                     self._question = SequenceQuestion(employee=employee, kind=kind, method=method, clock=clock,
                                                       missing=missing, break_labels=settings.break_labels)
                     raise self._question
-            punch = self._record(employee, kind, method, clock, recorder)
+            punch = self._record(employee, kind, method, clock, recorder, settings)
         self._on_recorded()
         return PunchResult(punch=punch, employee=employee, greeting_key=greeting_key(kind, clock.at))
 
@@ -175,9 +176,11 @@ class PunchService:
         ))
 
     def _record(self, employee: Employee, kind: PunchKind, method: AuthMethod, clock: ClockReading,
-                recorder: Recorder) -> Punch:
+                recorder: Recorder, settings: RecorderSettings) -> Punch:
+        # stamped with the version of the settings that judged it: the server judges it with the same (issue 9)
         punch = Punch(employee_key=employee.key, kind=kind, stamped_at=clock.at, time_source=clock.source,
-                      offline=not self._is_online(), auth_method=method, recorder_code=recorder.code)
+                      offline=not self._is_online(), auth_method=method, recorder_code=recorder.code,
+                      master_version=settings.version)
         self._ledger.record(punch)  # durable, or raises punch_record_failed: nothing is acknowledged
         if clock.monotonic is not None:
             self._made_at[employee.key] = clock.monotonic

@@ -91,6 +91,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (   # 7: pending punches are read by seq (punch_pending_seq): one index less to write per punch
         "DROP INDEX IF EXISTS punch_pending",
     ),
+    (   # 8: the master-data version whose recorder settings judged the punch (NULL: recorded before; issue 9)
+        "ALTER TABLE punch ADD COLUMN master_version INTEGER",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

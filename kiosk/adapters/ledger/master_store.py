@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
@@ -17,6 +17,8 @@ from kiosk.errors import Situation
 from kiosk.protocol.recorder_settings import RecorderSettings
 
 META_SETTINGS = "recorder_settings"   # the server's recorder settings of the last データ更新 (JSON)
+# ... and the master-data version they came with (written with them; before it existed: "master_version")
+META_SETTINGS_VERSION = "recorder_settings_version"
 
 _EMPLOYEE_FIELDS = ("key", "code", "login_id", "last_name", "first_name", "kana", "department_code",
                     "employment_type_code", "hired_on", "retired_on", "password_punch_allowed", "password_hash")
@@ -96,9 +98,11 @@ class SqliteMasterData:
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],
                     help_registrations: Iterable[tuple[str, str]], recorder: Recorder,
-                    card_key: bytes, recorder_settings: dict | None = None) -> None:
+                    card_key: bytes, recorder_settings: dict | None = None,
+                    settings_version: int | None = None) -> None:
         """Swap the whole cached master data in one transaction: readers see old or new, never a mix.
-        ``recorder_settings``: the server's, as sent (None keeps those held: the demo seed has none)."""
+        ``recorder_settings``: the server's, as sent (None keeps those held: the demo seed has none), and
+        ``settings_version`` the master-data version they came with (punches judged by them carry it)."""
         with self._ledger.writing(Situation.DATA_UPDATE):
             for model in (CredentialRow, HelpRegistrationRow, EmployeeRow, EmploymentTypeRow, DepartmentRow):
                 model.delete().execute()
@@ -118,6 +122,9 @@ class SqliteMasterData:
             if recorder_settings is not None:
                 MetaRow.replace(key=META_SETTINGS,
                                 value=json.dumps(recorder_settings, ensure_ascii=False)).execute()
+                MetaRow.delete().where(MetaRow.key == META_SETTINGS_VERSION).execute()
+                if settings_version is not None:
+                    MetaRow.replace(key=META_SETTINGS_VERSION, value=str(settings_version)).execute()
         fresh = self._reload()   # built here, on the updating thread: a punch never pays for the reload
         with self._lock:
             self._snapshot = fresh
@@ -149,16 +156,22 @@ def _read_snapshot() -> _Snapshot:
         departments=[Department(r.code, r.name) for r in DepartmentRow.select().order_by(DepartmentRow.code)],
         recorder=Recorder(**json.loads(meta["recorder"])) if "recorder" in meta else None,
         card_key=bytes.fromhex(meta["card_key"]) if "card_key" in meta else None,
-        recorder_settings=_recorder_settings(meta.get(META_SETTINGS)),
+        recorder_settings=_recorder_settings(meta.get(META_SETTINGS),
+                                             meta.get(META_SETTINGS_VERSION, meta.get("master_version"))),
     )
 
 
-def _recorder_settings(text: str | None) -> RecorderSettings:
+def _recorder_settings(text: str | None, version: str | None) -> RecorderSettings:
+    """The stored settings with their version. None stored: the defaults, which the server takes for
+    version 0 (a recorder's settings history starts at its creation)."""
+    if text is None:
+        return RecorderSettings(version=0)
     try:
-        return RecorderSettings.from_dict(json.loads(text) if text else None)
+        settings = RecorderSettings.from_dict(json.loads(text) if text else None)
     except (ValueError, TypeError, AttributeError):   # a damaged row: the shared defaults, said in the log
         logging.getLogger(__name__).warning("stored recorder settings unreadable: %r", text)
         return RecorderSettings()
+    return replace(settings, version=int(version)) if version is not None and version.isdigit() else settings
 
 
 def _insert_many(model, rows: list[dict], batch: int = 500) -> None:

@@ -45,7 +45,8 @@ class SqliteMasterSync:
         data = _full_data(snapshot) if snapshot.full else self._merged(snapshot)
         # the recorder settings go in with the data (one transaction, one snapshot): a punch never sees
         # the new master data judged by the old settings
-        self._master.replace_all(**data, recorder_settings=dict(snapshot.recorder_settings))
+        self._master.replace_all(**data, recorder_settings=dict(snapshot.recorder_settings),
+                                 settings_version=snapshot.version)
         with self._ledger.writing(Situation.DATA_UPDATE):
             MetaRow.replace(key=META_VERSION, value=str(snapshot.version)).execute()
             MetaRow.replace(key=META_ETAG, value=snapshot.etag).execute()

@@ -28,6 +28,7 @@ class PunchRow(BaseModel):
     last_error = pw.CharField(default="")
     synced_at_utc = pw.CharField(default="")
     seq = pw.IntegerField(null=True)               # the order punches were made in (migration 6)
+    master_version = pw.IntegerField(null=True)    # whose recorder settings judged it (migration 8; NULL before)
 
     class Meta:
         table_name = "punch"

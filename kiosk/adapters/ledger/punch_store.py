@@ -26,7 +26,7 @@ class SqlitePunchLedger:
     # The two statements of the punch path are plain SQL through peewee's connection: the query builder
     # costs more than SQLite itself here (benchmarks/punch_path.py).
     _INSERT = ("INSERT INTO punch (uuid, employee_key, kind, stamped_at_utc, utc_offset_min, time_source, "
-               "offline, auth_method, recorder_code, created_at_utc, seq) VALUES (?,?,?,?,?,?,?,?,?,?,"
+               "offline, auth_method, recorder_code, created_at_utc, master_version, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,"
                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM punch))")   # seq: the order made, whatever the clock did
     _LAST = ("SELECT stamped_at_utc, utc_offset_min FROM punch WHERE employee_key = ? "
              "ORDER BY seq DESC LIMIT 1")
@@ -35,7 +35,8 @@ class SqlitePunchLedger:
         offset = punch.stamped_at.utcoffset() or timedelta(0)
         params = (punch.uuid, punch.employee_key, punch.kind.value, to_utc_text(punch.stamped_at),
                   int(offset.total_seconds() // 60), punch.time_source.value, int(punch.offline),
-                  punch.auth_method.value, punch.recorder_code, to_utc_text(datetime.now(timezone.utc)))
+                  punch.auth_method.value, punch.recorder_code, to_utc_text(datetime.now(timezone.utc)),
+                  punch.master_version)
         with self._ledger.writing():
             self._ledger.db.execute_sql(self._INSERT, params)
 
@@ -91,4 +92,5 @@ def _to_punch(row: PunchRow) -> Punch:
         stamped_at=from_utc_text(row.stamped_at_utc, row.utc_offset_min),
         time_source=TimeSource(row.time_source), offline=bool(row.offline),
         auth_method=AuthMethod(row.auth_method), recorder_code=row.recorder_code,
+        master_version=row.master_version,
     )

@@ -82,6 +82,7 @@ def test_presses_made_in_settings_do_not_punch_when_a_type_is_chosen(window, tmp
         choose_and_wait_for_the_capture(app, PunchKind.BREAK_START)
         assert app.punch_screen.phase == "wait" and app.kiosk.punches.count() == 0
         assert not app.presenter.is_open
+        assert not app.flow.question.is_open    # 休憩開始 without 出勤 would ask 打刻時警告 for a stale finger
         touch(app.punch_screen.ids.back_button)
         wait_until(lambda: app.manager.current == "standby")
         choose_and_wait_for_the_capture(app, PunchKind.CLOCK_IN)

@@ -7,11 +7,10 @@ code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolle
 limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
 
 Scores are those of the identify path itself: each candidate's LSS-R score is put on a per-comparison scale that
-depends on the template size, the best over an enrolled finger's sub-templates is then calibrated to -10 log10 of
-the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
-(:mod:`kiosk.fingerprint.identify_calibration`). The
-threshold for N enrolled fingers is ``identify_base + 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches
-taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
+depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
+to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
+(:mod:`kiosk.fingerprint.identify_calibration`). The threshold for N enrolled fingers is
+``identify_base + 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from typing import Iterable
 from kiosk.errors import KioskError, Situation
 from kiosk.fingerprint import mcc, relaxation
 from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
-from kiosk.fingerprint.identify_calibration import IdentifyCalibration, identify_calibration
+from kiosk.fingerprint.identify_calibration import IdentifyCalibration, fuse, identify_calibration
 from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
@@ -67,12 +66,15 @@ class FingerprintIdentifier:
                 for e, s in zip(entries, sims)]
 
     def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
-        """Best stage-1 score (per comparison, by template size) and finger per employee among the candidates."""
-        best: dict[str, tuple[float, int]] = {}
+        """Best fused stage-1 score (:func:`fuse` of a finger's sub-templates) and finger per employee."""
+        levels: dict[tuple[str, int], list[float]] = {}
         for entry, raw, pairs in self.candidate_scores(probe, gallery):
-            score = self.calibration.comparison(raw, pairs)
-            if score > best.get(entry.employee_key, (-1.0, 0))[0]:
-                best[entry.employee_key] = (score, entry.finger)
+            levels.setdefault((entry.employee_key, entry.finger), []).append(self.calibration.comparison(raw, pairs))
+        best: dict[str, tuple[float, int]] = {}
+        for (employee_key, finger), values in levels.items():
+            score = fuse(values)
+            if score > best.get(employee_key, (-1.0, 0))[0]:
+                best[employee_key] = (score, finger)
         return best
 
     def scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:

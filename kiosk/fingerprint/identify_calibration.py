@@ -25,6 +25,14 @@ from kiosk.fingerprint.calibration import Calibration, fit, fit_tail, worst_of
 
 TUNING_FINGERS = 120
 PAIR_GROUPS = ((4, 6), (7, 9), (10, 11), (12, 12))     # nP ranges, one stage-1 table each
+SECOND_WEIGHT = 0.2     # TUNING (0 to 1 tried): a finger's score = best + 0.2 x second-best sub-template
+
+
+def fuse(levels: list[float]) -> float:
+    """A finger's stage-1 score from its sub-templates' among the candidates: the best plus a little of the
+    second. A genuine probe usually matches two captures of its finger, a stranger's spike rarely two."""
+    top = sorted(levels, reverse=True)[:2] + [0.0]
+    return top[0] + SECOND_WEIGHT * top[1]
 
 
 def pair_group(pairs: int) -> int:

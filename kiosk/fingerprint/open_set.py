@@ -18,7 +18,7 @@ from kiosk.errors import KioskError
 from kiosk.fingerprint.enroll import consolidate
 from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
 from kiosk.fingerprint.identify import FingerprintIdentifier
-from kiosk.fingerprint.identify_calibration import identify_calibration
+from kiosk.fingerprint.identify_calibration import fuse, identify_calibration
 from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.template import FingerprintTemplate
 
@@ -92,13 +92,14 @@ def run_searches(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Ma
 
 
 def summarise(run: SearchRun, normalise: Callable[[float, int], float] | None = None) -> OpenSetScores:
-    """Per search, the best ``normalise``d score of each enrolled finger (default: the production stage 1)."""
+    """Per search, the fused ``normalise``d score of each enrolled finger (default: the production stage 1)."""
     normalise = normalise or identify_calibration().comparison
     genuine, rival, top, pairs = [], [], [], []
     for search in run.searches:
-        best: dict[str, float] = {}
+        levels: dict[str, list[float]] = {}
         for key, raw, n in search.candidates:
-            best[key] = max(best.get(key, 0.0), normalise(raw, n))
+            levels.setdefault(key, []).append(normalise(raw, n))
+        best = {key: fuse(values) for key, values in levels.items()}
         others = [s for k, s in best.items() if k != search.own]
         enrolled_own = search.own in run.keys
         pairs += others + [0.0] * (run.enrolled - enrolled_own - len(others))

@@ -12,7 +12,9 @@ def employee(f: int) -> str:
 
 @pytest.fixture(scope="module")
 def gallery(tiny_codes) -> Gallery:
-    return Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(FINGERS))
+    # As the kiosk stores a finger: at least two sub-templates (consolidate keeps 2-3 agreeing captures); the
+    # identify score fuses them, so one lone template scores lower on purpose.
+    return Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][k]) for f in range(FINGERS) for k in (0, 2))
 
 
 def test_identifies_each_enrolled_finger_from_another_impression(gallery, tiny_codes):
@@ -27,7 +29,7 @@ def test_identifies_each_enrolled_finger_from_another_impression(gallery, tiny_c
 
 
 def test_a_finger_that_is_not_enrolled_fails_with_cause_a(tiny_codes):
-    gallery = Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(1, FINGERS))
+    gallery = Gallery(EnrolledTemplate(employee(f), 1, tiny_codes[f][k]) for f in range(1, FINGERS) for k in (0, 2))
     with pytest.raises(KioskError) as info:
         FingerprintIdentifier(gallery).identify(tiny_codes[0][1])
     assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
@@ -88,6 +90,6 @@ def test_a_restricted_gallery_reuses_the_same_prefilter_rows(gallery, tiny_codes
     keys = [employee(1), employee(3)]
     restricted = gallery.restricted_to(keys)
     rebuilt = Gallery(e for e in gallery.entries if e.employee_key in keys)
-    assert [e.employee_key for e in restricted.entries] == keys
+    assert [e.employee_key for e in restricted.entries] == [k for k in keys for _ in (0, 2)]
     assert (restricted._stack == rebuilt._stack).all()
     assert gallery.restricted_to(gallery.employees()) is gallery

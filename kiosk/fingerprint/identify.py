@@ -9,8 +9,8 @@ limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` c
 Scores are those of the identify path itself: each candidate's LSS-R score is put on a per-comparison scale that
 depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
 to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
-(:mod:`kiosk.fingerprint.identify_calibration`). The threshold for N enrolled fingers is
-``identify_base + 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
+(:mod:`kiosk.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +
+10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 

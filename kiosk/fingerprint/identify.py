@@ -10,7 +10,8 @@ Scores are those of the identify path itself: each candidate's LSS-R score is pu
 depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
 to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
 (:mod:`kiosk.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +
-10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
+10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1
+verify) keep :class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import requests
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.services.recorder_api import ConnectionSettings
-from kivy_harness import advance, running_app, screenshot, touch, wait_until
+from kivy_harness import SHOTS, advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_registration
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]
@@ -70,6 +70,7 @@ def test_timecard_by_choosing_the_employee_opens_the_browser(sync_server, window
     with running_app(window, tmp_path, browser=f"{browser} %s", confirmation_seconds=30) as app:
         wait_until(app.kiosk.sync.sync.is_online, timeout=30)
         touch(app.standby.ids.timecard_button)
+        screenshot(window, "timecard_wait_or_choose")
         touch(app.punch_screen.ids.password_button)
         touch(app.password_screen.ids.submit_button)             # nobody chosen yet
         assert error_shown(app) == ("employee_not_selected", "従業員が選択されていません")
@@ -133,6 +134,17 @@ def test_registration_finds_the_employee_by_typed_code(sync_server, window, tmp_
         assert app.presenter.current.situation.value == "registration"
         dismiss(app)
         screenshot(window, "registration_code_entry")
+        window.size = (800, 1280)
+        try:
+            advance(10)
+            assert entry.orientation == "vertical"          # the keypad goes below the entry line
+            kana = app.settings_screen.ids.actions.children  # the kana initials wrap onto more rows
+            assert len(kana) == 10 and all(b.width >= 76 and b.height >= 76 for b in kana)
+            assert all(b.width >= 76 and b.height >= 76 for b in entry.ids.keypad.children), [tuple(b.size) for b in entry.ids.keypad.children] + [tuple(entry.size)]
+            app.root.export_to_png(str(SHOTS / "registration_code_entry_portrait.png"))
+        finally:
+            window.size = (1280, 800)
+            advance(10)
         press(entry.ids.keypad, ["clear"])
         press(entry.ids.keypad, "1003")
         touch(entry.ids.search_button)

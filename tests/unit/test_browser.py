@@ -1,7 +1,6 @@
 """The Browser adapter against this machine's real programs: an environment with no browser at all (gio is
 installed here but has no https handler), fake browsers on PATH that fail or record the URL, a browser that
 keeps running (it must be reaped, never left a zombie), and gio with a handler registered the freedesktop way."""
-import os
 import time
 from pathlib import Path
 
@@ -78,29 +77,27 @@ def test_browser_env_variable_is_honoured(tmp_path):
     assert seen.read_text().strip() == URL
 
 
-def children_of_this_process() -> list[tuple[int, str]]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid():
-            found.append((int(stat.parent.name), fields[0]))
-    return found
+def state_of(pid: int) -> str | None:
+    """The process's state letter (Z: a zombie nobody reaped), or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def test_a_browser_that_keeps_running_started_and_is_reaped(tmp_path, monkeypatch):
     monkeypatch.setattr(browser_module, "START_GRACE", 0.3)
-    seen = tmp_path / "url.txt"
-    fake(tmp_path / "bin", "firefox", f'echo "$1" > {seen}; sleep 1')
+    seen, pid_file = tmp_path / "url.txt", tmp_path / "pid"
+    fake(tmp_path / "bin", "firefox", f'echo $$ > {pid_file}; echo "$1" > {seen}; sleep 1')
     started = time.monotonic()
     SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")).open(URL)
     assert time.monotonic() - started < 0.9   # did not wait for the browser to close
+    pid = int(pid_file.read_text())
+    assert state_of(pid) not in (None, "Z")   # still running when open() returned
     deadline = time.monotonic() + 10
-    while children_of_this_process() and time.monotonic() < deadline:
+    while state_of(pid) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert children_of_this_process() == []   # ended and reaped: no zombie left behind
+    assert state_of(pid) is None              # ended and reaped: no zombie left behind
     assert seen.read_text().strip() == URL
 
 

@@ -1,6 +1,7 @@
 """The Browser adapter against this machine's real programs: an environment with no browser at all (gio is
 installed here but has no https handler), fake browsers on PATH that fail or record the URL, a browser that
 keeps running (it must be reaped, never left a zombie), and gio with a handler registered the freedesktop way."""
+import shutil
 import time
 from pathlib import Path
 
@@ -22,8 +23,21 @@ def fake(bin_dir: Path, name: str, body: str) -> Path:
     return script
 
 
+def desktop_tools(tmp_path: Path) -> Path:
+    """This machine's desktop openers (gio, xdg-open, xdg-mime) and nothing else: no browser, whatever is installed."""
+    tools = tmp_path / "desktop-tools"
+    if not tools.exists():
+        tools.mkdir()
+        for name in ("gio", "xdg-open", "xdg-mime"):
+            found = shutil.which(name, path=SYSTEM_PATH)
+            if found:
+                (tools / name).symlink_to(found)
+    return tools
+
+
 def env_for(tmp_path: Path, bin_dir: Path | None = None, **extra) -> dict:
-    path = f"{bin_dir}:{SYSTEM_PATH}" if bin_dir else SYSTEM_PATH
+    tools = desktop_tools(tmp_path)
+    path = f"{bin_dir}:{tools}" if bin_dir else str(tools)
     return {"PATH": path, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
             "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_DATA_DIRS": str(tmp_path / "none"), **extra}
 
@@ -88,7 +102,7 @@ def state_of(pid: int) -> str | None:
 def test_a_browser_that_keeps_running_started_and_is_reaped(tmp_path, monkeypatch):
     monkeypatch.setattr(browser_module, "START_GRACE", 0.3)
     seen, pid_file = tmp_path / "url.txt", tmp_path / "pid"
-    fake(tmp_path / "bin", "firefox", f'echo $$ > {pid_file}; echo "$1" > {seen}; sleep 1')
+    fake(tmp_path / "bin", "firefox", f'echo $$ > {pid_file}; echo "$1" > {seen}; /bin/sleep 1')
     started = time.monotonic()
     SystemBrowser(env=env_for(tmp_path, tmp_path / "bin")).open(URL)
     assert time.monotonic() - started < 0.9   # did not wait for the browser to close

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,8 +20,8 @@ from pathlib import Path
 
 from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.adapters.ledger.punch_store import to_utc_text
 from kiosk.adapters.recorder_client import RetryPolicy
+from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
 from kiosk.errors import KioskError, catalogue
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
@@ -115,16 +114,14 @@ class Figures:
                 f"network_at_server_duplicated: {self.at_server_duplicated}", f"network_seconds: {self.seconds:.1f} s"]
 
 
-def wire_rows(keys: list[str], count: int, start: datetime) -> list[tuple]:
-    """Ledger rows of ``count`` punches, the employees taking turns one minute apart (clear of the 60 s
-    re-authentication interval), clock-in and clock-out alternating per employee."""
-    now = to_utc_text(datetime.now(timezone.utc))
-    rows = []
-    for i in range(count):
-        kind = "clock_in" if (i // len(keys)) % 2 == 0 else "clock_out"
-        at = start + timedelta(minutes=i)
-        rows.append((str(uuid.uuid4()), keys[i % len(keys)], kind, to_utc_text(at), 540, "ntp", 1, "card", "R001", now))
-    return rows
+def make_punches(keys: list[str], count: int, start: datetime) -> list[Punch]:
+    """``count`` offline punches, the employees taking turns one minute apart (clear of the 60 s re-authentication
+    interval), clock-in and clock-out alternating per employee."""
+    return [Punch(employee_key=keys[i % len(keys)],
+                  kind=PunchKind.CLOCK_IN if (i // len(keys)) % 2 == 0 else PunchKind.CLOCK_OUT,
+                  stamped_at=start + timedelta(minutes=i), time_source=TimeSource.NTP, offline=True,
+                  auth_method=AuthMethod.CARD, recorder_code="R001")
+            for i in range(count)]
 
 
 class Campaign:
@@ -164,14 +161,15 @@ class Campaign:
         """Record the punches in waves (as a shop floor would) and kill the server between waves."""
         keys = [peer.employee_key(code) for code in ("1001", "1002", "1003")]
         start = (datetime.now(JST) - timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
-        rows = wire_rows(keys, self.total, start)
-        self.uuids = [r[0] for r in rows]
+        rows = make_punches(keys, self.total, start)
+        self.uuids = [p.uuid for p in rows]
+        record = SqlitePunchLedger(ledger).record       # each punch committed as the punch path does
         waves = max(1, self.restarts + 1)
         size = -(-len(rows) // waves)
         for w in range(waves):
-            with ledger.writing():
-                ledger.db.cursor().executemany(SqlitePunchLedger._INSERT, rows[w * size:(w + 1) * size])
-            sync.notify()
+            for punch in rows[w * size:(w + 1) * size]:
+                record(punch)
+                sync.notify()
             target = min(len(rows), (w + 1) * size) - size // 2
             deadline = time.monotonic() + 60 + size / 20
             while outbox.counts().synced < target and time.monotonic() < deadline:

@@ -56,7 +56,8 @@ def wire_punches(keys: list[str], count: int, days_ago: int) -> list[dict]:
 def fill_outbox(ledger_db, punches: list[dict]) -> None:
     now = to_utc_text(datetime.now(timezone.utc))
     rows = [(p["uuid"], p["employee_key"], p["kind"], to_utc_text(datetime.fromisoformat(p["stamped_at"])), 540,
-             p["time_source"], 1, p["auth_method"], p["recorder_code"], now) for p in punches]
+             p["time_source"], 1, p["auth_method"], p["recorder_code"], now, None)   # None: no master_version
+            for p in punches]
     with ledger_db.writing():
         ledger_db.db.cursor().executemany(SqlitePunchLedger._INSERT, rows)
 

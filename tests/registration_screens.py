@@ -6,14 +6,19 @@ from kivy_harness import touch, wait_until
 MANAGER_PIN = "0000"   # the demo's
 
 
-def open_registration(app) -> None:
-    """設定 (manager PIN) → 認証登録."""
+def open_settings(app) -> None:
+    """設定, through the manager PIN on the keypad."""
     touch(app.standby.ids.settings_button)
     keys = {b.key: b for b in app.password_screen.ids.keypad.children}
     for key in MANAGER_PIN:
         touch(keys[key])
     touch(app.password_screen.ids.submit_button)
     wait_until(lambda: app.manager.current == "settings")
+
+
+def open_registration(app) -> None:
+    """設定 (manager PIN) → 認証登録."""
+    open_settings(app)
     touch(app.settings_screen._section_buttons["registration"])
 
 

@@ -10,27 +10,18 @@ from kiosk.demo import DEMO_CARDS
 from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.ports import ReaderState
 from kivy_harness import advance, running_app, touch, wait_until
+from registration_screens import open_settings
 
 from .virtual_card import felica
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
-MANAGER_PIN = "0000"
 
 
 def settle(seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         advance(1)
-
-
-def open_settings(app) -> None:
-    touch(app.standby.ids.settings_button)
-    keys = {b.key: b for b in app.password_screen.ids.keypad.children}
-    for key in MANAGER_PIN:
-        touch(keys[key])
-    touch(app.password_screen.ids.submit_button)
-    wait_until(lambda: app.manager.current == "settings")
 
 
 @pytest.fixture

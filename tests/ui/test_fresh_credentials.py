@@ -12,11 +12,11 @@ from kiosk.domain.model import AuthMethod, PunchKind
 from kiosk.ports import CardEvent, CardType
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, touch, wait_until
+from registration_screens import open_settings
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 CARD = {c.employee_code or "unknown": c.card_id for c in DEMO_CARDS}
 YAMADA_FINGER, SATO_FINGER = 1, 2          # the demo's synthetic fingers (kiosk/demo_fingers.py)
-MANAGER_PIN = "0000"
 
 
 def finger_app(window, tmp_path, fingers: int = 2):
@@ -58,15 +58,6 @@ def test_a_finger_pressed_on_standby_then_a_card_records_the_cards_owner(window,
         assert [(p.employee_key, p.auth_method, p.kind) for p in punches] == [
             ("E1003", AuthMethod.CARD, PunchKind.CLOCK_IN)]
         assert app.punch_screen.headline == "鈴木 一郎 さん"
-
-
-def open_settings(app) -> None:
-    touch(app.standby.ids.settings_button)
-    keys = {b.key: b for b in app.password_screen.ids.keypad.children}
-    for key in MANAGER_PIN:
-        touch(keys[key])
-    touch(app.password_screen.ids.submit_button)
-    wait_until(lambda: app.manager.current == "settings")
 
 
 def test_presses_made_in_settings_do_not_punch_when_a_type_is_chosen(window, tmp_path):

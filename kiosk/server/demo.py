@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from kiosk.server import admin, recorders
 from kiosk.server.cli_commands import write_private
@@ -69,7 +70,8 @@ def create_demo(directory: str, *, host: str = "127.0.0.1", port: int = 8443,
         admin.add_department(comp, code, name)
     for code, name, breaks in TYPES:
         admin.add_employment_type(comp, code, name, breaks)
-    cards = _employees(comp, today or date.today())
+    # the company's business day, not the machine's (UTC) date: hire and retirement dates are company days
+    cards = _employees(comp, today or datetime.now(ZoneInfo(comp.timezone)).date())
     for code, dept in HELP_REGISTRATIONS:
         admin.add_help(comp, code, dept)
     prov = recorders.add_recorder(comp, "R001", "HQ", device="card", name="本社 1F", server_url=url)

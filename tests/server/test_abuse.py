@@ -8,7 +8,7 @@ import json
 import random
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -104,8 +104,8 @@ def test_a_surrogate_inside_one_punch_fails_the_request_not_the_server(server, c
 
 
 def test_stamps_out_of_range_fail_only_their_own_punch(client, employees, stamp):
-    key = fresh_employee(hired_on=date.today() - timedelta(days=400)).key
     now = datetime.now(JST)
+    key = fresh_employee(hired_on=now.date() - timedelta(days=400)).key     # the company's day, not UTC's
     items = [new_punch(key, "9999-12-31T23:59:59+09:00"), new_punch(key, "0001-01-01T00:00:00+09:00"),
              new_punch(key, "9999-12-31T23:00:00-12:00"), new_punch(key, "0001-01-01T00:00:00+14:00"),
              new_punch(key, (now + timedelta(days=36500)).isoformat()),        # 100 years ahead

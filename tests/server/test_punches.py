@@ -46,7 +46,10 @@ def test_same_uuid_twice_in_one_batch(client, employees, stamp):
     ("1008", "clock_in", "card", "before_hire_date", None),
 ])
 def test_rules_reject(client, employees, code, kind, method, key, letter, stamp):
-    result = upload(client, punch(employees[code], stamp(0, 8, 0), kind, method))[0]
+    # a minute ago, not a fixed hour of today: 08:00 today is still ahead of the clock before 08:00 JST, and the
+    # server then refuses it as stamped in the future before any of these rules is asked
+    just_now = (datetime.now(JST) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    result = upload(client, punch(employees[code], just_now, kind, method))[0]
     assert result["status"] == "rejected"
     assert (result["error"]["key"], result["error"]["cause_letter"]) == (key, letter)
 

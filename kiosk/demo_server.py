@@ -52,7 +52,10 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Nothing listens on ``port``. With SO_REUSEADDR, as the server itself binds: connections of the last run
+    left in TIME_WAIT (up to a minute after it stopped) do not count, a listening socket does."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

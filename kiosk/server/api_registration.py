@@ -45,7 +45,7 @@ def register_credential() -> Response:
         try:
             with database.atomic():
                 Credential.create(company=comp, employee=emp, method=body["method"], ref=body["ref"],
-                                  version=bump_version(comp))
+                                  version=bump_version(comp), registered_by=who.recorder.code)
         except pw.IntegrityError:
             raise _duplicate(Credential.get(match), emp) from None
     return jsonify({"registered": True, "employee_key": emp.key, "method": body["method"],

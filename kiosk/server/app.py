@@ -94,6 +94,7 @@ def _unhandled(exc: Exception) -> Response:
 def _register_routes(app: Flask) -> None:
     from kiosk.server import api_fingerprints, api_master, api_punches, api_registration, timecard  # noqa: F401
     from kiosk.server import api_identify  # noqa: F401
+    from kiosk.server import api_credentials, api_presence  # noqa: F401
     app.register_blueprint(api)
     app.register_blueprint(timecard.pages)
 

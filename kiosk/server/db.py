@@ -101,6 +101,7 @@ class Credential(BaseModel):
     ref = pw.CharField(max_length=128)
     created_at = pw.DateTimeField(default=utcnow)
     version = pw.BigIntegerField(default=0)
+    registered_by = pw.CharField(max_length=32, default="")   # the recorder's code ("": admin CLI, or before schema 3)
 
     class Meta:
         indexes = ((("company", "method", "ref"), True),)

@@ -36,7 +36,14 @@ def _recorder_settings_history() -> None:
         db.RecorderSettingsVersion.insert_many(rows[start:start + 500]).execute()
 
 
-STEPS: list[Callable[[], None]] = [_punch_uuid_per_company, _recorder_settings_history]
+def _credential_registered_by() -> None:
+    """3: which recorder registered a card (issue 12, item 6: 設定 › 認証情報 lists it). Rows from before
+    say "" (unknown)."""
+    if "registered_by" not in {c.name for c in db.database.get_columns("credential")}:
+        db.database.execute_sql("ALTER TABLE credential ADD COLUMN registered_by VARCHAR(32) NOT NULL DEFAULT ''")
+
+
+STEPS: list[Callable[[], None]] = [_punch_uuid_per_company, _recorder_settings_history, _credential_registered_by]
 SCHEMA_VERSION = len(STEPS)
 
 

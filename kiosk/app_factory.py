@@ -19,7 +19,10 @@ from kiosk.services.status import StatusService
 from kiosk.services.punch import PasswordGuard, PunchService
 from kiosk.services.help_registration import HelpRegistrationService
 from kiosk.services.registration import CardRegistrationService
+from kiosk.services.credentials import CredentialsService
+from kiosk.services.presence import PresenceService
 from kiosk.services.timecard import Browser, TimecardService
+from kiosk.services.undo import UndoService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
 from kiosk.sync_wiring import SyncParts, build_sync
@@ -46,6 +49,9 @@ class Kiosk:
     startup_errors: list[KioskError] = field(default_factory=list)
     fingerprint: FingerprintService | None = None      # None: no sensor configured (or it failed at start)
     fingerprint_warm_up: FingerprintWarmUp | None = None
+    credentials: CredentialsService | None = None      # 設定 › 認証情報 (set by build_kiosk)
+    presence: PresenceService | None = None            # 設定 › 出勤状況
+    undo: UndoService | None = None                    # 取り消し on the confirmation (set by build_kiosk)
 
     def start_background(self) -> None:
         """Outbox worker, データ更新 schedule, time sync and the fingerprint gallery (the reader is started by
@@ -128,14 +134,22 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         lambda: [fingerprint_check(fingerprint, sensor_error)])
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
-    return Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                 manager, StatusService(punches, master, is_online=sync.sync.is_online),
-                 DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
-                                 device_checks=device_checks), sync,
-                 TimecardService(master, sync.slot, browser or SystemBrowser(settings.display.browser),
-                                 is_online=sync.not_known_offline, guard=guard),
-                 CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
-                                         refresh=sync.refresh_after_change),
-                 HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
-                                         refresh=sync.refresh_after_change), startup_errors,
-                 fingerprint, warm_up)
+    kiosk = Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
+                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
+                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
+                                  device_checks=device_checks), sync,
+                  TimecardService(master, sync.slot, browser or SystemBrowser(settings.display.browser),
+                                  is_online=sync.not_known_offline, guard=guard),
+                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
+                                          refresh=sync.refresh_after_change),
+                  HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
+                                          refresh=sync.refresh_after_change), startup_errors,
+                  fingerprint, warm_up)
+    kiosk.credentials = CredentialsService(master, master, sync.slot, is_online=sync.sync.is_online,
+                                           refresh=sync.refresh_after_change,
+                                           fingers=lambda: fingerprint.store if fingerprint else None)
+    kiosk.presence = PresenceService(master, punches, lambda: clock.read().at, sync.slot,
+                                     is_online=sync.not_known_offline, employees=kiosk.credentials.employees)
+    kiosk.undo = UndoService(punches, clock, window_seconds=settings.display.undo_seconds,
+                             is_online=sync.sync.is_online, on_recorded=sync.sync.notify, forget=service.forget)
+    return kiosk

@@ -41,6 +41,7 @@ from kiosk.protocol.certificate import RecorderCertificate
 from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient
 from kiosk.protocol.connection import ConnectionString
 from kiosk.adapters.fingerprint_endpoints import FingerprintEndpoints
+from kiosk.adapters.manager_endpoints import ManagerEndpoints
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
 from kiosk.adapters.transport_errors import AnswerLog, error_for_response, origin_of, translate_transport_error
 from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
@@ -105,7 +106,7 @@ def _retryable(exc: BaseException) -> bool:
 QUESTION_TIMEOUT = (2.0, 3.0)   # (connect, read): a question asked while somebody waits at the sensor
 
 
-class KioskRecorderClient(FingerprintEndpoints):
+class KioskRecorderClient(FingerprintEndpoints, ManagerEndpoints):
     """Implements :class:`kiosk.services.recorder_api.RecorderApi` (the fingerprint endpoints come from
     :mod:`kiosk.adapters.fingerprint_endpoints`). Thread-safe enough for one caller per method at a time
     (requests' Session pools connections per host)."""

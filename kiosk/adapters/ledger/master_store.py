@@ -94,6 +94,17 @@ class SqliteMasterData:
         """As the last データ更新 brought them; the shared defaults before the first (offline demo)."""
         return self._snap().recorder_settings
 
+    def drop_credential(self, method: AuthMethod, ref: str) -> bool:
+        """Forget one credential at once (deleted on the server by 設定 › 認証情報): it stops punching before the
+        next データ更新 brings its tombstone. True if it was held."""
+        with self._ledger.writing(Situation.REGISTRATION):
+            dropped = CredentialRow.delete().where((CredentialRow.method == method.value)
+                                                   & (CredentialRow.ref == ref)).execute()
+        fresh = self._reload()
+        with self._lock:
+            self._snapshot = fresh
+        return bool(dropped)
+
     # -- replace (データ更新) --------------------------------------------------------------------
     def replace_all(self, *, employees: Iterable[Employee], credentials: Iterable[Credential],
                     departments: Iterable[Department], employment_types: Iterable[EmploymentType],

@@ -116,6 +116,15 @@ class SyncParts:
                                  context={"count": self.sync.status.pending})
         return self.connection_change.change(connection_text, certificate_text, proxy_url=proxy_url)
 
+    def pair(self, host: str, code: str, check: str, *, proxy_url: str = ""):
+        """ペアリングコードで設定 (kiosk.services.pairing): fetch with the code, check the CA, then the same
+        change_connection as the manual form."""
+        from kiosk.adapters.pairing_client import PairingClient
+        from kiosk.services.pairing import PairingService
+        service = PairingService(lambda proxy: PairingClient(proxy_url=proxy), self.change_connection,
+                                 self.connection_change.situation)
+        return service.pair(host, code, check, proxy_url=proxy_url)
+
     def not_known_offline(self) -> bool:
         """True unless the outbox worker has seen the server fail (unknown counts as maybe online)."""
         return self.sync.status.online is not False

@@ -93,6 +93,9 @@ def _recorder_commands(sub) -> None:
     _sub(recs, "set", cmd.recorder_set, "set a recorder setting (value is JSON)", COMPANY, _a("code"),
          _a("name"), _a("value"))
     _sub(recs, "list", cmd.recorder_list, "list recorders", COMPANY)
+    _sub(recs, "pair", cmd.recorder_pair, "issue a one-time pairing code (the kiosk fetches its settings with it)",
+         COMPANY, _a("code"), _a("--minutes", type=int, default=10, help="how long the code is valid (default 10)"),
+         url)
 
 
 def _server_commands(sub) -> None:

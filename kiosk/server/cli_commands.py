@@ -222,6 +222,13 @@ def recorder_list(args) -> None:
         print(f"{rec.code}\t{rec.name}\t{rec.department.code}\t{rec.device}\tkey={live[0] if live else '(revoked)'}")
 
 
+def recorder_pair(args) -> None:
+    from kiosk.server import pairing_store
+    issued = pairing_store.issue(_company(args), args.code, minutes=args.minutes, server_url=args.url)
+    print(issued.text())
+    print("At the kiosk: 設定 › 接続先変更 › ペアリングコードで設定. Using the code renews the recorder's certificate.")
+
+
 def demo(args) -> None:
     from kiosk.server.demo import create_demo
     _db(args)

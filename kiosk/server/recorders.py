@@ -70,6 +70,16 @@ def _server_url(server_url: str | None) -> str:
     return url
 
 
+def checked_server_url(server_url: str | None) -> str:
+    """``server_url`` or the one set by ``init --url``; AdminError unless it is https (pairing uses it too)."""
+    return _server_url(server_url)
+
+
+def reissue(rec: Recorder, server_url: str) -> Provisioning:
+    """A new certificate for ``rec``, older keys revoked; call inside a write transaction (pairing redeems)."""
+    return _issue(rec, server_url)
+
+
 def add_recorder(comp: Company, code: str, department_code: str, *, device: str = "card",
                  name: str = "", server_url: str | None = None) -> Provisioning:
     if device not in DEVICE_TYPES:

@@ -28,9 +28,9 @@ class EmployeePicker(BoxLayout):
     notice = StringProperty("")
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
         self._employees: list[Employee] = []
-        self._row_buttons: dict[str, BigButton] = {}
+        self._row_buttons: dict[str, BigButton] = {}   # before super(): on_kv_post fills it (made from Python too)
+        super().__init__(**kwargs)
 
     def on_kv_post(self, _base_widget) -> None:
         """The rule's children exist (also when this picker is declared inside another rule)."""

@@ -9,6 +9,8 @@ from kiosk import __version__
 from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
 from kiosk.ui import format as fmt
+from kiosk.ui.manager_credentials import CredentialsPage
+from kiosk.ui.manager_presence import PresencePage
 from kiosk.ui.registration_flow import RegistrationFlow
 from kiosk.ui.screens.settings import ConnectionForm
 
@@ -16,13 +18,14 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
-SECTIONS = ["registration", "connection", "data_update", "diagnosis", "info"]
+SECTIONS = ["registration", "credentials", "presence", "connection", "data_update", "diagnosis", "info"]
 
 
 class ManagerFlow:
     def __init__(self, app: "KioskApp"):
         self.app = app
         self.registration = RegistrationFlow(app)
+        self.pages = {"credentials": CredentialsPage(app), "presence": PresencePage(app)}   # each opens by show()
 
     def bind_screens(self) -> None:
         app = self.app
@@ -70,6 +73,8 @@ class ManagerFlow:
         self.registration.cancel()           # ...and a fingerprint enrolment
         if name == "registration":
             self.registration.show()
+        elif name in self.pages:
+            self.pages[name].show()
         elif name == "info":
             screen.show_section(name, [])
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
@@ -197,4 +202,3 @@ class ManagerFlow:
         self.app.settings_screen.set_busy("")
         self.audit(f"settings.{self.app.settings_screen.section}", "failed", error.key)
         self.app.presenter.show(error)
-

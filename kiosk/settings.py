@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
+
 from kiosk.domain.model import PunchKind
 from kiosk.domain.modes import AutoMode
 from kiosk.errors import KioskError, Situation
@@ -27,11 +29,11 @@ FINGERPRINT_BACKENDS = ("none", "simulated", "libfprint")
 
 
 def default_data_dir() -> Path:
-    """Per-user data directory (XDG): ~/.local/share/dakoku unless DAKOKU_DATA_DIR says otherwise."""
+    """Per-user data directory unless DAKOKU_DATA_DIR says otherwise, through platformdirs: on Linux the same
+    place as before it ($XDG_DATA_HOME/dakoku, else ~/.local/share/dakoku), on Windows %LOCALAPPDATA%\\dakoku."""
     if os.environ.get("DAKOKU_DATA_DIR"):
         return Path(os.environ["DAKOKU_DATA_DIR"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "dakoku"
+    return Path(platformdirs.user_data_dir("dakoku", appauthor=False, roaming=False))
 
 
 @dataclass(frozen=True)

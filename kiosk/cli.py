@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.errors import KioskError
+from kiosk.logs import KioskLogs
 from kiosk.settings import default_data_dir, load_settings
 
 log = logging.getLogger("kiosk")
@@ -91,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         return doctor(args)
     if args.command == "set-manager-pin":
         return set_manager_pin(args.settings or (args.data_dir or default_data_dir()) / "settings.json")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("peewee").setLevel(logging.WARNING)
+    logs = KioskLogs()   # stderr now, DATA_DIR/logs once the data directory is known; redacted (kiosk/logs.py)
+    try:
+        return _start(args, logs)
+    finally:
+        logs.stop()
+
+
+def _start(args, logs: KioskLogs) -> int:
     demo = args.command == "demo"
     # The offline demo keeps its own data: the connected demo's folder holds a connection to its server.
     demo_dir = "demo-offline" if demo and args.offline else "demo"
@@ -104,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(settings_path, data_dir=str(data_dir) if (args.data_dir or demo) else None,
                                  **overrides)
     except KioskError as err:
+        logs.to_files(data_dir)
         # Said on the terminal and on the screen: a kiosk has nobody reading its terminal.
         print(f"[{err.code}] {err.message()}\n{err.cause()}\n{err.remedy()}\n({err.detail})", file=sys.stderr)
         from kiosk.ui.launcher import show_startup_error
 
         return show_startup_error(err, windowed=args.windowed, screenshot=args.screenshot)
+    logs.to_files(settings.data_dir)
     from kiosk.ui.launcher import run_app  # Kivy is imported only when a window is wanted
 
     server = _start_demo_server(settings.data_dir) if demo and not args.offline else None

@@ -1,22 +1,18 @@
 """Timecard tokens never reach a log (issue 10, item 6): anyone who reads ``/timecard/<token>`` in a log could
 open that employee's timecard until the link expires.
 
-:func:`redact` replaces the token in any text; :class:`RedactingLogger` is gunicorn's logger with every atom of
-the access log (request line, path, query, referer, raw URI) passed through it; the Flask error log uses
-:func:`redact` on the path; the nginx front (kiosk.server.front_proxy) logs ``$redacted_uri`` instead of the URI.
+:func:`redact` replaces the token in any text (the rule is kiosk/redaction.py's, shared with the kiosk's log);
+:class:`RedactingLogger` is gunicorn's logger with every atom of the access log (request line, path, query,
+referer, raw URI) passed through it; the Flask error log uses :func:`redact` on the path; the nginx front
+(kiosk.server.front_proxy) logs ``$redacted_uri`` instead of the URI.
 """
 from __future__ import annotations
 
-import re
-
 from gunicorn.glogging import Logger
 
-TOKEN_IN_PATH = re.compile(r"/timecard/[^\s\"'?#]+")
-REDACTED = "/timecard/[redacted]"
-
-
-def redact(text: str) -> str:
-    return TOKEN_IN_PATH.sub(REDACTED, text) if "/timecard/" in text else text
+from kiosk.redaction import TIMECARD_REDACTED as REDACTED  # noqa: F401 - the rules are shared with the kiosk's log
+from kiosk.redaction import TIMECARD_TOKEN as TOKEN_IN_PATH  # noqa: F401
+from kiosk.redaction import redact_timecard as redact
 
 
 class RedactingLogger(Logger):

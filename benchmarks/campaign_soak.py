@@ -17,10 +17,13 @@ lost or duplicated).
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import os
 import sqlite3
 import sys
 import time
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -53,6 +56,24 @@ def rss_kb() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def _sqlite_library():
+    """The SQLite library Python's sqlite3 module is linked to (the same loaded copy), or None."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
+SQLITE = _sqlite_library()
+
+
+def sqlite_kb() -> int:
+    """The heap SQLite holds right now (page caches of every connection, schema, statements), in KB."""
+    return SQLITE.sqlite3_memory_used() // 1024 if SQLITE is not None else 0
 
 
 def open_fds() -> int:
@@ -135,15 +156,18 @@ def run(args) -> int:
 def soak(args, punch: PunchService, updates: DataUpdateService, cards: list[str], server_pgid: int, acks):
     """Punch at ``args.rate`` until the time is up, with a データ更新 and a sample on their own periods. The
     acknowledged UUIDs go to the file ``acks``, not to a list, so the harness itself does not grow."""
-    samples: list[tuple[float, int, int, int]] = []
+    samples: list[tuple[float, int, int, int, int]] = []
     errors: dict[str, int] = {}
     started = time.monotonic()
     next_sample = next_update = started
     i = 0
     while time.monotonic() < started + args.minutes * 60:
         now = time.monotonic()
+        if args.tracemalloc and not tracemalloc.is_tracing() and now - started >= args.warmup:
+            tracemalloc.start(args.tracemalloc)         # after the warm-up: only what keeps growing shows
+            baseline = tracemalloc.take_snapshot()
         if now >= next_sample:
-            samples.append((now - started, rss_kb(), open_fds(), group_rss_kb(server_pgid)))
+            samples.append((now - started, rss_kb(), open_fds(), group_rss_kb(server_pgid), sqlite_kb()))
             next_sample += args.sample_every
         if now >= next_update:
             admin.update_employee(admin.company("DEMO"), "S0000", first_name=f"更新{i}")   # real work to pull
@@ -157,14 +181,34 @@ def soak(args, punch: PunchService, updates: DataUpdateService, cards: list[str]
             errors[name] = errors.get(name, 0) + 1
         i += 1
         time.sleep(max(0.0, started + i / args.rate - time.monotonic()))
+    if tracemalloc.is_tracing():
+        print_growth(baseline, tracemalloc.take_snapshot())
+        tracemalloc.stop()
     return samples, errors
+
+
+def print_growth(before, after, top: int = 15) -> None:
+    """The Python allocations that grew most between two snapshots, by the stack that made them (tracemalloc sees
+    Python objects only: SQLite's page cache and OpenSSL's buffers are C allocations it cannot see)."""
+    skip = (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap>"))
+    stats = after.filter_traces(skip).compare_to(before.filter_traces(skip), "traceback")
+    grown = [s for s in stats if s.size_diff > 0]
+    print(f"soak_python_heap_growth: {sum(s.size_diff for s in stats) / 1024:.1f} KB "
+          f"(traced allocations, after the warm-up)")
+    for stat in grown[:top]:
+        frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(stat.traceback[-8:]))
+        print(f"soak_growth: {stat.size_diff / 1024:+.1f} KB in {stat.count_diff:+d} blocks at {frames}")
 
 
 def report(args, samples, acknowledged, errors, final, on_server) -> int:
     warm = [s for s in samples if s[0] >= args.warmup] or samples
-    rss_slope = slope_per_minute([(t, r) for t, r, _, _ in warm])
-    fd_slope = slope_per_minute([(t, f) for t, _, f, _ in warm])
-    server_slope = slope_per_minute([(t, s) for t, _, _, s in warm])
+    rss_slope = slope_per_minute([(t, r) for t, r, _, _, _ in warm])
+    fd_slope = slope_per_minute([(t, f) for t, _, f, _, _ in warm])
+    server_slope = slope_per_minute([(t, s) for t, _, _, s, _ in warm])
+    sqlite_slope = slope_per_minute([(t, q) for t, _, _, _, q in warm])
+    rest_slope = slope_per_minute([(t, r - q) for t, r, _, _, q in warm])
+    late = warm[len(warm) // 2:]                     # the second half: does the growth level off?
+    late_slope = slope_per_minute([(t, r) for t, r, _, _, _ in late])
     lost = sum(1 for n in on_server.values() if n == 0)
     doubled = sum(1 for n in on_server.values() if n > 1)
     print(f"soak_minutes: {args.minutes:g} min")
@@ -177,6 +221,10 @@ def report(args, samples, acknowledged, errors, final, on_server) -> int:
     print(f"soak_rss_start_end: {warm[0][1]} -> {warm[-1][1]} KB")
     print(f"soak_fds_start_end: {warm[0][2]} -> {warm[-1][2]}")
     print(f"soak_rss_slope: {rss_slope:.1f} KB/min")
+    print(f"soak_rss_slope_second_half: {late_slope:.1f} KB/min")
+    print(f"soak_sqlite_heap_start_end: {warm[0][4]} -> {warm[-1][4]} KB")
+    print(f"soak_sqlite_heap_slope: {sqlite_slope:.1f} KB/min")
+    print(f"soak_rss_without_sqlite_slope: {rest_slope:.1f} KB/min")
     print(f"soak_fd_slope: {fd_slope:.3f} fds/min")
     print(f"soak_server_rss_start_end: {warm[0][3]} -> {warm[-1][3]} KB")
     print(f"soak_server_rss_slope: {server_slope:.1f} KB/min")
@@ -191,6 +239,8 @@ def main() -> None:
     parser.add_argument("--update-every", type=float, default=60.0, help="データ更新 every N seconds")
     parser.add_argument("--sample-every", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the slopes")
+    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                        help="trace Python allocations after the warm-up (stack depth FRAMES) and print what grew")
     sys.exit(run(parser.parse_args()))
 
 

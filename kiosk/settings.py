@@ -78,6 +78,12 @@ class DisplaySettings:
 
 
 @dataclass(frozen=True)
+class SoundSettings:
+    volume: float = 1.0                 # 0.0-1.0 of the tones' own level (設定 › 表示・機器)
+    silent: bool = False                # no confirmation or error tone
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     ntp_servers: list = field(default_factory=list)   # ["ntp.example.jp:123"]; none: the server's clock
     upload_interval_seconds: float = 60.0             # outbox retry/heartbeat when idle
@@ -101,7 +107,9 @@ class Settings:
     fingerprint: FingerprintSettings = field(default_factory=FingerprintSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    sound: SoundSettings = field(default_factory=SoundSettings)
     demo: bool = False
+    path: Path | None = field(default=None, compare=False)   # the file these came from (not a setting)
 
     @property
     def ledger_path(self) -> Path:
@@ -119,6 +127,7 @@ class Settings:
     def to_json(self) -> str:
         data = asdict(self)
         data["data_dir"] = str(self.data_dir)
+        del data["path"]
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -156,13 +165,15 @@ def load_settings(path: Path | None, **overrides: object) -> Settings:
             raise _invalid(path, "top level must be an object")
         if "demo" in data:   # demo data replaces the master data: only `kiosk demo` may ask for it
             raise _invalid(path, "'demo' is not a setting (use the kiosk demo command)")
+        if "path" in data:
+            raise _invalid(path, "'path' is not a setting")
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
         settings = _build(data)
         settings.tz  # noqa: B018 - validates the zone name
     except (TypeError, ValueError, re.error, ZoneInfoNotFoundError) as exc:
         raise _invalid(path, str(exc)) from exc
-    return settings
+    return replace(settings, path=Path(path)) if path is not None else settings
 
 
 def _without_server_owned(data: dict) -> dict:
@@ -195,6 +206,7 @@ def _build(data: dict) -> Settings:
     values["fingerprint"] = _section(FingerprintSettings, values.get("fingerprint", {}), "fingerprint")
     values["display"] = _section(DisplaySettings, values.get("display", {}), "display")
     values["sync"] = _section(SyncSettings, values.get("sync", {}), "sync")
+    values["sound"] = _section(SoundSettings, values.get("sound", {}), "sound")
     settings = replace(Settings(), **values)
     _typed(settings.timezone, str, "timezone")
     _typed(settings.manager_pin_hash, str, "manager_pin_hash")
@@ -206,6 +218,8 @@ def _build(data: dict) -> Settings:
     _check_punch_display(settings.display)
     _check_sync(settings.sync)
     _check_fingerprint(settings.fingerprint)
+    if not 0.0 <= settings.sound.volume <= 1.0:
+        raise ValueError("sound.volume must be from 0.0 to 1.0")
     return settings
 
 

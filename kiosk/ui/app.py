@@ -108,7 +108,8 @@ class KioskApp(MDApp):
         if self.sound is None:
             from kiosk.ui.sound import KivySound
 
-            self.sound = KivySound(self.kiosk.settings.data_dir / "sounds")
+            sound = self.kiosk.settings.sound
+            self.sound = KivySound(self.kiosk.settings.data_dir / "sounds", sound.volume, sound.silent)
         Window.bind(on_request_close=lambda *_: True)   # a kiosk does not close from the window manager
         Window.bind(on_touch_down=self._on_any_touch)
         self._tick(0)

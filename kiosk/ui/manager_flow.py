@@ -10,6 +10,7 @@ from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
 from kiosk.ui import format as fmt
 from kiosk.ui.manager_credentials import CredentialsPage
+from kiosk.ui.manager_display import DisplayPage
 from kiosk.ui.manager_presence import PresencePage
 from kiosk.ui.registration_flow import RegistrationFlow
 from kiosk.ui.screens.settings import ConnectionForm
@@ -18,14 +19,15 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
-SECTIONS = ["registration", "credentials", "presence", "connection", "data_update", "diagnosis", "info"]
+SECTIONS = ["registration", "credentials", "presence", "display", "connection", "data_update", "diagnosis", "info"]
 
 
 class ManagerFlow:
     def __init__(self, app: "KioskApp"):
         self.app = app
         self.registration = RegistrationFlow(app)
-        self.pages = {"credentials": CredentialsPage(app), "presence": PresencePage(app)}   # each opens by show()
+        self.pages = {"credentials": CredentialsPage(app), "presence": PresencePage(app),   # each opens by show()
+                      "display": DisplayPage(app)}
 
     def bind_screens(self) -> None:
         app = self.app

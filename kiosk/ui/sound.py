@@ -34,10 +34,12 @@ def write_tone(path: Path, notes: list[tuple[float, float]], volume: float = 0.5
 
 
 class KivySound:
-    """The Sound port on Kivy's SoundLoader."""
+    """The Sound port on Kivy's SoundLoader. ``volume`` (0.0-1.0) and ``silent`` come from the settings'
+    ``sound`` section and change at once from 設定 › 表示・機器 (:meth:`configure`)."""
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, volume: float = 1.0, silent: bool = False):
         self._sounds = {}
+        self.volume, self.silent = volume, silent
         from kivy.core.audio import SoundLoader
 
         for name, notes in TONES.items():
@@ -54,8 +56,12 @@ class KivySound:
                 log.warning("no audio output: %s will be silent", name)
             self._sounds[name] = sound
 
+    def configure(self, volume: float, silent: bool) -> None:
+        self.volume, self.silent = volume, silent
+
     def play(self, name: str) -> None:
         sound = self._sounds.get(name)
-        if sound is not None:
+        if sound is not None and not self.silent:
             sound.stop()
+            sound.volume = self.volume
             sound.play()

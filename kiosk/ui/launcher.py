@@ -30,10 +30,40 @@ def _maybe_screenshot(app, screenshot: Path | None) -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    first_frame = [0]
+
     def shoot(_dt):
+        if Clock.frames_displayed - first_frame[0] < 30:   # layout and KivyMD's animations need frames, and
+            Clock.schedule_once(shoot, 0.1)               # a loaded machine draws few of them in 2 s
+            return
+        Window.dispatch("on_draw")   # into the back buffer, which is what the screenshot reads
         Window.screenshot(name=str(screenshot))
         app.stop()
-    Clock.schedule_once(shoot, 2.0)
+
+    def started(*_args) -> None:   # returns None: a true value would stop the app's own on_start
+        first_frame[0] = Clock.frames_displayed
+        Clock.schedule_once(shoot, 2.0)
+    # 2 s and 30 frames from the app's start, not from now: building the screens takes seconds on a slow
+    # machine, and a shot taken before the first frames were drawn is all black
+    app.bind(on_start=started)
+
+
+def _notify_systemd(app) -> None:
+    """READY=1 once the app has started, then WATCHDOG=1 from its main loop (kiosk/adapters/watchdog.py)."""
+    from kiosk.adapters.watchdog import SystemdNotifier
+
+    notifier = SystemdNotifier.from_environment()
+    if notifier is None:
+        return
+    from kivy.clock import Clock
+
+    def started(*_args) -> None:
+        notifier.ready()
+        if notifier.interval:
+            app.watchdog_ping = Clock.schedule_interval(lambda _dt: notifier.ping(), notifier.interval)
+
+    log.info("systemd notification: ready, then a watchdog ping every %s s", notifier.interval)
+    app.bind(on_start=started)
 
 
 def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | None = None) -> int:
@@ -51,6 +81,7 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
     else:
         app = KioskApp(kiosk)
     _maybe_screenshot(app, screenshot)
+    _notify_systemd(app)
     try:
         app.run()
     finally:

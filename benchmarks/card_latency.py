@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--taps", type=int, default=200)
     parser.add_argument("--no-punch", action="store_true", help="measure the adapter alone")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(dir=Path.cwd(), prefix="card-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="card-bench-") as tmp:   # the system temp dir, never the work tree
         handler = None if args.no_punch else punch_handler(Path(tmp))
         figures = run(on_card=handler, taps=args.taps)
     for line in figures.lines():

@@ -7,7 +7,7 @@
   decimal ID is a digit run too), also written as bytes with spaces or colons (pyscard's ``04 A2 3B ...``).
   A UUID (a punch's ID, useful to support) is kept whole.
 - Passwords, PINs, keys, certificates and templates written as ``name=value`` / ``"name": "value"``.
-- Templates and keys written out: ``b'...'`` byte strings and long base64 blobs.
+- Templates and keys written out: ``b'...'`` byte strings holding binary data, long base64 blobs.
 """
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def redact_timecard(text: str) -> str:
     return TIMECARD_TOKEN.sub(TIMECARD_REDACTED, text) if "/timecard/" in text else text
 
 
+def _bytes(match: re.Match) -> str:   # binary data (a template, a key); b"Couldn't open ..." stays readable
+    text = match.group(0)
+    return BLOB if "\\x" in text or len(text) > 64 else text
+
+
 def _card(match: re.Match) -> str:
     return match.group("uuid") or CARD
 
@@ -47,6 +52,6 @@ def redact(text: str) -> str:
     """``text`` with every rule of this module applied (idempotent: redacting twice changes nothing)."""
     text = redact_timecard(text)
     text = _SECRET_VALUE.sub(lambda m: m.group("name") + SECRET, text)
-    text = _BYTES.sub(BLOB, text)
+    text = _BYTES.sub(_bytes, text)
     text = _BASE64ISH.sub(_blob, text)
     return _CARD_OR_UUID.sub(_card, text)

@@ -104,6 +104,8 @@ def test_stop_removes_what_the_kiosk_installed():
     ("GET /timecard/Zx81_token?x=1 200", "GET /timecard/[redacted]?x=1 200"),
     ("/work/main/kiosk/adapters/ledger/db.py line 120", "/work/main/kiosk/adapters/ledger/db.py line 120"),
     ("recorder R001 department HQ, 3 punches pending", "recorder R001 department HQ, 3 punches pending"),
+    ("template b'\\x01\\x9f\\x00' sealed", "template [data] sealed"),                    # binary bytes
+    ("Unable to load ok.wav: b'Couldn\\'t open ok.wav'", "Unable to load ok.wav: b'Couldn\\'t open ok.wav'"),
 ])
 def test_redaction_rules(raw, kept):
     assert redact(raw) == kept

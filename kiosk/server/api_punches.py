@@ -6,13 +6,14 @@ Rejected punches are kept too (status ``rejected`` with the catalogue key), so n
 and a re-sent UUID always gets the same answer (``duplicate`` with the ``recorded_status``). A malformed item
 (kiosk.server.punch_items) fails alone.
 
-Performance: a fixed handful of queries per batch, inside its one write transaction: this company's UUIDs
+Performance: a fixed handful of queries per batch, inside its one transaction (kiosk.server.punch_locks: on
+PostgreSQL it holds a lock per employee of the batch, not the server's global write lock): this company's UUIDs
 already stored, the employees (with department and employment type), their help registrations, the
 recorder's settings history (each punch is judged with the settings its kiosk judged it with: its
 ``master_version``, kiosk.server.settings_history), their accepted punches near the batch's times
-(re-authentication rule), then one prepared INSERT for all new rows.
+(re-authentication rule), then one INSERT for all new rows (kiosk.server.punch_insert).
 Punches are judged in order, each seeing the ones before it in the batch. The unique index still decides:
-if the INSERT hits it (a writer outside write_transaction stored a UUID after our lookup) the batch is redone
+if the INSERT hits it (an upload not sharing our locks stored a UUID after our lookup) the batch is redone
 punch by punch, each insert in its own savepoint (PostgreSQL aborts a transaction on a failed statement).
 """
 from __future__ import annotations
@@ -32,14 +33,14 @@ from kiosk.protocol.error_body import error_body
 from kiosk.protocol.schemas import PUNCH_BATCH
 from kiosk.server.app import api, caller, json_body
 from kiosk.server.db import (
-    Company, Department, Employee, EmploymentType, HelpRegistration, Punch, database, utcnow, write_transaction,
+    Company, Department, Employee, EmploymentType, HelpRegistration, Punch, database, utcnow,
 )
+from kiosk.server.punch_insert import insert_punch_rows
 from kiosk.server.punch_items import invalid, unparseable
+from kiosk.server.punch_locks import punch_transaction
 from kiosk.server.domain_map import domain_employee, domain_employment_type
 from kiosk.server.punch_times import naive_utc as _naive_utc, out_of_range, parse_stamp
 from kiosk.server.settings_history import SettingsHistory
-
-_INSERT_FIELDS = [f for f in Punch._meta.sorted_fields if f is not Punch._meta.primary_key]
 
 @dataclass(frozen=True)
 class Receipt:
@@ -213,7 +214,7 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
         recorded[uuid] = (uuid, row["status"], row["error_key"], row["error_cause"])
         results[n] = _judged(uuid, error)
     with database.atomic():          # savepoint: on a unique violation only the INSERTs are undone
-        _insert_many(rows)
+        insert_punch_rows(rows)
     return results
 
 
@@ -235,20 +236,6 @@ def _judge(item: dict, stamped, emp: Employee | None, domain: dict, recorder_dep
         return exc, stamped
     accepted.add(emp.id, at_utc)
     return None, stamped
-
-
-def _insert_many(rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts by field name) with one prepared statement run by ``executemany``.
-
-    Same rows and types as ``Punch.insert_many``, whose SQL building costs ~0.15 ms per row (about 75 ms
-    of a 500-punch batch, most of the batch); here peewee builds the one-row statement once and converts
-    the values with the fields' own ``db_value``. Errors come out as peewee's (``pw.IntegrityError``)."""
-    if not rows:
-        return
-    sql, _ = Punch.insert_many([tuple(rows[0][f.name] for f in _INSERT_FIELDS)], fields=_INSERT_FIELDS).sql()
-    params = [tuple(f.db_value(row[f.name]) for f in _INSERT_FIELDS) for row in rows]
-    with pw.__exception_wrapper__:
-        database.cursor().executemany(sql, params)
 
 
 # -- the punch-by-punch path (after a unique-constraint race) -----------------------------------------
@@ -308,10 +295,10 @@ def _one(comp: Company, recorder, item: dict, tz: ZoneInfo, receipt: Receipt) ->
 
 
 def store_punches(comp: Company, recorder, items: list, receipt: Receipt | None = None) -> list[dict]:
-    """Judge and store a batch in one write transaction; the result for each item, in order."""
+    """Judge and store a batch in one transaction (punch_locks); the result for each item, in order."""
     tz = ZoneInfo(comp.timezone)
     receipt = receipt or Receipt.now()
-    with write_transaction():
+    with punch_transaction(comp.id, items):
         try:
             return _batch(comp, recorder, items, tz, receipt)
         except pw.IntegrityError:

@@ -13,6 +13,7 @@ import peewee as pw
 from playhouse.db_url import connect as url_connect
 
 from kiosk.server import private_files
+from kiosk.server.db_pool import pooled_url
 
 database = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1, "busy_timeout": 15000}
@@ -216,13 +217,14 @@ def open_database(url: str) -> pw.Database:
     """Bind the models to the database at ``url`` (``sqlite:///path``, ``postgresql://...``; PostgreSQL needs
     the psycopg2 driver, see docs/server.md). A SQLite file and its -wal/-shm are made 0600 and a folder
     created here 0700, whatever the umask (SQLite gives -wal/-shm the mode of the file; they hold the timecard secret, card keys and password hashes)."""
+    # pooled_url: one connection pool per process (kiosk.server.db_pool)
     if url.startswith("sqlite"):
         path = url.split("://", 1)[1][1:].split("?", 1)[0] if "://" in url else ""
         if path and path != ":memory:":
             private_files.prepare_sqlite(path)
-        db = url_connect(url, pragmas=SQLITE_PRAGMAS, timeout=15)
+        db = url_connect(pooled_url(url), pragmas=SQLITE_PRAGMAS, timeout=15)
     else:                           # postgresql://user:pass@host:port/db?sslmode=...; %-escapes in user/pass
-        db = url_connect(url, unquote_password=True, unquote_user=True)
+        db = url_connect(pooled_url(url), unquote_password=True, unquote_user=True)
     database.initialize(db)
     return db
 

@@ -5,7 +5,8 @@ host:port and hands complete requests to gunicorn on a Unix socket in a private 
 (kiosk.server.front_proxy says why: slow clients). gunicorn's arbiter starts nginx once its socket is bound and
 stops it when it exits. Without a front, gunicorn terminates TLS itself (--certfile/--keyfile): fine for tests
 and a demo, but a handful of slow clients can hold all its threads (docs/server.md).
-Each worker opens its own database connection after the fork. The access log never holds a timecard token.
+Each worker opens its own database connection pool after the fork (kiosk.server.db_pool). The access log never
+holds a timecard token.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 
 from gunicorn.app.base import BaseApplication
 
-from kiosk.server import front_proxy
+from kiosk.server import db, front_proxy
 from kiosk.server.app import ServerConfig, create_app
+from kiosk.server.db_pool import release_all
 from kiosk.server.log_redaction import RedactingLogger
 
 
@@ -88,6 +90,7 @@ def _front(listen: ListenConfig) -> tuple[front_proxy.FrontConfig, str]:
 
 
 def serve(server: ServerConfig, listen: ListenConfig) -> None:
+    release_all(db.database.obj)        # the arbiter's own connections (create_tables): no worker inherits one
     if listen.front == "nginx":
         front, binary = _front(listen)
         auth = dataclasses.replace(server.auth, trust_proxy_header=front_proxy.CLIENT_ADDRESS_HEADER)

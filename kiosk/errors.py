@@ -8,6 +8,11 @@ A row may carry several messages, causes and remedies:
 - ``messages`` maps a *variant* (a situation such as ``"data_update"``, or a named variant) to a text;
   ``"default"`` is required. Lookup order: the error's variant, then its situation, then ``"default"``.
 - ``causes`` / ``remedies`` map a cause letter (``"A"``, ``"B"``, ...) or ``"default"`` to a text.
+- ``help`` (optional) names the page in ``docs/remedies/`` that tells a manager more: one page for the row, or a
+  map from cause letter (or ``"default"``) to a page. The error presenter shows it as a QR code and a short URL.
+- ``credential`` (optional) holds texts for the credential at hand: ``{"card": {"causes": {...}, "remedies":
+  {...}, "help": ...}}`` override the row's for an error raised with ``credential="card"`` (an unregistered card
+  is not a biometric problem).
 """
 from __future__ import annotations
 
@@ -46,6 +51,8 @@ class CatalogueEntry:
     situations: tuple[Situation, ...]
     causes: Mapping[str, Text]
     remedies: Mapping[str, Text]
+    help: Mapping[str, str] = field(default_factory=dict)
+    credential: Mapping[str, "CatalogueEntry"] = field(default_factory=dict)
 
     def message(self, variant: str | None = None, situation: Situation | None = None) -> Text:
         for candidate in (variant, situation.value if situation else None, DEFAULT):
@@ -58,6 +65,18 @@ class CatalogueEntry:
 
     def remedy(self, letter: str | None = None) -> Text:
         return _pick(self.remedies, letter, self.key)
+
+    def help_page(self, letter: str | None = None) -> str | None:
+        return self.help.get(letter or DEFAULT) or self.help.get(DEFAULT)
+
+    def for_credential(self, credential: str | None) -> "CatalogueEntry":
+        """This row with the texts for ``credential`` (e.g. "card") where it has its own."""
+        own = self.credential.get(credential or "")
+        if own is None:
+            return self
+        return CatalogueEntry(self.key, self.code, self.messages, self.situations,
+                              {**self.causes, **own.causes}, {**self.remedies, **own.remedies},
+                              {**self.help, **own.help})
 
 
 def _pick(table: Mapping[str, Text], letter: str | None, key: str) -> Text:
@@ -112,8 +131,21 @@ class Catalogue:
                 situations=tuple(Situation(s) for s in row["situations"]),
                 causes={k: Text.from_data(v) for k, v in row["causes"].items()},
                 remedies={k: Text.from_data(v) for k, v in row["remedies"].items()},
+                help=_help_pages(row.get("help")),
+                credential={name: _credential_texts(row["key"], part)
+                            for name, part in row.get("credential", {}).items()},
             ))
         return cls(entries)
+
+
+def _help_pages(data: object) -> dict[str, str]:
+    return {DEFAULT: data} if isinstance(data, str) else dict(data or {})
+
+
+def _credential_texts(key: str, part: dict) -> CatalogueEntry:
+    return CatalogueEntry(key, None, {}, (), {k: Text.from_data(v) for k, v in part.get("causes", {}).items()},
+                          {k: Text.from_data(v) for k, v in part.get("remedies", {}).items()},
+                          _help_pages(part.get("help")))
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +169,7 @@ class KioskError(Exception):
     context: dict = field(default_factory=dict)
     detail: str = ""
     device: str | None = None   # "reader" or "sensor": clearing one device's error leaves the other's shown
+    credential: str | None = None   # "card" or "finger": the cause and remedy for the credential at hand
 
     def __post_init__(self) -> None:
         super().__init__(self.key)
@@ -145,7 +178,7 @@ class KioskError(Exception):
 
     @property
     def entry(self) -> CatalogueEntry:
-        return catalogue()[self.key]
+        return catalogue()[self.key].for_credential(self.credential)
 
     @property
     def code(self) -> str | None:
@@ -159,6 +192,10 @@ class KioskError(Exception):
 
     def remedy(self, language: str | None = None) -> str:
         return self.entry.remedy(self.cause_letter).get(language)
+
+    def help_page(self) -> str | None:
+        """The docs/remedies page (its name) that tells a manager more about this error, if any."""
+        return self.entry.help_page(self.cause_letter)
 
     def __str__(self) -> str:
         code = f"[{self.code}] " if self.code else ""

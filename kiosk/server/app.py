@@ -97,6 +97,8 @@ def _register_routes(app: Flask) -> None:
     from kiosk.server import api_credentials, api_presence  # noqa: F401
     app.register_blueprint(api)
     app.register_blueprint(timecard.pages)
+    from kiosk.server import help_pages  # noqa: E402 - public: the remedy pages the kiosk's QR codes open
+    app.register_blueprint(help_pages.pages)
     from kiosk.server import pairing  # noqa: E402 - unauthenticated: the kiosk has no certificate yet
     app.register_blueprint(pairing.pages)
 

@@ -83,6 +83,9 @@ class UpdateResult:
     version: int | None
     full: bool = False
     employees: int = 0        # employees in the answer (all of them, or the changed ones)
+    credentials: int = 0      # credentials in the answer (likewise)
+    deleted: int = 0          # what an incremental answer removed
+    help_registrations: int = 0
     recorder_settings: dict | None = None   # the server's recorder settings, when data came
     follow_ups: tuple = ()    # what each follow-up step returned
 
@@ -141,7 +144,8 @@ class DataUpdateService:
         if snapshot is None:
             return UpdateResult(False, held.version, follow_ups=follow_ups)
         return UpdateResult(True, snapshot.version, snapshot.full, len(snapshot.employees),
-                            dict(snapshot.recorder_settings), follow_ups)
+                            dict(snapshot.recorder_settings), follow_ups, len(snapshot.credentials),
+                            len(snapshot.deleted), len(snapshot.help_registrations))
 
     def update_on_demand(self) -> UpdateResult:
         """設定 → データ更新: refused with ``online_only`` while the kiosk is offline."""

@@ -52,5 +52,6 @@ class HelpRegistrationService:
         except ValueError:
             employee = None
         if employee is None:
-            raise KioskError("auth_failed", situation=HELP, cause_letter="A", detail="card not registered")
+            raise KioskError("auth_failed", situation=HELP, cause_letter="A", credential="card",
+                             detail="card not registered")
         return employee

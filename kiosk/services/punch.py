@@ -87,10 +87,12 @@ class PunchService:
         try:
             ref = card_ref(key, card_id)
         except ValueError as exc:
-            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", detail=str(exc)) from exc
+            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", credential="card",
+                             detail=str(exc)) from exc
         employee = self._master.employee_by_credential(AuthMethod.CARD, ref)
         if employee is None:  # an unregistered card: the device read nothing it knows
-            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", detail="card not registered")
+            raise KioskError("auth_failed", situation=PUNCH, cause_letter="A", credential="card",
+                             detail="card not registered")
         return self._punch(employee, kind, AuthMethod.CARD)
 
     def find_for_password(self, login_or_code: str) -> Employee:

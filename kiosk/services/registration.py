@@ -78,7 +78,8 @@ class CardRegistrationService:
                              context={"name": holder.display_name, "code": holder.code})
         deleted = client.delete_credential(AuthMethod.CARD.value, ref, situation=REG)
         if not deleted and holder is None:
-            raise KioskError("auth_failed", situation=REG, cause_letter="A", detail="card not registered")
+            raise KioskError("auth_failed", situation=REG, cause_letter="A", credential="card",
+                             detail="card not registered")
         self._refresh()
         return holder
 

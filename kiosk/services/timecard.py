@@ -38,7 +38,8 @@ class TimecardService:
             except ValueError:
                 employee = None
         if employee is None:
-            raise KioskError("auth_failed", situation=BROWSER, cause_letter="A", detail="card not registered")
+            raise KioskError("auth_failed", situation=BROWSER, cause_letter="A", credential="card",
+                             detail="card not registered")
         self.open_for(employee)
         return employee
 

@@ -1,20 +1,35 @@
 """The error presenter: one modal, keyed by catalogue key; errors queue, they never stack.
 
-On the punch path an error dismisses itself after a few seconds so that the kiosk returns to standby."""
+On the punch path an error dismisses itself after a few seconds so that the kiosk returns to standby. It never
+closes under a finger: a touch on the dialog gives it more time, and for a moment after it closed by itself a
+shield over its place swallows the tap that was aimed at 閉じる (else it would land on the keypad underneath).
+A lockout (an error whose message counts ``{seconds}``) counts down and closes when the lockout is over. A remedy
+with a page in docs/remedies shows that page's short URL and QR code (see docs/remedies/README.md).
+All timing reads ``now`` (monotonic seconds), so tests move the clock instead of sleeping."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections import deque
 from typing import Callable
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.core.window import Window
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
+from kivy.uix.widget import Widget
 
 from kiosk.errors import KioskError
+from kiosk.ui import format as fmt
+from kiosk.ui import wrap_label  # noqa: F401  (WrapLabel, used by kv/error_presenter.kv)
 
 log = logging.getLogger(__name__)
 READING_SECONDS = 30   # an error on the punch path whose details were opened stays this long, then closes
+TOUCH_SECONDS = 5      # a touch on a closing dialog leaves at least this long to reach 閉じる
+SHIELD_SECONDS = 0.6   # after closing by itself, taps where the dialog was are swallowed this long
+TICK = 0.25
 
 
 class ErrorDialog(ModalView):
@@ -22,6 +37,8 @@ class ErrorDialog(ModalView):
     message = StringProperty("")
     cause = StringProperty("")
     remedy = StringProperty("")
+    help_text = StringProperty("")
+    qr_texture = ObjectProperty(None, allownone=True)
     details_open = BooleanProperty(False)
     seconds_left = NumericProperty(0)
     extended = BooleanProperty(False)
@@ -32,12 +49,60 @@ class ErrorDialog(ModalView):
         return super().dismiss(*args, **kwargs)
 
 
+class TouchShield(Widget):
+    """Swallows touches inside its rectangle until ``until`` (then removes itself)."""
+
+    def __init__(self, rect: tuple[float, float, float, float], until: float, now: Callable[[], float]):
+        super().__init__(pos=rect[:2], size=rect[2:], size_hint=(None, None))
+        self.until, self._now = until, now
+
+    def on_touch_down(self, touch):
+        return self._swallows(touch)
+
+    def on_touch_move(self, touch):
+        return self._swallows(touch)
+
+    def on_touch_up(self, touch):
+        return self._swallows(touch)
+
+    def _swallows(self, touch) -> bool:
+        if self._now() >= self.until:
+            self.remove()
+            return False
+        return self.collide_point(*touch.pos)
+
+    def remove(self, *_args) -> None:
+        if self.parent is not None:
+            self.parent.remove_widget(self)
+
+
+def qr_texture(url: str) -> Texture:
+    """The QR code of ``url``, one texel per module (with the quiet zone), drawn sharp at any size."""
+    rows = fmt.qr_rows(url)
+    size = len(rows)
+    buf = bytearray()
+    for row in reversed(rows):   # a texture's first row is at the bottom
+        for dark in row:
+            buf += b"\x00\x00\x00\xff" if dark else b"\xff\xff\xff\xff"
+    texture = Texture.create(size=(size, size), colorfmt="rgba")
+    texture.blit_buffer(bytes(buf), colorfmt="rgba", bufferfmt="ubyte")
+    texture.mag_filter = texture.min_filter = "nearest"
+    return texture
+
+
 class ErrorPresenter:
-    def __init__(self) -> None:
+    def __init__(self, help_base: Callable[[], str | None] = lambda: None,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        """``help_base()``: where remedy pages are served (the server's ``…/help/``), None without a server."""
         self._queue: deque[tuple[KioskError, float, bool, Callable[[], None] | None]] = deque()
         self.dialog: ErrorDialog | None = None
         self.current: KioskError | None = None
+        self.shield: TouchShield | None = None
+        self._help_base, self._now = help_base, now
         self._tick = None
+        self._closes_at: float | None = None     # auto-dismiss deadline (None: stays until acknowledged)
+        self._lock_ends: float | None = None     # a lockout's end (its message counts down to it)
+        self._closing_by_itself = False
 
     def show(self, error: KioskError, *, auto_dismiss_after: float = 0, details: bool = False,
              on_dismiss: Callable[[], None] | None = None) -> None:
@@ -83,29 +148,74 @@ class ErrorPresenter:
         if not self._queue:
             return
         error, seconds, details, on_dismiss = self._queue.popleft()
-        self.current = error
-        self.dialog = ErrorDialog(code=error.code or "", message=error.message(), cause=error.cause(),
-                                  remedy=error.remedy(), seconds_left=int(seconds), details_open=details)
+        self.current, now = error, self._now()
+        self._closes_at = now + seconds if seconds > 0 else None
+        lock = error.context.get("seconds") if "{seconds}" in error.entry.message(
+            error.variant, error.situation).get() else None
+        self._lock_ends = now + float(lock) if isinstance(lock, (int, float)) else None
+        if self._lock_ends is not None and self._closes_at is not None:
+            self._closes_at = max(self._closes_at, self._lock_ends)   # counts to the end, then goes
+        self.dialog = ErrorDialog(code=error.code or "", cause=error.cause(), remedy=error.remedy(),
+                                  details_open=details)
+        self._show_help(error)
         self.dialog.bind(on_dismiss=lambda *_: self._closed(on_dismiss))
-        if seconds > 0:
-            self._tick = Clock.schedule_interval(self._count_down, 1)
+        self.dialog.bind(on_touch_down=self._touched)
+        self.tick()
+        if self._closes_at is not None or self._lock_ends is not None:
+            self._tick = Clock.schedule_interval(lambda _dt: self.tick(), TICK)
         self.dialog.open(animation=False)
 
-    def _count_down(self, _dt: float) -> None:
-        dialog = self.dialog
+    def _show_help(self, error: KioskError) -> None:
+        page = error.help_page()
+        if page is None:
+            return
+        base = self._help_base()
+        url = fmt.help_url(base, page)
+        self.dialog.help_text = fmt.help_line(url if base else None, page)
+        if base:
+            self.dialog.qr_texture = qr_texture(url)
+
+    def tick(self) -> None:
+        """Count down (the lockout in the message, the seconds until the dialog closes) and close when due."""
+        dialog, now = self.dialog, self._now()
         if dialog is None:
             return
-        if dialog.details_open and not dialog.extended:   # reading the details: more time, once
-            dialog.seconds_left, dialog.extended = max(dialog.seconds_left, READING_SECONDS), True
-        dialog.seconds_left -= 1
-        if dialog.seconds_left <= 0:
+        error = self.current
+        if self._lock_ends is not None:
+            left = max(math.ceil(self._lock_ends - now), 0)
+            dialog.message = error.entry.message(error.variant, error.situation).format(
+                **{**error.context, "seconds": left})
+        else:
+            dialog.message = error.message()
+        if self._closes_at is not None and dialog.details_open and not dialog.extended:
+            self._closes_at, dialog.extended = max(self._closes_at, now + READING_SECONDS), True
+        if self._closes_at is not None:
+            dialog.seconds_left = max(math.ceil(self._closes_at - now), 0)
+        if (self._closes_at is not None and now >= self._closes_at) or \
+                (self._lock_ends is not None and now >= self._lock_ends):
+            self._closing_by_itself = True
             dialog.dismiss()
 
+    def _touched(self, dialog: ErrorDialog, touch) -> None:
+        """A finger on the dialog: it is being read or 閉じる is about to be tapped. Never close under it."""
+        if self._closes_at is not None:
+            self._closes_at = max(self._closes_at, self._now() + TOUCH_SECONDS)
+            dialog.seconds_left = max(dialog.seconds_left, TOUCH_SECONDS)
+
+    def _raise_shield(self, dialog: ErrorDialog) -> None:
+        box = dialog.ids.box
+        x, y = box.to_window(box.x, box.y)
+        self.shield = TouchShield((x, y, box.width, box.height), self._now() + SHIELD_SECONDS, self._now)
+        Window.add_widget(self.shield)
+        Clock.schedule_once(self.shield.remove, SHIELD_SECONDS + 0.1)
+
     def _closed(self, on_dismiss: Callable[[], None] | None) -> None:
-        if self._tick is not None:
-            self._tick.cancel()
-            self._tick = None
+        self.cancel_timers()
+        if self._closing_by_itself and self.dialog is not None:
+            self._raise_shield(self.dialog)
+        self._closing_by_itself = False
         self.dialog, self.current = None, None
         if on_dismiss is not None:
             on_dismiss()
         self._next()
+

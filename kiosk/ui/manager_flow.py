@@ -149,8 +149,7 @@ class ManagerFlow:
 
     def _updated(self, result) -> None:
         self.show("data_update")
-        key = "update.done" if result.changed else "update.unchanged"
-        self.app.settings_screen.notice = tr(key, version=result.version, employees=result.employees)
+        self.app.settings_screen.notice = fmt.update_summary(result)
         self.app.refresh_status()
 
     # -- 自己診断 --------------------------------------------------------------------------------
@@ -178,8 +177,8 @@ class ManagerFlow:
         status = kiosk.status.snapshot(0)
         reading = kiosk.clock.read()
         recorder = kiosk.master.recorder()
-        audit = "\n".join(f"{at.astimezone(reading.at.tzinfo):%m/%d %H:%M}  {action}  {outcome}"
-                          for at, action, outcome, _ in kiosk.manager.recent(5))
+        audit = "\n".join(fmt.audit_line(at.astimezone(reading.at.tzinfo), action, outcome, detail)
+                          for at, action, outcome, detail in kiosk.manager.recent(5)) or tr("audit.none")
         return [
             (tr("info.version"), __version__, ""),
             (tr("info.recorder"), f"{recorder.code} / {recorder.department_code}" if recorder else "—", ""),

@@ -19,7 +19,16 @@ def etag_for(version: int) -> str:
     return f'W/"m{version}"'
 
 
-def _employee(row: Employee, in_scope: bool) -> dict:
+# One row per employee as plain values (no model objects: building a joined Employee + Department +
+# EmploymentType object per row was half of a 200-employee pull, issue 13 §Scale in docs/server.md).
+_EMPLOYEE_COLUMNS = (Employee.id, Employee.key, Employee.code, Employee.login_id, Employee.last_name,
+                     Employee.first_name, Employee.last_name_kana, Employee.first_name_kana,
+                     Department.code.alias("department_code"), EmploymentType.code.alias("employment_type_code"),
+                     Employee.hired_on, Employee.retired_on, Employee.password_punch_allowed,
+                     Employee.password_hash, Employee.version)
+
+
+def _employee(row, in_scope: bool) -> dict:
     """An employee as the recorder may see them (kiosk.server.scope): in full when in its scope, else a
     directory entry without login ID or password; a password hash only where password punching is allowed."""
     password = in_scope and row.password_punch_allowed
@@ -28,7 +37,7 @@ def _employee(row: Employee, in_scope: bool) -> dict:
         "last_name": row.last_name, "first_name": row.first_name,
         "last_name_kana": row.last_name_kana, "first_name_kana": row.first_name_kana,
         "kana": f"{row.last_name_kana} {row.first_name_kana}".strip(),
-        "department_code": row.department.code, "employment_type_code": row.employment_type.code,
+        "department_code": row.department_code, "employment_type_code": row.employment_type_code,
         "hired_on": row.hired_on.isoformat() if row.hired_on else None,
         "retired_on": row.retired_on.isoformat() if row.retired_on else None,
         "password_punch_allowed": password, "password_hash": row.password_hash if password else "",
@@ -54,7 +63,8 @@ def master_payload(comp: Company, rec: Recorder, since: int) -> dict:
     if since and rec.version > since:       # moved to another department (or new settings): scope may differ
         since = 0
     scoped = {emp_id for (emp_id,) in in_scope_ids(rec).tuples()}
-    employees = _changed(Employee, comp, since, Department, EmploymentType).order_by(Employee.code)
+    employees = (_changed(Employee, comp, since, Department, EmploymentType).select(*_EMPLOYEE_COLUMNS)
+                 .order_by(Employee.code).namedtuples())
     credentials = _changed(Credential, comp, since, Employee).order_by(Credential.id)
     helps = _changed(HelpRegistration, comp, since, Employee, Department).order_by(HelpRegistration.id)
     deleted = [] if not since else [

@@ -5,7 +5,6 @@ through the bridge. No widget is touched from another thread."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -33,12 +32,13 @@ from kiosk.ui.wedge_input import WedgeKeyboard
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
+from kiosk.resources import resource_root
 from kiosk.ui.screens.password import PasswordScreen
 from kiosk.ui.screens.punch import PunchScreen
 from kiosk.ui.screens.standby import StandbyScreen
 
 log = logging.getLogger(__name__)
-KV_DIR = Path(__file__).resolve().parents[2] / "kv"
+KV_DIR = resource_root() / "kv"   # the checkout, or the frozen bundle (kiosk/resources.py)
 KV_FILES = ("common.kv", "employee_entry.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv",
             "error_presenter.kv", "demo_panel.kv", "sequence_question.kv")
 _kv_loaded = False

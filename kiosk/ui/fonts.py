@@ -1,9 +1,9 @@
 """BIZ UD Gothic (vendored in fonts/, SIL OFL) for every text, so Japanese renders without system fonts."""
 from __future__ import annotations
 
-from pathlib import Path
+from kiosk.resources import resource_root
 
-FONTS_DIR = Path(__file__).resolve().parents[2] / "fonts"
+FONTS_DIR = resource_root() / "fonts"   # the checkout, or the frozen bundle
 MONO = "BIZUDGothic"          # fixed width: the clock's digits do not jitter
 PROPORTIONAL = "BIZUDPGothic"
 

@@ -65,7 +65,9 @@ put() {   # put SOURCE DEST MODE: install a file if its content or mode differs
   make_dir "$(dirname "$dest")"
   ENTRIES+=("f $dest")
   if cmp -s "$source" "$ROOT$dest" && [ "$(stat -c %a "$ROOT$dest")" = "$mode" ]; then return; fi
-  if [ "$DRY_RUN" -eq 1 ]; then say "would install $dest"; else install -m "$mode" "$source" "$ROOT$dest"; say "installed $dest"; fi
+  if [ "$DRY_RUN" -eq 1 ]; then say "would install $dest"; return; fi
+  install -m "$mode" "$source" "$ROOT$dest"
+  say "installed $dest"
 }
 STAGE=$(mktemp -d)   # generated files are written here first, then put in place (not in a pipeline's subshell)
 trap 'rm -rf "$STAGE"' EXIT
@@ -102,8 +104,10 @@ if [ -n "$BUNDLE" ]; then
   else rm -rf "$ROOT/opt/dakoku/kiosk"; cp -a "$BUNDLE" "$ROOT/opt/dakoku/kiosk"; say "installed /opt/dakoku/kiosk"; fi
 fi
 if [ -n "$KIOSK" ] || [ ! -f "$ROOT/etc/dakoku/kiosk.env" ]; then
-  printf '# The kiosk command dakoku-kiosk.service runs (packaging/linux/install.sh --bundle / --kiosk)\nDAKOKU_KIOSK=%s\n' \
-    "${KIOSK:-/opt/dakoku/kiosk/dakoku-kiosk}" > "$STAGE/kiosk.env"
+  {
+    echo "# The kiosk command dakoku-kiosk.service runs (packaging/linux/install.sh --bundle / --kiosk)"
+    echo "DAKOKU_KIOSK=${KIOSK:-/opt/dakoku/kiosk/dakoku-kiosk}"
+  } > "$STAGE/kiosk.env"
   put "$STAGE/kiosk.env" /etc/dakoku/kiosk.env 644
 else   # kept as the administrator left it
   make_dir /etc/dakoku
@@ -122,7 +126,7 @@ put "$HERE/../README.md" /usr/share/doc/dakoku/README.md 644
 # Fingerprint sensors: the dakoku user opens them through libfprint. The USB IDs are libfprint's own, read from
 # the udev hwdb its package installs (never copied here), so a newer libfprint brings its new sensors.
 hwdb=${LIBFPRINT_HWDB:-}
-for candidate in /usr/lib/udev/hwdb.d/60-autosuspend-libfprint-2.hwdb /lib/udev/hwdb.d/60-autosuspend-libfprint-2.hwdb; do
+for candidate in {/usr,}/lib/udev/hwdb.d/60-autosuspend-libfprint-2.hwdb; do
   [ -n "$hwdb" ] || { [ -f "$candidate" ] && hwdb=$candidate; }
 done
 if [ -n "$hwdb" ] && [ -f "$hwdb" ]; then

@@ -117,7 +117,8 @@ def test_the_unit_restarts_on_failure_with_a_watchdog():
 
 # udev rule syntax (udevadm verify is systemd 253+; Debian 12 has 252): every line is comma-separated
 # KEY[{attr}] OP "value" items with udev's operators, and every GOTO has its LABEL.
-UDEV_ITEM = re.compile(r'\s*(?P<key>[A-Z_]+)(?:\{(?P<attr>[^}]+)\})?\s*(?P<op>==|!=|\+=|-=|:=|=)\s*"(?P<value>[^"]*)"\s*')
+UDEV_ITEM = re.compile(r'\s*(?P<key>[A-Z_]+)(?:\{(?P<attr>[^}]+)\})?\s*'
+                       r'(?P<op>==|!=|\+=|-=|:=|=)\s*"(?P<value>[^"]*)"\s*')
 UDEV_KEYS = {"ACTION", "SUBSYSTEM", "SUBSYSTEMS", "ENV", "ATTR", "ATTRS", "KERNEL", "DRIVER", "TAG", "TEST",
              "MODE", "GROUP", "OWNER", "GOTO", "LABEL", "RUN", "IMPORT", "DEVPATH"}
 MATCH_ONLY = {"SUBSYSTEMS", "ATTRS", "KERNEL", "DRIVER", "TEST", "DEVPATH"}

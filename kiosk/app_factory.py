@@ -22,6 +22,7 @@ from kiosk.services.registration import CardRegistrationService
 from kiosk.services.credentials import CredentialsService
 from kiosk.services.presence import PresenceService
 from kiosk.services.timecard import Browser, TimecardService
+from kiosk.services.undo import UndoService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
 from kiosk.sync_wiring import SyncParts, build_sync
@@ -50,6 +51,7 @@ class Kiosk:
     fingerprint_warm_up: FingerprintWarmUp | None = None
     credentials: CredentialsService | None = None      # 設定 › 認証情報 (set by build_kiosk)
     presence: PresenceService | None = None            # 設定 › 出勤状況
+    undo: UndoService | None = None                    # 取り消し on the confirmation (set by build_kiosk)
 
     def start_background(self) -> None:
         """Outbox worker, データ更新 schedule, time sync and the fingerprint gallery (the reader is started by
@@ -148,4 +150,6 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
                                            fingers=lambda: fingerprint.store if fingerprint else None)
     kiosk.presence = PresenceService(master, punches, lambda: clock.read().at, sync.slot,
                                      is_online=sync.not_known_offline, employees=kiosk.credentials.employees)
+    kiosk.undo = UndoService(punches, clock, window_seconds=settings.display.undo_seconds,
+                             is_online=sync.sync.is_online, on_recorded=sync.sync.notify, forget=service.forget)
     return kiosk

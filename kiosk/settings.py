@@ -14,6 +14,7 @@ import platformdirs
 
 from kiosk.domain.model import PunchKind
 from kiosk.domain.modes import AutoMode
+from kiosk.domain.rules import UNDO_SECONDS_MAX
 from kiosk.errors import KioskError, Situation
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class DisplaySettings:
     confirmation_seconds: float = 3.0   # the confirmation returns to standby by itself
     wait_seconds: float = 20.0          # a chosen punch type waits this long for a credential
     error_seconds: float = 8.0          # errors on the punch path dismiss themselves
+    undo_seconds: float = 5.0           # 取り消し offered this long on the confirmation (0: never; at most 15)
 
     def parsed_auto_modes(self) -> tuple[AutoMode, ...]:
         return tuple(AutoMode.parse(raw) for raw in self.auto_modes)
@@ -248,6 +250,8 @@ def _check_punch_display(display: "DisplaySettings") -> None:
     for name in ("confirmation_seconds", "wait_seconds", "error_seconds"):
         if not 0.5 <= getattr(display, name) <= 600:
             raise ValueError(f"display.{name} must be from 0.5 to 600 seconds")
+    if not 0 <= display.undo_seconds <= UNDO_SECONDS_MAX:
+        raise ValueError(f"display.undo_seconds must be from 0 (no 取り消し) to {UNDO_SECONDS_MAX} seconds")
     if display.punch_mode not in ("each_time", "keep"):
         raise ValueError("display.punch_mode must be 'each_time' or 'keep'")
     display.parsed_auto_modes()  # raises ValueError when malformed

@@ -87,7 +87,8 @@ def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settin
 
     from kiosk.ui.app import KioskApp
 
-    options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30)
+    # undo_seconds=0: no 取り消し, so confirmations end after 0.6 s; the undo tests ask for it (test_undo_*.py)
+    options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30, undo_seconds=0)
     options.update(display_options)
     kiosk = build_kiosk(Settings(data_dir=tmp_path, demo=True,
                                  reader=ReaderSettings(backend="simulated"),

@@ -35,7 +35,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
-from kiosk.domain.model import Punch
+from kiosk.domain.model import CANCEL, Correction, Punch
 from kiosk.errors import KioskError, Situation, unexpected
 from kiosk.protocol.certificate import RecorderCertificate
 from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient
@@ -272,7 +272,11 @@ class KioskRecorderClient(FingerprintEndpoints, ManagerEndpoints):
         self._api.session.close()
 
 
-def punch_to_wire(punch: Punch) -> dict:
+def punch_to_wire(punch: Punch | Correction) -> dict:
+    if isinstance(punch, Correction):          # 取り消し: an item of its own (kiosk.protocol.schemas.CORRECTION)
+        return {"uuid": punch.uuid, "kind": CANCEL, "cancels": punch.cancels, "employee_key": punch.employee_key,
+                "stamped_at": punch.stamped_at.isoformat(), "time_source": punch.time_source.value,
+                "offline": punch.offline, "recorder_code": punch.recorder_code}
     wire = {"uuid": punch.uuid, "employee_key": punch.employee_key, "kind": punch.kind.value,
             "stamped_at": punch.stamped_at.isoformat(), "time_source": punch.time_source.value,
             "offline": punch.offline, "auth_method": punch.auth_method.value,

@@ -104,6 +104,25 @@ class Punch:
     master_version: int | None = None
 
 
+CANCEL = "cancel"   # the kind of a correction, in the ledger and on the wire (never a PunchKind: no button)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """取り消し: the employee withdrew the punch ``cancels`` (its UUID) on the confirmation screen. An entry of
+    its own in the ledger and the record, stamped at the tap; the punch itself is never changed or deleted."""
+
+    cancels: str
+    employee_key: str
+    stamped_at: datetime  # timezone-aware
+    time_source: TimeSource
+    offline: bool
+    recorder_code: str
+    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    kind = CANCEL
+
+
 @dataclass(frozen=True)
 class PunchResult:
     """What the confirmation shows once the punch is durable."""

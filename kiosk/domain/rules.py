@@ -52,6 +52,21 @@ def check_punch(employee: Employee, ctx: PunchContext) -> None:
                              context={"name": employee.display_name})
 
 
+# -- 取り消し (undo of a punch) ------------------------------------------------------------------------
+UNDO_SECONDS_DEFAULT = 5     # the device setting display.undo_seconds (0: no 取り消し button)
+UNDO_SECONDS_MAX = 15        # the most a device may offer; the server checks corrections against this
+UNDO_GRACE = timedelta(seconds=3)   # the confirmation is drawn after the stamp, the tap reaches the worker later
+
+
+def check_correction(punch_at: datetime, correction_at: datetime, window: timedelta) -> None:
+    """A correction (取り消し) belongs to the punch just made: stamped within ``window`` (+ grace) after it.
+    Otherwise 「打刻を取り消せませんでした」 cause B (the time to cancel had passed)."""
+    delta = correction_at - punch_at
+    if not -UNDO_GRACE <= delta <= window + UNDO_GRACE:
+        raise KioskError("correction_refused", situation=PUNCH, cause_letter="B",
+                         detail=f"{delta.total_seconds():.1f} s after the punch")
+
+
 def may_punch_at_department(employee: Employee, recorder_department: str,
                             help_departments: frozenset[str]) -> bool:
     """The recorder's department is the employee's own or one the employee is help-registered to."""

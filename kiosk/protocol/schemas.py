@@ -36,6 +36,23 @@ PUNCH = {
     "additionalProperties": False,
 }
 
+# 取り消し (issue 12): an item of the same batch, kind "cancel", naming the punch it cancels (kiosk.server.api_corrections)
+CORRECTION = {
+    "type": "object",
+    "required": ["uuid", "kind", "cancels", "employee_key", "stamped_at", "time_source", "offline"],
+    "properties": {
+        "uuid": UUID,
+        "kind": {"const": "cancel"},
+        "cancels": UUID,
+        "employee_key": KEY,
+        "stamped_at": DATETIME,
+        "time_source": {"enum": ["ntp", "server", "local"]},
+        "offline": {"type": "boolean"},
+        "recorder_code": CODE,
+    },
+    "additionalProperties": False,
+}
+
 PUNCH_BATCH = {
     "type": "object",
     "required": ["punches"],

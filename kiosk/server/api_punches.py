@@ -4,7 +4,8 @@ Each new punch is re-checked with kiosk.domain.rules at its stamped time (conver
 zone), not the server's, once its stamp is known to lie in the employee's range (kiosk.server.punch_times).
 Rejected punches are kept too (status ``rejected`` with the catalogue key), so nothing a kiosk sent is lost
 and a re-sent UUID always gets the same answer (``duplicate`` with the ``recorded_status``). A malformed item
-(kiosk.server.punch_items) fails alone.
+(kiosk.server.punch_items) fails alone. Items of kind ``cancel`` are corrections (取り消し), judged first by
+kiosk.server.api_corrections; a punch they cancel does not count for the re-authentication rule.
 
 Performance: a fixed handful of queries per batch, inside its one transaction (kiosk.server.punch_locks: on
 PostgreSQL it holds a lock per employee of the batch, not the server's global write lock): this company's UUIDs
@@ -37,6 +38,7 @@ from kiosk.server.db import (
 )
 from kiosk.server.punch_insert import insert_punch_rows
 from kiosk.server.punch_items import invalid, unparseable
+from kiosk.server.api_corrections import BatchCorrections, is_correction, not_cancelled, store_one
 from kiosk.server.punch_locks import punch_transaction
 from kiosk.server.domain_map import domain_employee, domain_employment_type
 from kiosk.server.punch_times import naive_utc as _naive_utc, out_of_range, parse_stamp
@@ -105,7 +107,7 @@ class _AcceptedTimes:
     batch accepts are added as it goes. Only punches closer than the re-auth interval can matter, so only
     those are loaded: the rule fires iff one exists, and then the nearest one is among them."""
 
-    def __init__(self, emp_ids: set[int], times: list[datetime], interval: timedelta):
+    def __init__(self, emp_ids: set[int], times: list[datetime], interval: timedelta, counts=True):
         self.interval = interval
         self.by_employee: dict[int, list[datetime]] = {i: [] for i in emp_ids}
         if not emp_ids or not times or interval <= timedelta(0):
@@ -115,7 +117,7 @@ class _AcceptedTimes:
             query = (Punch.select(Punch.employee, Punch.stamped_utc)
                      .where(Punch.employee.in_(ids[start:start + 500]) & (Punch.status == "accepted")
                             & (Punch.stamped_utc >= min(times) - interval)
-                            & (Punch.stamped_utc <= max(times) + interval)).tuples())
+                            & (Punch.stamped_utc <= max(times) + interval) & counts).tuples())
             for emp_id, at in query:
                 self.by_employee[emp_id].append(at)
         for values in self.by_employee.values():
@@ -135,11 +137,20 @@ class _AcceptedTimes:
     def add(self, emp_id: int, at: datetime) -> None:
         bisect.insort(self.by_employee[emp_id], at)
 
+    def discard(self, emp_id: int, at: datetime) -> None:
+        """A punch of the batch that a correction of the batch cancels (取り消し) does not count."""
+        values = self.by_employee[emp_id]
+        i = bisect.bisect_left(values, at)
+        if i < len(values) and values[i] == at:
+            del values[i]
+
 
 def _parsed(items: list, recorder, results: list) -> list[tuple[int, dict, datetime | ValueError]]:
     """The well-formed items (index, item, parsed stamp or its ValueError); results of the others filled in."""
     todo = []
     for n, item in enumerate(items):
+        if results[n] is not None:      # a correction, already judged (kiosk.server.api_corrections)
+            continue
         problem = invalid(item, recorder)
         if problem is not None:
             results[n] = problem
@@ -182,8 +193,11 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
     """Judge and store a whole batch with a fixed number of queries. Raises IntegrityError (nothing
     stored) when a concurrent upload stored one of its UUIDs after the lookup."""
     results: list[dict | None] = [None] * len(items)
+    fixes = BatchCorrections(comp, recorder, items, results, tz, receipt.received, receipt.window_seconds)
     todo = _parsed(items, recorder, results)
     if not todo:
+        with database.atomic():
+            fixes.store()
         return results
     # uuid → (uuid, status, error key, cause): what this company stored, then what this batch stores
     recorded = {row[0]: row for row in Punch.select(Punch.uuid, Punch.status, Punch.error_key, Punch.error_cause)
@@ -195,7 +209,7 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
     interval = history.widest({item.get("master_version") for _, item, _ in todo})
     accepted = _AcceptedTimes({e.id for e in employees.values()},
                               [_naive_utc(s) for _, item, s in todo if isinstance(s, datetime)
-                               and item["employee_key"] in employees], interval)
+                               and item["employee_key"] in employees], interval, not_cancelled(comp))
     domain = {key: (domain_employee(emp), domain_employment_type(emp.employment_type), frozenset(helps[emp.id]))
               for key, emp in employees.items()}
     rows: list[dict] = []
@@ -209,12 +223,15 @@ def _batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt)
             continue
         emp = employees.get(item["employee_key"])
         error, stamped = _judge(item, stamped, emp, domain, recorder.department.code, accepted, history)
+        if error is None and uuid in fixes.cancelled:
+            accepted.discard(emp.id, _naive_utc(stamped))
         row = _row(comp, recorder, emp.id if emp else None, item, stamped, error)
         rows.append(row)
         recorded[uuid] = (uuid, row["status"], row["error_key"], row["error_cause"])
         results[n] = _judged(uuid, error)
     with database.atomic():          # savepoint: on a unique violation only the INSERTs are undone
         insert_punch_rows(rows)
+        fixes.store()
     return results
 
 
@@ -241,7 +258,8 @@ def _judge(item: dict, stamped, emp: Employee | None, domain: dict, recorder_dep
 # -- the punch-by-punch path (after a unique-constraint race) -----------------------------------------
 def _nearest_punch(emp: Employee, at_utc: datetime) -> datetime | None:
     """The accepted punch of ``emp`` closest in time to ``at_utc`` (either side), for the re-auth rule."""
-    accepted = Punch.select(Punch.stamped_utc).where((Punch.employee == emp) & (Punch.status == "accepted"))
+    accepted = Punch.select(Punch.stamped_utc).where((Punch.employee == emp) & (Punch.status == "accepted")
+                                                     & not_cancelled(emp.company_id))
     before = accepted.where(Punch.stamped_utc <= at_utc).order_by(Punch.stamped_utc.desc()).first()
     after = accepted.where(Punch.stamped_utc >= at_utc).order_by(Punch.stamped_utc.asc()).first()
     candidates = [_as_utc(p.stamped_utc) for p in (before, after) if p is not None]
@@ -269,6 +287,8 @@ def _store(comp: Company, recorder, emp: Employee | None, item: dict, stamped: d
 
 
 def _one(comp: Company, recorder, item: dict, tz: ZoneInfo, receipt: Receipt) -> dict:
+    if is_correction(item):
+        return store_one(comp, recorder, item, tz, receipt.received, receipt.window_seconds)
     problem = invalid(item, recorder)
     if problem is not None:
         return problem

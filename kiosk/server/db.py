@@ -202,6 +202,27 @@ class Punch(BaseModel):
         indexes = ((("employee", "status", "stamped_utc"), False), (("company", "uuid"), True))
 
 
+class Correction(BaseModel):
+    """取り消し (issue 12; kiosk.server.api_corrections): an item of its own naming the punch it cancels; the
+    punch's row is never changed. An accepted correction makes its punch count as not made."""
+    uuid = pw.CharField(max_length=36)
+    company = pw.ForeignKeyField(Company, on_delete="CASCADE")
+    recorder = pw.ForeignKeyField(Recorder, null=True, on_delete="SET NULL")
+    employee_key = pw.CharField(max_length=64)
+    cancels = pw.CharField(max_length=36)             # the punch's UUID
+    stamped_at = pw.CharField(max_length=40)
+    stamped_utc = pw.DateTimeField()
+    time_source = pw.CharField(max_length=8)
+    offline = pw.BooleanField(default=False)
+    status = pw.CharField(max_length=10)              # accepted | rejected
+    error_key = pw.CharField(max_length=64, default="")
+    error_cause = pw.CharField(max_length=4, default="")
+    received_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("company", "uuid"), True), (("company", "cancels", "status"), False))
+
+
 class Tombstone(BaseModel):
     company = pw.ForeignKeyField(Company, on_delete="CASCADE")
     kind = pw.CharField(max_length=24)                # employee | credential | help_registration | fingerprint
@@ -210,7 +231,8 @@ class Tombstone(BaseModel):
 
 
 MODELS = [ServerSetting, Company, AllowedIp, Department, EmploymentType, Employee, Credential,
-          FingerprintTemplate, HelpRegistration, Recorder, RecorderSettingsVersion, RecorderKey, Nonce, Punch, Tombstone]
+          FingerprintTemplate, HelpRegistration, Recorder, RecorderSettingsVersion, RecorderKey, Nonce, Punch, Tombstone,
+          Correction]
 
 
 def open_database(url: str) -> pw.Database:

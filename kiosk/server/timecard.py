@@ -12,7 +12,10 @@ kiosk.server.log_redaction). The link's host is ``--public-url`` or the ``public
 never the request's Host header. Errors are JSON, or a small HTML page when the browser asks for HTML.
 
 The page lists the month's punches; refused ones (status ``rejected``) are marked 要確認 with the catalogue
-message of their reason (issue 9: nothing the kiosk confirmed disappears without a trace).
+message of their reason (issue 9: nothing the kiosk confirmed disappears without a trace). A punch an accepted
+correction cancels (取り消し, kiosk.server.api_corrections) is struck through and marked 取消; a refused
+correction has a row of its own, 要確認 with its reason. The day's times (first 出勤, last 退勤, per date) count
+accepted punches that are not cancelled.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from kiosk.protocol.schemas import TIMECARD_URL_REQUEST
 from kiosk.errors import KioskError
 from kiosk.server.app import api, caller, json_body
 from kiosk.server.auth import client_address, ip_allowed
-from kiosk.server.db import Company, Employee, Punch, RecorderKey, set_setting, setting
+from kiosk.server.db import Company, Correction, Employee, Punch, RecorderKey, set_setting, setting
 from kiosk.server.errors import ApiError
 from kiosk.server.scope import scoped_employee
 
@@ -46,11 +49,18 @@ PAGE = """<!doctype html>
 <h1>タイムカード / Timecard</h1>
 <p>{{ name }}({{ code }}) {{ department }} — {{ month }}</p>
 <table><tr><th>日付 / Date</th><th>時刻 / Time</th><th>打刻 / Punch</th><th></th><th>要確認 / To check</th></tr>
-{% for p in punches %}<tr class="{{ p.status }}"><td>{{ p.date }}</td><td>{{ p.time }}</td><td>{{ p.kind }}</td>
+{% for p in punches %}<tr class="{{ p.status }}"><td>{{ p.date }}</td>
+{% if p.status == "cancelled" %}<td><s>{{ p.time }}</s></td><td><s>{{ p.kind }}</s> 取消</td>
+{% else %}<td>{{ p.time }}</td><td>{{ p.kind }}</td>{% endif %}
 <td>{{ p.mark }}</td><td>{% if p.review %}<strong>要確認</strong> {{ p.review }}{% endif %}</td></tr>
 {% else %}<tr><td colspan="5">打刻はありません / No punches</td></tr>{% endfor %}
+</table>
+<h2>日ごとの時刻 / Day's times</h2>
+<table class="days"><tr><th>日付 / Date</th><th>出勤 / In</th><th>退勤 / Out</th></tr>
+{% for d in days %}<tr><td>{{ d.date }}</td><td>{{ d.clock_in }}</td><td>{{ d.clock_out }}</td></tr>{% endfor %}
 </table><p><small>(L) = オフライン打刻 / offline punch. 要確認 = サーバーが受け付けなかった打刻 (理由) /
-a punch the server refused (reason)</small></p></body></html>"""
+a punch the server refused (reason). 取消 = 打刻直後に取り消された打刻 / cancelled right after the punch
+(not counted)</small></p></body></html>"""
 PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
                 "X-Content-Type-Options": "nosniff"}
 MIN_YEAR, MAX_YEAR = 1970, 9998
@@ -126,16 +136,44 @@ def _month_rows(emp: Employee, tz: ZoneInfo, month: str) -> list[dict]:
     start, end = _month_bounds(month, tz)
     query = (Punch.select().where((Punch.employee == emp) & (Punch.stamped_utc >= start)
                                   & (Punch.stamped_utc < end)).order_by(Punch.stamped_utc))
+    punches = list(query)
+    cancelled, refused = _corrections(emp, [p.uuid for p in punches], start, end)
     rows = []
-    for punch in query:
+    for punch in sorted(punches + refused, key=lambda p: p.stamped_utc):
         local = punch.stamped_utc.replace(tzinfo=timezone.utc).astimezone(tz)
+        status = "cancelled" if punch.uuid in cancelled else punch.status
         rows.append({"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"),
-                     "kind": KIND_LABELS.get(punch.kind, punch.kind), "mark": "(L)" if punch.offline else "",
-                     "status": punch.status, "review": _review(punch)})
+                     "kind": KIND_LABELS.get(punch.kind, punch.kind) if isinstance(punch, Punch) else "取消",
+                     "mark": "(L)" if punch.offline else "", "status": status, "review": _review(punch),
+                     "punch": punch.kind if status == "accepted" and isinstance(punch, Punch) else ""})
     return rows
 
 
-def _review(punch: Punch) -> str:
+def _corrections(emp: Employee, uuids: list[str], start: datetime, end: datetime) -> tuple[set[str], list]:
+    """The month's punches that accepted corrections cancel, and the employee's refused corrections."""
+    mine = (Correction.company == emp.company_id) & (Correction.employee_key == emp.key)
+    cancelled = set()
+    for begin in range(0, len(uuids), 500):
+        cancelled |= {c for (c,) in Correction.select(Correction.cancels).where(
+            mine & (Correction.status == "accepted") & Correction.cancels.in_(uuids[begin:begin + 500])).tuples()}
+    refused = list(Correction.select().where(mine & (Correction.status == "rejected")
+                                             & (Correction.stamped_utc >= start) & (Correction.stamped_utc < end)))
+    return cancelled, refused
+
+
+def _day_times(rows: list[dict]) -> list[dict]:
+    """Per date: the first 出勤 and the last 退勤 among the punches that count (accepted, not cancelled)."""
+    days: dict[str, dict] = {}
+    for row in rows:
+        day = days.setdefault(row["date"], {"date": row["date"], "clock_in": "", "clock_out": ""})
+        if row["punch"] == "clock_in" and not day["clock_in"]:
+            day["clock_in"] = row["time"]
+        elif row["punch"] == "clock_out":
+            day["clock_out"] = row["time"]
+    return list(days.values())
+
+
+def _review(punch: Punch | Correction) -> str:
     """The 要確認 text of a refused punch: its reason's catalogue message (ja / en); "" when accepted."""
     if punch.status != "rejected":
         return ""
@@ -179,6 +217,7 @@ def _page(token: str) -> Response:
         raise ApiError(404, "employee_not_found", "employee_not_found")
     tz = ZoneInfo(comp.timezone)
     month = request.args.get("month") or datetime.now(tz).strftime("%Y-%m")
+    rows = _month_rows(emp, tz, month)
     html = render_template_string(PAGE, name=emp.display_name, code=emp.code, department=emp.department.name,
-                                  month=month, punches=_month_rows(emp, tz, month))
+                                  month=month, punches=rows, days=_day_times(rows))
     return Response(html, mimetype="text/html")

@@ -138,6 +138,12 @@ class PunchService:
         self._on_recorded()
         return PunchResult(punch, question.employee, greeting_key(question.kind, question.clock.at))
 
+    def forget(self, punch: Punch) -> None:
+        """取り消し of ``punch`` (kiosk.services.undo): the re-authentication interval no longer counts it; the
+        employee's last punch that counts is read from the ledger again."""
+        with self._lock:
+            self._made_at.pop(punch.employee_key, None)
+
     def decline(self, question: SequenceQuestion) -> None:
         """いいえ (or no answer): nothing is recorded."""
         with self._lock:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from kiosk.domain.model import Punch
+from kiosk.domain.model import Correction, Punch
 from kiosk.errors import KioskError
+from kiosk.i18n import tr
 from kiosk.ports import MasterData
 
 
@@ -18,6 +19,11 @@ class RefusedPunch:
     punch: Punch
     name: str           # the employee's name as the kiosk knows it (the key if no longer known)
     error_key: str      # the catalogue key the server gave as its reason
+    cancel: bool = False   # a refused 取り消し of ``punch`` (kiosk.services.undo): the punch was not cancelled
+
+    def mark(self) -> str:
+        """「取消」 after the punch type when it is the correction that was refused, else ""."""
+        return f" {tr('undo.mark')}" if self.cancel else ""
 
     def reason(self, language: str | None = None) -> str:
         """The catalogue message of the reason (the key itself if this kiosk's catalogue lacks it)."""
@@ -52,7 +58,14 @@ class StatusService:
     def refused_punches(self, limit: int = 50) -> list[RefusedPunch]:
         """The newest ``limit`` refused punches, with their reasons (設定 › 情報)."""
         _, rows = self._punches.refused_summary(limit)
-        return [RefusedPunch(punch, self._name(punch.employee_key), key) for punch, key in rows]
+        return [self._refused(entry, key) for entry, key in rows]
+
+    def _refused(self, entry: Punch | Correction, key: str) -> RefusedPunch:
+        if isinstance(entry, Correction):    # the punch it named (always in the ledger: cancelled from it)
+            punch = self._punches.get(entry.cancels)
+            if isinstance(punch, Punch):
+                return RefusedPunch(punch, self._name(punch.employee_key), key, cancel=True)
+        return RefusedPunch(entry, self._name(entry.employee_key), key)
 
     def _name(self, employee_key: str) -> str:
         employee = self._master.employee(employee_key)

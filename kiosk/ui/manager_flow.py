@@ -197,7 +197,8 @@ class ManagerFlow:
         """One line per refused punch: time, employee, type and the server's reason (catalogue message)."""
         refused = self.app.kiosk.status.refused_punches(20)
         return "\n".join(f"{r.punch.stamped_at.astimezone(tz):%m/%d %H:%M}  {r.name}  "
-                         f"{fmt.kind_label(r.punch.kind)}  {r.reason()}" for r in refused) or tr("info.refused_none")
+                         f"{fmt.kind_label(r.punch.kind)}{r.mark()}  {r.reason()}"
+                         for r in refused) or tr("info.refused_none")
 
     def _failed(self, error: KioskError) -> None:
         self.app.settings_screen.set_busy("")

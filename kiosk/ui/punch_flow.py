@@ -16,6 +16,7 @@ from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 from kiosk.ui.sequence_question import SequenceAsk
 from kiosk.ui.credential_waits import PunchWaits
+from kiosk.ui.undo_offer import UndoOffer
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -34,6 +35,7 @@ class PunchFlow:
         self._return_event = None
         self.question = SequenceAsk(app)   # 打刻時警告: はい / いいえ before an out-of-order punch
         self.waits = PunchWaits(app)   # only a card or finger read during the current wait counts
+        self.undo = UndoOffer(app)     # 取り消し on the confirmation (issue 12)
 
     def bind_screens(self) -> None:
         app = self.app
@@ -42,6 +44,7 @@ class PunchFlow:
         app.standby.bind(on_timecard=lambda *_: self.open_card_action("timecard"),
                          on_help=lambda *_: self.open_card_action("help"))
         app.punch_screen.bind(on_back=lambda *_: self.go_standby(), on_password=lambda *_: self.open_password())
+        app.punch_screen.bind(on_undo=lambda *_: self.undo.tap())
         app.password_screen.bind(on_back=lambda *_: self.return_home(), on_code=self._password_code,
                                  on_password=self._password_entered, entry=lambda *_: self._reset_wait(),
                                  on_list=lambda *_: self._load_picker())
@@ -54,6 +57,7 @@ class PunchFlow:
         self._wait_for(kind)
 
     def _wait_for(self, kind: PunchKind) -> None:
+        self.undo.withdraw()
         screen = self.app.punch_screen
         screen.start_wait(kind)
         self._reset_wait()
@@ -74,6 +78,7 @@ class PunchFlow:
             self.go_standby()
 
     def go_standby(self) -> None:
+        self.undo.withdraw()
         self.kept_kind = None
         self._action_token += 1
         if self._return_event is not None:
@@ -151,10 +156,16 @@ class PunchFlow:
         app = self.app
         app.punch_screen.show_result(result)
         app.sound.play("ok")
+        offered = self.undo.offer(result)   # the confirmation stays while 取り消し is offered
+        self.return_later(max(app.display.confirmation_seconds, offered))
+        app.on_punched(result)
+
+    def return_later(self, seconds: float | None = None) -> None:
+        """Leave the confirmation by itself after ``seconds`` (default: the confirmation time)."""
         if self._return_event is not None:
             self._return_event.cancel()
-        self._return_event = Clock.schedule_once(lambda _dt: self.return_home(), app.display.confirmation_seconds)
-        app.on_punched(result)
+        delay = self.app.display.confirmation_seconds if seconds is None else seconds
+        self._return_event = Clock.schedule_once(lambda _dt: self.return_home(), delay)
 
     def _punch_failed(self, error: KioskError) -> None:
         if isinstance(error, SequenceQuestion):   # nothing recorded yet: ask (card and finger)
@@ -252,6 +263,7 @@ class PunchFlow:
 
     def cancel_timers(self) -> None:
         self.question.cancel()
+        self.undo.withdraw()
         if self._return_event is not None:
             self._return_event.cancel()
             self._return_event = None

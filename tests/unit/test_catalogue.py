@@ -74,7 +74,8 @@ EXPECTED = [
     ("browser_unexpected", "default", None, "予期せぬ例外が発生しました"),
 ]
 
-DAKOKU_KEYS = {"card_id_unstable", "card_read_failed", "punch_kind_not_selected", "sequence_warning"}
+DAKOKU_KEYS = {"card_id_unstable", "card_read_failed", "punch_kind_not_selected", "sequence_warning",
+               "correction_refused"}
 CODES = {"000": "connection_string_invalid", "004": "connect_failed", "005": "timeout",
          "006": "tls_or_proxy_failed", "007": "server_error", "008": "startup_data_missing",
          "009": "ip_not_allowed", "010": "settings_unreadable", "012": "certificate_invalid",

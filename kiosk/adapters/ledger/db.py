@@ -98,6 +98,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (   # 8: the master-data version whose recorder settings judged the punch (NULL: recorded before; issue 9)
         "ALTER TABLE punch ADD COLUMN master_version INTEGER",
     ),
+    (   # 9: 取り消し (issue 12): a correction is a row of its own (kind 'cancel') naming the punch it cancels; the
+        # punch's row is never changed. One correction per punch.
+        "ALTER TABLE punch ADD COLUMN cancels TEXT",
+        "CREATE UNIQUE INDEX punch_cancels ON punch (cancels) WHERE cancels IS NOT NULL",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

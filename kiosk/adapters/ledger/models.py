@@ -29,6 +29,7 @@ class PunchRow(BaseModel):
     synced_at_utc = pw.CharField(default="")
     seq = pw.IntegerField(null=True)               # the order punches were made in (migration 6)
     master_version = pw.IntegerField(null=True)    # whose recorder settings judged it (migration 8; NULL before)
+    cancels = pw.CharField(null=True)              # kind 'cancel': the UUID of the punch it cancels (migration 9)
 
     class Meta:
         table_name = "punch"

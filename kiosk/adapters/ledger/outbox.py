@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import _to_punch, from_utc_text, to_utc_text
 from kiosk.adapters.ledger.models import PunchRow
-from kiosk.domain.model import Punch
+from kiosk.domain.model import Correction, Punch
 from kiosk.errors import Situation
 
 PENDING, SYNCED, REJECTED = "pending", "synced", "rejected"
@@ -32,8 +32,9 @@ class SqliteOutbox:
         self._ledger = ledger
 
     @translated
-    def pending_batch(self, limit: int = 500) -> list[Punch]:
-        """The oldest pending punches in the order they were made (``seq``, not a clock), at most ``limit``."""
+    def pending_batch(self, limit: int = 500) -> list[Punch | Correction]:
+        """The oldest pending punches in the order they were made (``seq``, not a clock), at most ``limit``;
+        a correction (取り消し) comes after the punch it cancels."""
         rows = PunchRow.select().where(PunchRow.sync_state == PENDING).order_by(PunchRow.seq).limit(limit)
         return [_to_punch(r) for r in rows]
 

@@ -27,6 +27,7 @@ class PunchScreen(MDScreen):
     time_text = StringProperty("")
     greeting = StringProperty("")
     note = StringProperty("")
+    undo_text = StringProperty("")     # 「取り消し (5)」 while the confirmation offers an undo (kiosk.ui.undo_offer)
     finger = BooleanProperty(False)     # a fingerprint sensor is configured: a finger punches too
     kind: PunchKind = PunchKind.CLOCK_IN
     _hint_until = 0.0
@@ -34,6 +35,7 @@ class PunchScreen(MDScreen):
     def __init__(self, **kwargs):
         self.register_event_type("on_back")
         self.register_event_type("on_password")
+        self.register_event_type("on_undo")
         super().__init__(**kwargs)
 
     def on_back(self) -> None:
@@ -41,6 +43,13 @@ class PunchScreen(MDScreen):
 
     def on_password(self) -> None:
         """The person chose パスワード認証 instead of a card."""
+
+    def on_undo(self) -> None:
+        """The person touched 取り消し on the confirmation."""
+
+    def show_cancelled(self, text: str) -> None:
+        """The punch on the confirmation was cancelled (its correction is in the ledger)."""
+        self.greeting, self.note, self.kind_color = text, "", TIMECARD_COLOUR
 
     def start_card_action(self, purpose: str) -> None:
         """タイムカード or ヘルプ登録: the next card is for that, not for a punch."""

@@ -10,7 +10,8 @@ are genuine searches, every impression of the other half a stranger's search, al
   (strangers taken for someone; genuine searches not answered with their own finger), and for N = 1,000 and
   10,000 FNIR observed at that N's threshold, FPIR predicted from this kind's own REPORTING tail
   (1 - (1 - p)^N, p = its per-finger false match rate at the threshold: empirical up to 1 %, beyond it the
-  maximum-likelihood exponential tail, no confidence margin);
+  maximum-likelihood exponential tail, no confidence margin); ``fnir_enrolled_n<N>`` the same FNIR over the
+  searches of fingers whose enrolment succeeded (failure to enrol is printed on its own line);
 - ``fmr_predicted_vs_observed_<L>db``: the per-finger false match rate the table promises at L dB against the one
   observed (up to the resolution limit, 3 / impostor pairs);
 - the resolution limit itself.
@@ -38,9 +39,13 @@ SIZES = (1_000, 10_000)
 LEVELS_DB = (20, 30, 40)
 
 
-def fnir(scores: OpenSetScores, raw_threshold: float) -> float:
-    """Genuine searches not answered with their own finger: below the threshold, or a rival above it too."""
+def fnir(scores: OpenSetScores, raw_threshold: float, enrolled_only: bool = False) -> float:
+    """Genuine searches not answered with their own finger: below the threshold, or a rival above it too (a
+    finger whose enrolment failed always misses; ``enrolled_only`` leaves those searches out, ISO/IEC 19795-1's
+    FNIR beside the failure-to-enrol rate)."""
     missed = (scores.genuine < raw_threshold) | (scores.rival >= raw_threshold)
+    if enrolled_only:
+        missed = missed[scores.genuine_enrolled]
     return float(np.mean(missed))
 
 
@@ -57,6 +62,7 @@ def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dic
         p = 10 ** (-float(own_tail(t)) / 10)
         out[f"fpir_predicted_n{size}"] = 1 - (1 - p) ** size
         out[f"fnir_n{size}"] = fnir(scores, t)
+        out[f"fnir_enrolled_n{size}"] = fnir(scores, t, enrolled_only=True)
     for level in LEVELS_DB:
         out[f"fmr_predicted_{level}db"] = 10 ** (-level / 10)
         out[f"fmr_observed_{level}db"] = scores.per_finger_fmr(float(raw_at(cal, level)))

@@ -62,9 +62,10 @@ class FingerprintIdentifier:
     def candidate_scores(self, probe: CylinderCode, gallery: Gallery) -> list[tuple[EnrolledTemplate, float, int]]:
         """The prefilter's candidates with their raw LSS-R scores and how many pairs each score averaged."""
         entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
-        sims = mcc.local_similarities_many(probe, [e.code for e in entries])
-        return [(e, relaxation.lss_r_score(probe, e.code, s), relaxation.pair_count(*s.shape))
-                for e, s in zip(entries, sims)]
+        codes = [e.code for e in entries]                  # decompressed once each
+        sims = mcc.local_similarities_many(probe, codes)
+        return [(e, relaxation.lss_r_score(probe, c, s), relaxation.pair_count(*s.shape))
+                for e, c, s in zip(entries, codes, sims)]
 
     def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
         """Best fused stage-1 score (:func:`fuse` of a finger's sub-templates) and finger per employee."""

@@ -29,7 +29,9 @@ ENROL_CAPTURES = 4
 class OpenSetScores:
     """Raw identify-path scores. ``genuine``: each genuine search's score for its own finger (0 if not a
     candidate); ``rival``: each genuine search's best other finger; ``impostor_top``: each stranger search's
-    best finger; ``impostor_pairs``: every (search, other enrolled finger) score, zeros included."""
+    best finger; ``impostor_pairs``: every (search, other enrolled finger) score, zeros included;
+    ``genuine_enrolled``: whether each genuine search's finger was enrolled (a failed enrolment is a miss in FNIR
+    as the kiosk sees it, and counted apart as failure to enrol)."""
 
     genuine: np.ndarray
     rival: np.ndarray
@@ -37,6 +39,7 @@ class OpenSetScores:
     impostor_pairs: np.ndarray
     enrolled: int
     enrolment_failed: int
+    genuine_enrolled: np.ndarray | None = None
 
     def per_finger_fmr(self, raw_threshold: float) -> float:
         return float(np.mean(self.impostor_pairs >= raw_threshold))
@@ -94,7 +97,7 @@ def run_searches(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Ma
 def summarise(run: SearchRun, normalise: Callable[[float, int], float] | None = None) -> OpenSetScores:
     """Per search, the fused ``normalise``d score of each enrolled finger (default: the production stage 1)."""
     normalise = normalise or identify_calibration().comparison
-    genuine, rival, top, pairs = [], [], [], []
+    genuine, rival, top, pairs, enrolled = [], [], [], [], []
     for search in run.searches:
         levels: dict[str, list[float]] = {}
         for key, raw, n in search.candidates:
@@ -105,11 +108,12 @@ def summarise(run: SearchRun, normalise: Callable[[float, int], float] | None = 
         pairs += others + [0.0] * (run.enrolled - enrolled_own - len(others))
         if search.own is not None:
             genuine.append(best.get(search.own, 0.0))
+            enrolled.append(enrolled_own)
             rival.append(max(others, default=0.0))
         else:
             top.append(max(others, default=0.0))
     return OpenSetScores(np.array(genuine), np.array(rival), np.array(top), np.array(pairs), run.enrolled,
-                         run.enrolment_failed)
+                         run.enrolment_failed, np.array(enrolled, dtype=bool))
 
 
 def open_set_scores(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Matcher | None = None, *,

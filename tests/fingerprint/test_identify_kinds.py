@@ -45,6 +45,7 @@ def test_summarise_counts_every_enrolled_finger_a_search_did_not_reach():
                      Search(None, [("c", 0.2, 4)])], frozenset("abcd"), 0)
     scores = summarise(run, lambda raw, pairs: raw * 100 + pairs)
     assert scores.genuine.tolist() == [pytest.approx(62.0 + 0.2 * 42.0)]      # best + 0.2 x second of "a"
+    assert scores.genuine_enrolled.tolist() == [True]
     assert scores.rival.tolist() == [22.0]
     assert scores.impostor_top.tolist() == [24.0]
     assert sorted(scores.impostor_pairs.tolist()) == [0.0] * 5 + [22.0, 24.0]    # 3 others + 4 fingers

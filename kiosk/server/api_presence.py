@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify
 
+from kiosk.server.api_corrections import not_cancelled
 from kiosk.server.app import api, caller
 from kiosk.server.db import Punch
 from kiosk.server.scope import in_scope_ids
@@ -34,7 +35,7 @@ def presence() -> Response:
     since = start.astimezone(timezone.utc).replace(tzinfo=None)
     rows = (Punch.select(Punch.employee_key, Punch.kind, Punch.stamped_utc)
             .where((Punch.company == who.company) & (Punch.status == "accepted") & (Punch.stamped_utc >= since)
-                   & Punch.employee.in_(in_scope_ids(who.recorder)))
+                   & Punch.employee.in_(in_scope_ids(who.recorder)) & not_cancelled(who.company))   # 取り消し
             .order_by(Punch.stamped_utc).tuples())
     latest: dict[str, dict] = {}
     for key, kind, at in rows:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
+from kiosk.server import admin, recorders
 from kiosk.server.db import Correction, Punch
+from tests.server.test_credentials_and_presence import midday_zone
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,3 +116,18 @@ def test_a_correction_before_its_punch_is_refused_and_the_punch_still_counts(ser
     page = timecard(server, client, employees["1002"], later["stamped_at"])
     assert day_times(page, later["stamped_at"]) == ("", "18:00")
     assert "要確認" in page and "打刻を取り消せませんでした" in page              # the refused correction is shown
+
+
+def test_presence_leaves_out_a_cancelled_punch(server):
+    """出勤状況 (GET /v1/presence): someone whose only punch today was cancelled is not 出勤中."""
+    comp = admin.add_company("UNDOCO", "取消株式会社", timezone=midday_zone())   # about noon there: a whole day
+    admin.add_department(comp, "HQ", "本社")
+    admin.add_employment_type(comp, "FULL", "正社員")
+    people = {code: {"key": admin.add_employee(comp, code, name, "HQ", "FULL").key} for code, name in
+              (("1", "青木"), ("2", "井上"))}
+    client = server.client(recorders.add_recorder(comp, "U1", "HQ", server_url=server.url).text())
+    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0).isoformat()
+    wrong, kept = punch(people["1"], an_hour_ago), punch(people["2"], an_hour_ago)
+    assert [r["status"] for r in upload(client, wrong, kept, correction(wrong))] == ["accepted"] * 3
+    present = {e["employee_key"] for e in client.request("GET", "v1/presence").json()["employees"]}
+    assert present == {people["2"]["key"]}

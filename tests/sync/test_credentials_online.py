@@ -111,3 +111,27 @@ def _punch(body: dict):
     return Punch(employee_key=body["employee_key"], kind=PunchKind(body["kind"]),
                  stamped_at=datetime.fromisoformat(body["stamped_at"]), time_source=TimeSource.SERVER,
                  offline=False, auth_method=Method.CARD, recorder_code="R001", uuid=body["uuid"])
+
+
+def test_an_enrolled_finger_is_listed_and_deleted_here_and_on_the_server(sync_server, tmp_path):
+    from kiosk.fingerprint.extractors import MindtctExtractor
+    from kiosk.fingerprint.synth.dataset import TEST, impressions_of
+    from kiosk.server import admin
+
+    from .test_fingerprint_sync import kiosk_at
+
+    sync_server.bind()
+    company = admin.company("DEMO")
+    if admin.Employee.get_or_none((admin.Employee.company == company) & (admin.Employee.code == "F951")) is None:
+        admin.add_employee(company, "F951", "指紋", "HQ", "FULL", first_name="F951")    # no kana: in no list
+    extractor = MindtctExtractor()
+    impressions = [extractor.extract(image) for image in impressions_of(TEST.start + 95, 4)]
+    with kiosk_at(sync_server.demo, tmp_path) as kiosk:
+        person = kiosk.master.employee_by_code_or_login("F951")
+        finger = kiosk.fingerprint.enrol_templates(person, impressions).finger
+        listed = kiosk.credentials.list_for(person)
+        assert [f.finger for f in listed.fingers] == [finger] and listed.cards == ()
+        assert finger in kiosk.fingerprint.store.fingers_of(person.key)
+        assert kiosk.credentials.delete_finger(person, finger) is True
+        assert finger not in kiosk.fingerprint.store.fingers_of(person.key)      # gone here at once
+        assert kiosk.credentials.list_for(person).fingers == ()                  # and on the server

@@ -135,6 +135,11 @@ class KioskRecorderClient(FingerprintEndpoints, ManagerEndpoints):
         self._sleep = sleep
         self.attempts = 0            # requests sent (for diagnosis and tests)
 
+    @property
+    def origin(self) -> str:
+        """``https://host:port`` of the server (remedy pages are served under it)."""
+        return self._origin
+
     # -- the retry loop --------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

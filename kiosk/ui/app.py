@@ -62,13 +62,19 @@ class KioskApp(MDApp):
         self.sound = sound
         self.display = kiosk.settings.display
         self.bridge = UiBridge()
-        self.presenter = ErrorPresenter()
+        self.presenter = ErrorPresenter(help_base=self.help_base)
         self._status_trigger = Clock.create_trigger(self._query_status, 0.3)
         self.reader_state: ReaderState | None = None
         self.flow = PunchFlow(self)
         self.manager_flow = ManagerFlow(self)
         self.finger_flow = FingerFlow(self)
         self._events: list = []
+
+    def help_base(self) -> str | None:
+        """Where remedy pages are served: the attendance server's ``/help/`` (docs/remedies/README.md)."""
+        client = self.kiosk.sync.slot.get()
+        origin = getattr(client, "origin", None)
+        return f"{origin}/help/" if origin else None
 
     # -- building -----------------------------------------------------------------------------
     def build(self):

@@ -9,6 +9,7 @@ from kiosk import __version__
 from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
 from kiosk.ui import format as fmt
+from kiosk.ui.language import other_language, switch_language
 from kiosk.ui.manager_credentials import CredentialsPage
 from kiosk.ui.manager_display import DisplayPage
 from kiosk.ui.manager_presence import PresencePage
@@ -77,8 +78,8 @@ class ManagerFlow:
             self.registration.show()
         elif name in self.pages:
             self.pages[name].show()
-        elif name == "info":
-            screen.show_section(name, [])
+        elif name == "info":   # 日本語 / English: a device setting (kiosk/ui/language.py)
+            screen.show_section(name, [(tr("language.switch_to"), lambda: switch_language(self.app, other_language()))])
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
         elif name == "connection":
             self._form = ConnectionForm()

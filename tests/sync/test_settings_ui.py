@@ -42,7 +42,7 @@ def test_connection_change_then_data_update(sync_server, window, tmp_path):
         assert app.kiosk.sync.configured and app.kiosk.master.recorder().code == "R001"
         touch(screen._section_buttons["data_update"])
         touch(screen.ids.actions.children[0])            # データ更新
-        wait_until(lambda: screen.notice.startswith(("最新です", "更新しました")), timeout=30)
+        wait_until(lambda: screen.notice.startswith(("変更はありません", "更新しました")), timeout=30)
         screenshot(window, "settings_data_update")
         actions = [a for _, a, _, _ in app.kiosk.manager.recent(10)]
         assert "settings.connection_change" in actions and "settings.data_update" in actions

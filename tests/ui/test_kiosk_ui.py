@@ -271,7 +271,7 @@ def test_settings_need_the_manager_pin_and_are_audited(app, window):
     titles = [row.title for row in reversed(screen.ids.rows.children)]
     assert titles[0] == "バージョン" and "管理者操作の記録" in titles
     audit_row = next(r for r in screen.ids.rows.children if r.title == "管理者操作の記録")
-    assert "settings.open  denied" in audit_row.value and "settings.open  granted" in audit_row.value
+    assert "設定を開く: パスワード誤り" in audit_row.value and "設定を開く: 許可" in audit_row.value
     screenshot(window, "settings_info")
     touch(screen._section_buttons["diagnosis"])
     touch(screen.ids.actions.children[-1])            # 診断を実行

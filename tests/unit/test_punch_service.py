@@ -190,4 +190,4 @@ def test_password_lockout_after_five_wrong_tries(demo_kiosk):
     for _ in range(5):
         assert error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1002", "0000").key == "password_wrong"
     err = error_of(service.punch_with_password, PunchKind.CLOCK_IN, "1002", DEMO_PASSWORD)
-    assert err.key == "password_locked_out" and "秒間" in err.message()
+    assert err.key == "password_locked_out" and "(あと60秒)" in err.message()   # counts down in the dialog

@@ -23,6 +23,7 @@ class Store:
 
 class Snapshot:
     version, full, employees, recorder_settings = 7, True, (), {}
+    credentials, deleted, help_registrations = (), (), ()
 
 
 class Client:

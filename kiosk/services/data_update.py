@@ -144,8 +144,9 @@ class DataUpdateService:
         if snapshot is None:
             return UpdateResult(False, held.version, follow_ups=follow_ups)
         return UpdateResult(True, snapshot.version, snapshot.full, len(snapshot.employees),
-                            dict(snapshot.recorder_settings), follow_ups, len(snapshot.credentials),
-                            len(snapshot.deleted), len(snapshot.help_registrations))
+                            credentials=len(snapshot.credentials), deleted=len(snapshot.deleted),
+                            help_registrations=len(snapshot.help_registrations),
+                            recorder_settings=dict(snapshot.recorder_settings), follow_ups=follow_ups)
 
     def update_on_demand(self) -> UpdateResult:
         """設定 → データ更新: refused with ``online_only`` while the kiosk is offline."""

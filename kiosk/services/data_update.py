@@ -83,11 +83,11 @@ class UpdateResult:
     version: int | None
     full: bool = False
     employees: int = 0        # employees in the answer (all of them, or the changed ones)
+    recorder_settings: dict | None = None   # the server's recorder settings, when data came
+    follow_ups: tuple = ()    # what each follow-up step returned
     credentials: int = 0      # credentials in the answer (likewise)
     deleted: int = 0          # what an incremental answer removed
     help_registrations: int = 0
-    recorder_settings: dict | None = None   # the server's recorder settings, when data came
-    follow_ups: tuple = ()    # what each follow-up step returned
 
 
 class DataUpdateService:

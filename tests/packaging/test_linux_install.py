@@ -166,3 +166,19 @@ def test_the_reader_rules_name_the_pasori_ids_libccid_supports():
         sony = {p.lower()[2:] for v, p in zip(data["ifdVendorID"], data["ifdProductID"]) if v.lower() == "0x054c"}
         assert sony and all(pid in rules for pid in sony), sony
     assert '"06c1|06c3"' in rules   # RC-S380/S, RC-S380/P (not CCID)
+
+
+def udevadm_can_verify() -> bool:
+    if not shutil.which("udevadm"):
+        return False
+    return subprocess.run(["udevadm", "verify", "--help"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not udevadm_can_verify(), reason="`udevadm verify` needs systemd 253+ (Debian 12 has 252; "
+                                                     "the syntax check above runs instead)")
+def test_udevadm_verify(tmp_path):
+    root = tmp_path / "root"
+    run("install.sh", "--root", str(root))
+    rules = [str(p) for p in sorted((root / "etc/udev/rules.d").glob("*.rules"))]
+    done = subprocess.run(["udevadm", "verify", "--no-summary", *rules], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

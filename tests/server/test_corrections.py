@@ -131,3 +131,17 @@ def test_presence_leaves_out_a_cancelled_punch(server):
     assert [r["status"] for r in upload(client, wrong, kept, correction(wrong))] == ["accepted"] * 3
     present = {e["employee_key"] for e in client.request("GET", "v1/presence").json()["employees"]}
     assert present == {people["2"]["key"]}
+
+
+def test_a_refused_punch_may_be_cancelled_and_keeps_its_reason(server, client, employees):
+    """The punch was refused at sync (the kiosk lists it under 送信エラー all the same); its correction is
+    accepted, and the timecard shows the punch struck through, its refusal still noted."""
+    retired = employees["1007"]
+    now = datetime.now(tz=timezone(timedelta(hours=9))).replace(microsecond=0)
+    at = min(now.replace(day=1, hour=10, minute=0, second=0), now - timedelta(minutes=2))   # after retired_on
+    refused = punch(retired, at.isoformat())
+    first, undo = upload(client, refused, correction(refused, 2))
+    assert (first["status"], first["error"]["key"], undo["status"]) == ("rejected", "after_retirement", "accepted")
+    page = timecard(server, client, retired, refused["stamped_at"])
+    row = page.split(f"<s>{at:%H:%M}</s></td><td><s>出勤</s> 取消", 1)[1].split("</tr>", 1)[0]
+    assert "要確認" in row and first["error"]["message"] in row

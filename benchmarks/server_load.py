@@ -5,7 +5,9 @@ the reference server (gunicorn, ``--workers`` workers, TLS on loopback) on Postg
 The kiosks and the count: tests/server_pg/kiosk_fleet.py; the provisioning (admin CLI + API) and the server:
 tests/server_pg/fleet_setup.py. The generator runs in this process, one thread per kiosk, on the same 2 cores as
 the server and the database: its own CPU time is printed (``*_generator_cpu_s``), so the share it took is
-visible. PostgreSQL is a private cluster with its durable defaults (fsync, synchronous_commit on); SQLite is a
+visible, and so is the CPU time of the server's processes and of PostgreSQL's (``*_cpu_ms_per_punch``: all three
+per punch; ``*_punches_per_s_per_2_idle_cores``: what that CPU cost allows on 2 otherwise idle cores, the figure
+to compare when the machine is shared). PostgreSQL is a private cluster with its durable defaults (fsync, synchronous_commit on); SQLite is a
 file (WAL, synchronous=FULL). After the run, lost and duplicated punches are counted in the database.
 Prints ``server_load_<db>_<name>: value`` lines. Not a test: read the figures (the short form is
 tests/server_pg/test_server_load.py).
@@ -15,6 +17,7 @@ tests/server_pg/test_server_load.py).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -44,6 +47,28 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def group_cpu(leader: int | None) -> float:
+    """CPU seconds so far of a process tree's leader, its process group and its direct children (PostgreSQL's
+    backends leave the group: setsid), plus the exited children the leader has reaped (gunicorn's arbiter: its
+    workers; the postmaster: the backends of closed connections)."""
+    if leader is None:
+        return 0.0
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if leader in (int(fields[1]), int(fields[2])) or int(entry) == leader:    # ppid, pgrp
+            total += int(fields[11]) + int(fields[12])            # utime, stime
+            if int(entry) == leader:
+                total += int(fields[13]) + int(fields[14])        # cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name: str, db_url: str, work: Path, args) -> list[str]:
     port = free_port()
     shape = FleetShape(args.kiosks, args.companies, args.employees)
@@ -53,10 +78,13 @@ def measure(name: str, db_url: str, work: Path, args) -> list[str]:
     database.close()
     server = FleetServer(db_url, work, port, workers=args.workers, threads=args.threads)
     server.start()
+    groups = {"server": server.process.pid, "database": args.postmaster}
     try:
+        before = {name: group_cpu(pid) for name, pid in groups.items()}
         cpu = _cpu()
         run = drive(plans, server.ca_file, punches=args.punches, batch_size=args.batch, ramp=args.ramp)
         generator_cpu = _cpu() - cpu
+        used = {name: group_cpu(pid) - before[name] for name, pid in groups.items()}
     finally:
         server.stop()
     count = count_in_database(run)
@@ -78,6 +106,11 @@ def measure(name: str, db_url: str, work: Path, args) -> list[str]:
         f"{p}_stored: {count.stored} {count.stored_statuses}",
         f"{p}_elapsed_s: {elapsed:.1f}", f"{p}_requests: {len(run.latencies)} (attempts {run.attempts})",
         f"{p}_errors: {dict(run.errors)}", f"{p}_generator_cpu_s: {generator_cpu:.1f}",
+        f"{p}_server_cpu_s: {used['server']:.1f}", f"{p}_database_cpu_s: {used['database']:.1f}",
+        f"{p}_cpu_ms_per_punch: {(generator_cpu + sum(used.values())) * 1000 / max(count.acknowledged, 1):.2f}",
+        f"{p}_punches_per_s_per_2_idle_cores: "
+        f"{2 * count.acknowledged / max(generator_cpu + sum(used.values()), 1e-9):.0f}",
+        f"{p}_load_average_1min: {os.getloadavg()[0]:.1f}",
     ]
 
 
@@ -100,8 +133,10 @@ def main() -> None:
         try:
             if name == "pg":
                 with temporary_cluster(durable=True, max_connections=100) as cluster:
+                    args.postmaster = int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
                     lines = measure(name, cluster.url("dakoku"), work, args)
             else:
+                args.postmaster = None
                 lines = measure(name, f"sqlite:///{work / 'server.sqlite'}", work, args)
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -40,7 +40,7 @@ from kiosk.ui.screens.standby import StandbyScreen
 log = logging.getLogger(__name__)
 KV_DIR = resource_root() / "kv"   # the checkout, or the frozen bundle (kiosk/resources.py)
 KV_FILES = ("common.kv", "employee_entry.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv",
-            "error_presenter.kv", "demo_panel.kv", "sequence_question.kv")
+            "connection.kv", "error_presenter.kv", "demo_panel.kv", "sequence_question.kv")
 _kv_loaded = False
 
 

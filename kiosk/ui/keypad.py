@@ -7,7 +7,7 @@ about 12 mm on a 160 dpi panel).
 from __future__ import annotations
 
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -27,19 +27,20 @@ class Keypad(GridLayout):
     letters = BooleanProperty(False)
     upper = BooleanProperty(False)
     key_face = ColorProperty(KEY_FACE)   # on a white panel, a grey face shows where each key is
+    layout = ObjectProperty(None, allownone=True)   # keys of a page of its own (e.g. 接続先変更), else DIGITS/LETTERS
 
     def __init__(self, **kwargs):
         self.register_event_type("on_key")
         super().__init__(**kwargs)
         self.bind(letters=lambda *_: self._build(), upper=lambda *_: self._build(), key_face=lambda *_: self._build(),
-                  width=lambda *_: self._fit())
+                  layout=lambda *_: self._build(), width=lambda *_: self._fit())
         self._build()
 
     def on_key(self, key: str) -> None: ...
 
     def _build(self) -> None:
         self.clear_widgets()
-        for key in (LETTERS if self.letters else DIGITS):
+        for key in self.layout or (LETTERS if self.letters else DIGITS):
             label = {"clear": tr("button.clear"), "back": tr("button.backspace"), "shift": "⇧"}.get(key, key)
             if self.upper and len(key) == 1:
                 label = key = key.upper()
@@ -53,7 +54,7 @@ class Keypad(GridLayout):
 
     def _fit(self) -> None:
         """Digits: 3 columns. Letters: as many columns of touch-sized keys as the width holds (5 to 8)."""
-        self.cols = 3 if not self.letters else max(5, min(8, int(self.width // dp(KEY_PITCH))))
+        self.cols = 3 if not (self.letters or self.layout) else max(5, min(8, int(self.width // dp(KEY_PITCH))))
 
     def _pressed(self, key: str) -> None:
         if key == "shift":

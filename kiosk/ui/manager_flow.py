@@ -14,7 +14,7 @@ from kiosk.ui.manager_credentials import CredentialsPage
 from kiosk.ui.manager_display import DisplayPage
 from kiosk.ui.manager_presence import PresencePage
 from kiosk.ui.registration_flow import RegistrationFlow
-from kiosk.ui.screens.settings import ConnectionForm
+from kiosk.ui.connection_form import ConnectionForm
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -111,13 +111,9 @@ class ManagerFlow:
 
     def save_connection(self) -> None:
         app = self.app
-        connection, certificate, proxy = self._form.values()
+        change = self._form.submission(app.kiosk.sync)   # the pairing code, or the pasted texts
         app.settings_screen.set_busy(tr("settings.running"))
-        self.audit("settings.connection_change", "run")
-
-        def change():
-            return app.kiosk.sync.change_connection(connection, certificate, proxy_url=proxy)
-
+        self.audit("settings.connection_change", "run", self._form.mode)
         app.bridge.submit(change, self._connection_saved, self._failed, slow=True)
 
     def _connection_saved(self, result) -> None:

@@ -17,7 +17,9 @@ def configure_kivy(display: DisplaySettings, *, windowed: bool) -> None:
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")        # a kiosk: Escape does not quit
-    Config.set("kivy", "keyboard_mode", "dock")
+    # Physical keys, Ctrl+V and barcode readers reach text fields; no Kivy virtual keyboard pops up over the
+    # form ("dock" ignored physical keys): the kiosk's own on-screen keys do the typing (kiosk.ui.connection_form).
+    Config.set("kivy", "keyboard_mode", "system")
     # One input provider: SDL2's (touch and mouse). Kivy's default also probes /dev/input through sysfs,
     # and a Linux touchscreen then reports every touch twice (a keypad digit typed twice).
     for option in list(Config.options("input")):

@@ -177,3 +177,27 @@ def test_malformed_input_is_refused_locally(kiosk, host, code, check):
     with pytest.raises(KioskError) as info:
         service.pair(host, code, check)
     assert info.value.key == "pairing_input_invalid"
+
+
+def test_lockout_and_server_errors_reach_the_kiosk_as_catalogue_errors(sync_server, kiosk, scripted):
+    """A server (same CA) that answers the redeem with a lockout, then a 500: the kiosk shows 「…N分間…」 and 007."""
+    from kiosk.protocol.error_body import error_body
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import load_pem_x509_certificate
+
+    service, _file, _slot = kiosk
+    real_ca = (sync_server.process.tls_dir / "ca.pem").read_text("ascii")
+    check = proto.check_code(load_pem_x509_certificate(real_ca.encode()).public_bytes(Encoding.DER))
+    locked = error_body(KioskError("pairing_locked_out", context={"minutes": 12}), "locked_out")
+    scripted.play(json_answer(200, {"ca_pem": real_ca}), json_answer(429, locked, **{"Retry-After": "720"}))
+    with pytest.raises(KioskError) as info:
+        service.pair(f"127.0.0.1:{scripted.port}", "ABCD-EFGH", check)
+    assert info.value.key == "pairing_locked_out" and "12分間" in info.value.message("ja")
+    scripted.play(json_answer(200, {"ca_pem": real_ca}), json_answer(500, {}))
+    with pytest.raises(KioskError) as info:
+        service.pair(f"127.0.0.1:{scripted.port}", "ABCD-EFGH", check)
+    assert info.value.code == "007"
+    scripted.play(json_answer(200, {"ca_pem": real_ca}), json_answer(200, {"connection_string": "v=1"}))
+    with pytest.raises(KioskError) as info:                           # an answer without the certificate
+        service.pair(f"127.0.0.1:{scripted.port}", "ABCD-EFGH", check)
+    assert info.value.code == "007"

@@ -18,8 +18,11 @@ def open_settings(app) -> None:
 
 
 def fill(form, connection: str, certificate: str) -> None:
-    form.ids.connection_input.text = connection
-    form.ids.certificate_input.text = certificate
+    if form.parent.height > form.parent.parent.height:
+        form.parent.parent.scroll_to(form.ids.manual_tab, animate=False)
+    touch(form.ids.manual_tab)                       # 接続文字列と証明書 (the form opens on the pairing code)
+    form.field("connection").text = connection
+    form.field("certificate").text = certificate
 
 
 def test_connection_change_then_data_update(sync_server, window, tmp_path):

@@ -80,6 +80,9 @@ CODES = {"000": "connection_string_invalid", "004": "connect_failed", "005": "ti
          "006": "tls_or_proxy_failed", "007": "server_error", "008": "startup_data_missing",
          "009": "ip_not_allowed", "010": "settings_unreadable", "012": "certificate_invalid",
          "999": "unexpected"}
+# ペアリングコードで設定 (docs/server.md § Pairing)
+DAKOKU_KEYS = DAKOKU_KEYS | {"pairing_input_invalid", "pairing_code_invalid", "pairing_code_expired",
+                             "pairing_code_used", "pairing_locked_out", "pairing_pin_mismatch"}
 # Seed texts deliberately adapted to this product (the anchor's domain, Windows folders, Windows itself):
 # their Japanese is not checked against the seed, only that the seed's cause is kept where required.
 ADAPTED = {("device_init_failed", "remedies"), ("connect_failed", "causes"), ("timeout", "causes"), ("tls_or_proxy_failed", "causes"),

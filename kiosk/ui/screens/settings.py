@@ -23,14 +23,6 @@ class SettingsRow(BoxLayout):
     badge_color = ColorProperty((0.5, 0.5, 0.5, 1))
 
 
-class ConnectionForm(BoxLayout):
-    """接続先変更: the connection string and certificate as the admin's e-mail gives them, and a proxy."""
-
-    def values(self) -> tuple[str, str, str]:
-        ids = self.ids
-        return ids.connection_input.text, ids.certificate_input.text, ids.proxy_input.text
-
-
 class SettingsScreen(MDScreen):
     section = StringProperty("")
     notice = StringProperty("")

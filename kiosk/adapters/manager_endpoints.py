@@ -28,8 +28,9 @@ def _when(obj: object, name: str) -> datetime | None:
 
 def credentials_from_payload(body: object, situation: Situation | None) -> EmployeeCredentials:
     try:
-        cards = tuple(RegisteredCard(_text(c, "ref"), _when(c, "registered_at"), _text(c, "recorder_code", optional=True),
-                                     _text(c, "recorder_name", optional=True)) for c in _list(body, "cards"))
+        cards = tuple(RegisteredCard(_text(c, "ref"), _when(c, "registered_at"),
+                                     _text(c, "recorder_code", optional=True), _text(c, "recorder_name", optional=True))
+                      for c in _list(body, "cards"))
         fingers = tuple(EnrolledFinger(_finger(f), _when(f, "registered_at")) for f in _list(body, "fingers"))
     except (_Shape, ValueError, TypeError) as exc:
         raise KioskError("server_error", situation=situation, detail=f"credentials: {exc}"[:300]) from None

@@ -135,7 +135,9 @@ def test_presence_is_todays_last_punch_per_employee_of_the_scope(presence_compan
     assert seen[people["2"]]["kind"] == "clock_out"
     first_in = datetime.fromisoformat(seen[people["1"]]["clock_in_at"])
     assert abs(first_in - (now - timedelta(hours=3))) < timedelta(seconds=2)
-    assert answer["business_day"] == now.astimezone(datetime.fromisoformat(answer["day_start"]).tzinfo).date().isoformat()
+    day_start = datetime.fromisoformat(answer["day_start"])
+    assert answer["business_day"] == now.astimezone(day_start.tzinfo).date().isoformat()
+    assert (day_start.hour, day_start.minute) == (0, 0) and day_start <= now < day_start + timedelta(days=1)
     # STORE sees its own employee; once 上田 is help-registered at HQ, HQ sees them too
     assert {e["employee_key"] for e in store.request("GET", "v1/presence").json()["employees"]} == {people["3"]}
     hq.register_help(people["3"])

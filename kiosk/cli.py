@@ -22,7 +22,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
         cmd.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
-        cmd.add_argument("--windowed", action="store_true", help="a 1280×800 window instead of full screen")
+        cmd.add_argument("--windowed", action="store_true",
+                         help="a window of display.width × display.height (default 1280×800) instead of full screen")
+        cmd.add_argument("--size", type=_size, metavar="WxH",
+                         help="a window of this size, e.g. 800x1280 for portrait (with --fullscreen: ignored)")
+        cmd.add_argument("--fullscreen", action="store_true",
+                         help="full screen at the screen's size, even if display.fullscreen is false")
         cmd.add_argument("--screenshot", type=Path, help="render the standby screen to this PNG and exit")
         if name == "demo":
             cmd.add_argument("--offline", action="store_true",
@@ -36,6 +41,29 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("--settings", type=Path, help="settings JSON (default: DATA_DIR/settings.json)")
     pin.add_argument("--data-dir", type=Path, help="data directory (default: per-user, XDG)")
     return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    from kiosk.ui.window import parse_size   # no kivy import: window.py imports kivy only when configuring
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _with_window_options(settings, args):
+    """--size / --fullscreen / --windowed over the settings file's display section."""
+    from dataclasses import replace
+
+    display = settings.display
+    if args.fullscreen:
+        display = replace(display, fullscreen=True)
+    elif args.size is not None:
+        display = replace(display, width=args.size[0], height=args.size[1], fullscreen=False)
+    elif args.windowed:
+        display = replace(display, fullscreen=False)
+    return replace(settings, display=display)
 
 
 def set_manager_pin(settings_path: Path) -> int:
@@ -108,21 +136,22 @@ def _start(args, logs: KioskLogs) -> int:
     try:
         overrides = ({"demo": True, "reader": {"backend": "simulated"}, "fingerprint": {"backend": "simulated"}}
                      if demo else {})
-        settings = load_settings(settings_path, data_dir=str(data_dir) if (args.data_dir or demo) else None,
-                                 **overrides)
+        settings = _with_window_options(load_settings(
+            settings_path, data_dir=str(data_dir) if (args.data_dir or demo) else None, **overrides), args)
     except KioskError as err:
         logs.to_files(data_dir)
         # Said on the terminal and on the screen: a kiosk has nobody reading its terminal.
         print(f"[{err.code}] {err.message()}\n{err.cause()}\n{err.remedy()}\n({err.detail})", file=sys.stderr)
         from kiosk.ui.launcher import show_startup_error
 
-        return show_startup_error(err, windowed=args.windowed, screenshot=args.screenshot)
+        return show_startup_error(err, windowed=args.windowed or args.size is not None, screenshot=args.screenshot,
+                                  size=None if args.fullscreen else args.size)
     logs.to_files(settings.data_dir)
     from kiosk.ui.launcher import run_app  # Kivy is imported only when a window is wanted
 
     server = _start_demo_server(settings.data_dir) if demo and not args.offline else None
     try:
-        return run_app(settings, windowed=args.windowed, screenshot=args.screenshot)
+        return run_app(settings, windowed=not settings.display.fullscreen, screenshot=args.screenshot)
     finally:
         if server is not None:
             server.stop()

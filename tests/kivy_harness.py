@@ -20,7 +20,9 @@ def window():
     from kiosk.ui.window import configure_kivy
 
     if "kivy" not in sys.modules:
-        configure_kivy(DisplaySettings(fullscreen=False), windowed=True)
+        # Created at the largest size a layout test uses (tests/ui/test_layout_*.py): an offscreen window renders
+        # only within the size it was created with, and the tests' 1280×800 is set just below.
+        configure_kivy(DisplaySettings(fullscreen=False, width=1920, height=1280), windowed=True)
     from kivy.base import EventLoop
     from kivy.core.window import Window
 

@@ -10,12 +10,14 @@ from kiosk.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def show_startup_error(error: KioskError, *, windowed: bool = False, screenshot: Path | None = None) -> int:
-    """The settings could not be read: show the catalogue error full screen with default display settings."""
+def show_startup_error(error: KioskError, *, windowed: bool = False, screenshot: Path | None = None,
+                       size: tuple[int, int] | None = None) -> int:
+    """The settings could not be read: show the catalogue error full screen (or in a window of ``size``)."""
     from kiosk.settings import DisplaySettings
     from kiosk.ui.window import configure_kivy
 
-    configure_kivy(DisplaySettings(), windowed=windowed or screenshot is not None)
+    display = DisplaySettings() if size is None else DisplaySettings(width=size[0], height=size[1], fullscreen=False)
+    configure_kivy(display, windowed=windowed or screenshot is not None)
     from kiosk.ui.app import StartupErrorApp
 
     app = StartupErrorApp(error)
@@ -84,8 +86,27 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
     _maybe_screenshot(app, screenshot)
     _notify_systemd(app)
     try:
-        app.run()
+        _run_until_stopped(app)
     finally:
         if kiosk is not None:
             kiosk.close()
     return 0 if kiosk is not None else 1
+
+
+def _run_until_stopped(app) -> None:
+    """Run until 設定 › 終了, or Ctrl+C / SIGTERM from a terminal or a service manager (the window itself
+    cannot be closed: kiosk/ui/window.py keeps SDL from turning those signals into a window close)."""
+    import signal
+
+    def terminate(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:   # `kiosk demo` may have its own (it stops its server)
+        signal.signal(signal.SIGTERM, terminate)
+    try:
+        app.run()
+    except (KeyboardInterrupt, SystemExit) as stop:
+        log.info("stopped by a signal (Ctrl+C or SIGTERM)")
+        app.stop()   # on_stop: the reader, the sensor and the bridge's workers stop before the ledger closes
+        if isinstance(stop, SystemExit):
+            raise

@@ -35,6 +35,7 @@ class ManagerFlow:
         app.standby.bind(on_settings=lambda *_: self.open_login())
         app.settings_screen.set_sections(SECTIONS)
         app.settings_screen.bind(on_close=lambda *_: self.close(), on_choose_section=lambda _s, name: self.show(name))
+        app.settings_screen.bind(on_quit=lambda *_: self.ask_quit())
 
     def audit(self, action: str, outcome: str, detail: str = "") -> None:
         """Write an audit entry off the Kivy thread (it is a durable SQLite write)."""
@@ -68,6 +69,17 @@ class ManagerFlow:
         self.registration.cancel()
         self.audit("settings.close", "done")
         self.app.flow.go_standby()
+
+    # -- 終了: the only way out of the kiosk (Escape, Alt+F4 and the window's × are ignored) ------------------
+    def ask_quit(self) -> None:
+        self.registration.waiting_for = ""
+        self.registration.cancel()
+        self.app.settings_screen.show_section("quit", [(tr("settings.quit_confirm"), self.quit)])
+        self.app.settings_screen.notice = tr("settings.quit_question")
+
+    def quit(self) -> None:
+        self.audit("settings.quit", "done")   # written before the app stops: the bridge drains its queue
+        self.app.stop()
 
     # -- sections ----------------------------------------------------------------------------
     def show(self, name: str) -> None:

@@ -1,11 +1,12 @@
-"""設定 (manager only): sections on the left, their rows on the right. The screen only shows what the
+"""設定 (manager only): sections on the left (across the top in portrait), their rows beside (below) them, and
+終了 (the only way out of the kiosk) and 設定を閉じる in the header. The screen only shows what the
 manager flow gives it; every action is an event the flow handles off the UI thread."""
 from __future__ import annotations
 
 from typing import Callable
 
 from kivy.metrics import dp, sp
-from kivy.properties import ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivymd.uix.screen import MDScreen
 
@@ -26,23 +27,26 @@ class SettingsRow(BoxLayout):
 class SettingsScreen(MDScreen):
     section = StringProperty("")
     notice = StringProperty("")
+    portrait = BooleanProperty(False)   # taller than wide: sections across the top (kv/settings.kv)
 
     def __init__(self, **kwargs):
         self.register_event_type("on_close")
+        self.register_event_type("on_quit")
         self.register_event_type("on_choose_section")
         super().__init__(**kwargs)
         self._section_buttons: dict[str, BigButton] = {}
 
     def on_close(self) -> None: ...
+    def on_quit(self) -> None: ...     # 終了: the manager flow asks to confirm, then stops the kiosk
     def on_choose_section(self, name: str) -> None: ...
 
     def set_sections(self, names: list[str]) -> None:
         nav = self.ids.nav
-        for name in reversed(names):   # each is inserted just below the title
-            button = BigButton(text=tr(f"settings.section.{name}"), font_size=sp(24), size_hint_y=None,
-                               height=dp(66), face_color=SECTION_COLOUR, text_color=(0.13, 0.15, 0.18, 1))
+        for name in names:
+            button = BigButton(text=tr(f"settings.section.{name}"), font_size=sp(22), face_color=SECTION_COLOUR,
+                               text_color=(0.13, 0.15, 0.18, 1))
             button.bind(on_release=lambda _b, n=name: self.dispatch("on_choose_section", n))
-            nav.add_widget(button, index=len(nav.children) - 1)   # below the title
+            nav.add_widget(button)
             self._section_buttons[name] = button
 
     def show_section(self, name: str, actions: list[tuple[str, Callable[[], None]]]) -> None:

@@ -21,6 +21,7 @@ class StandbyScreen(MDScreen):
     show_history = BooleanProperty(True)
     show_timecard = BooleanProperty(True)
     show_help = BooleanProperty(True)
+    portrait = BooleanProperty(False)   # taller than wide: stacked layout (kv/standby.kv)
 
     def __init__(self, **kwargs):
         self.register_event_type("on_settings")

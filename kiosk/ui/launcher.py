@@ -23,7 +23,7 @@ def show_startup_error(error: KioskError, *, windowed: bool = False, screenshot:
     app = StartupErrorApp(error)
     _maybe_screenshot(app, screenshot)
     _notify_systemd(app)   # the error stays on screen: a restart would not fix the settings
-    app.run()
+    _run_until_stopped(app)
     return 1
 
 

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from demo_server import DemoServer  # noqa: E402
+from kiosk.adapters.memory import release_free_memory  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
 from kiosk.adapters.ledger.outbox import SqliteOutbox  # noqa: E402
@@ -167,6 +168,8 @@ def soak(args, punch: PunchService, updates: DataUpdateService, cards: list[str]
             tracemalloc.start(args.tracemalloc)         # after the warm-up: only what keeps growing shows
             baseline = tracemalloc.take_snapshot()
         if now >= next_sample:
+            if args.malloc_trim:
+                release_free_memory()                   # as the kiosk's housekeeping timer does
             samples.append((now - started, rss_kb(), open_fds(), group_rss_kb(server_pgid), sqlite_kb()))
             next_sample += args.sample_every
         if now >= next_update:
@@ -239,6 +242,8 @@ def main() -> None:
     parser.add_argument("--update-every", type=float, default=60.0, help="データ更新 every N seconds")
     parser.add_argument("--sample-every", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the slopes")
+    parser.add_argument("--malloc-trim", action="store_true",
+                        help="give free heap pages back to the OS before each sample, as the kiosk's timer does")
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
                         help="trace Python allocations after the warm-up (stack depth FRAMES) and print what grew")
     sys.exit(run(parser.parse_args()))

@@ -158,9 +158,22 @@ def phrases(paragraph: str) -> list[str]:
             if pieces and (pieces[-1].endswith(NBSP) or word.startswith(NBSP) or not pieces[-1].endswith(" ")
                            and _glued(pieces[-1], word)):
                 pieces[-1] += word
+            elif pieces and (_short_bracket_open(pieces[-1]) or word[:1] in _NO_LINE_START):
+                pieces[-1] += word
             else:
                 pieces.append(word)
     return pieces
+
+
+_OPENING, _CLOSING = "(（「『[", ")）」』]"
+_NO_LINE_START = _CLOSING + "、。，．：:;；!！?？"   # 行頭禁則: these never begin a line
+
+
+def _short_bracket_open(piece: str) -> bool:
+    """A bracket opened in ``piece`` and not closed, with little inside so far: 「(あと60秒)」 stays whole."""
+    start = max(piece.rfind(c) for c in _OPENING)
+    inside = piece[start + 1:]
+    return start >= 0 and not any(c in inside for c in _CLOSING) and len(inside) <= 10
 
 
 def _glued(before: str, after: str) -> bool:

@@ -192,4 +192,9 @@ def test_wrapped_labels_never_split_a_name_or_a_phrase(app, window):
         plain = Label(text=text, font_size=34, text_size=(width, None))
         split_plain |= any(line.endswith(("高橋", "ロックし")) for line in _lines(plain))
     assert split_plain, "Kivy alone breaks inside names and words: the check above could fail"
-    assert SHOTS.exists()
+    headline = app.punch_screen.ids.headline          # the confirmation's name: 「高橋 美咲 さん」
+    assert isinstance(headline, Factory.WrapLabel)
+    headline.text = "高橋 美咲 さん、お疲れさまでした"
+    headline.width = 520
+    headline.text_size = (520, None)
+    assert any(line.startswith("高橋\u00a0美咲\u00a0さん") for line in _lines(headline)), _lines(headline)

@@ -43,6 +43,14 @@ def test_lines_break_only_between_phrases_and_never_inside_a_name(width):
             assert any(joined == "".join(fmt.phrases(text)[:n]) for n in range(1, len(fmt.phrases(text))))
 
 
+def test_a_short_bracket_stays_whole():
+    message = "管理者パスワードの誤りが続いたため、ロックしています(あと60秒)"
+    assert fmt.phrases(message)[-1] == "(あと60秒)"
+    for width in range(60, 400, 10):
+        assert "あと\n" not in fmt.break_lines(message, width, width_of) and "(\n" not in fmt.break_lines(
+            message, width, width_of)
+
+
 def test_a_phrase_wider_than_the_line_breaks_where_a_word_starts():
     lines = fmt.break_lines("30秒間ロックしています", width_of("30秒間ロックしてい"), width_of).split("\n")
     assert lines == ["30秒間", "ロックしています"]

@@ -53,7 +53,7 @@ def _hold_then(first: dict, second: dict, comp, recorder) -> tuple[bool, dict]:
 def test_another_employees_batch_does_not_wait(server, employees, stamp):
     comp = Company.get(Company.code == "DEMO")
     recorder = Recorder.get((Recorder.company == comp) & (Recorder.code == "R001"))
-    first, second = punch(employees["1001"], stamp(43, 9, 0, 0)), punch(employees["1003"], stamp(43, 9, 0, 5))
+    first, second = punch(employees["1001"], stamp(71, 9, 0, 0)), punch(employees["1003"], stamp(71, 9, 0, 5))
     finished_meanwhile, answers = _hold_then(first, second, comp, recorder)
     assert finished_meanwhile, "a batch of another employee waited for an unrelated upload"
     assert answers["first"]["status"] == answers["second"]["status"] == "accepted"
@@ -62,7 +62,7 @@ def test_another_employees_batch_does_not_wait(server, employees, stamp):
 def test_the_same_employees_batch_waits_and_sees_the_first(server, employees, stamp):
     comp = Company.get(Company.code == "DEMO")
     recorder = Recorder.get((Recorder.company == comp) & (Recorder.code == "R001"))
-    first, second = (punch(employees["1002"], stamp(44, 9, 0, s)) for s in (0, 10))
+    first, second = (punch(employees["1002"], stamp(72, 9, 0, s)) for s in (0, 10))
     finished_meanwhile, answers = _hold_then(first, second, comp, recorder)
     assert not finished_meanwhile, "the second batch of the same employee did not wait"
     assert answers["first"]["status"] == "accepted"
@@ -77,7 +77,7 @@ def test_admin_writes_do_not_hold_up_punches(server, employees, stamp):
 
     def upload() -> None:
         try:
-            store_punches(comp, recorder, [punch(employees["1005"], stamp(45))])
+            store_punches(comp, recorder, [punch(employees["1005"], stamp(73))])
             done.set()
         finally:
             database.close()

@@ -69,6 +69,22 @@ def _notify_systemd(app) -> None:
     app.bind(on_start=started)
 
 
+HOUSEKEEPING_EVERY = 300.0   # seconds between two returns of free heap pages to the OS
+
+
+def _housekeeping(app) -> None:
+    """Every few minutes, from the main loop: the heap's free pages go back to the OS (kiosk/adapters/memory.py:
+    without it the soak saw the kiosk's RSS creep up with its threads' malloc arenas, issue 10)."""
+    from kivy.clock import Clock
+
+    from kiosk.adapters import memory
+
+    def started(*_args) -> None:
+        app.housekeeping = Clock.schedule_interval(lambda _dt: memory.release_free_memory(), HOUSEKEEPING_EVERY)
+
+    app.bind(on_start=started)
+
+
 def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | None = None) -> int:
     from kiosk.ui.window import configure_kivy
 
@@ -85,6 +101,7 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
         app = KioskApp(kiosk)
     _maybe_screenshot(app, screenshot)
     _notify_systemd(app)
+    _housekeeping(app)
     try:
         _run_until_stopped(app)
     finally:

@@ -52,9 +52,17 @@ def prepare_sqlite(path: str) -> None:
     (SQLite then creates -wal and -shm with the same mode), and existing -wal/-shm files are 0600."""
     file = Path(os.path.abspath(path))
     private_dir(file.parent)
-    fd = os.open(file, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    os.fchmod(fd, FILE_MODE)
-    os.close(fd)
+    if file.exists():
+        # never open and close a descriptor of a database file that may be open: closing any descriptor of a
+        # file drops every POSIX lock this process holds on it, so another connection of this process (the
+        # admin CLI beside a pooled one, a test binding to the server's file) would lose the locks SQLite relies
+        # on, and a server closing its last connection would checkpoint and cut the WAL under it: "database disk
+        # image is malformed" (seen in a full test run)
+        os.chmod(file, FILE_MODE)
+    else:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        os.close(fd)
     for suffix in ("-wal", "-shm", "-journal"):
         extra = Path(f"{file}{suffix}")
         if extra.exists():

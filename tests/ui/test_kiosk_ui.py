@@ -80,6 +80,8 @@ def test_rule_violation_opens_presenter_with_details(app, window):
 def test_coded_errors_queue_and_never_stack(app, window):
     from kivy.uix.modalview import ModalView
 
+    # the window is shared by the session's UI tests: a dialog an earlier test closed leaves once its animation ends
+    wait_until(lambda: not any(isinstance(w, ModalView) for w in window.children))
     app.presenter.show(KioskError("connect_failed", situation=Situation.DATA_UPDATE))
     app.presenter.show(KioskError("ip_not_allowed", situation=Situation.DATA_UPDATE))
     advance(5)

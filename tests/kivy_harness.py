@@ -112,4 +112,17 @@ def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settin
         advance(2)
         app.on_stop()
         window.remove_widget(app.root)
+        _remove_modals(window)
         kiosk.close()
+
+
+def _remove_modals(window) -> None:
+    """The window is shared by the session's UI tests: a dialog that a test left open (a question, the on-screen
+    keys, a test that failed half-way) or that is still animating out must not cover the next test's screens."""
+    from kivy.uix.modalview import ModalView
+
+    for view in [w for w in window.children if isinstance(w, ModalView)]:
+        view.dismiss(animation=False)
+        if view.parent is not None:
+            view.parent.remove_widget(view)
+    advance(2)

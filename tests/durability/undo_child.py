@@ -2,47 +2,23 @@
 punch at once, printing ``P <uuid>`` after each punch and ``C <uuid> <punch uuid>`` after each correction was
 acknowledged (UndoService.cancel returned: the ledger commit), i.e. exactly what the kiosk confirms on screen."""
 import sys
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
-from kiosk.demo import DEMO_CARDS, seed_demo
-from kiosk.domain.model import ClockReading, PunchKind, TimeSource
-from kiosk.services.punch import PunchService
+from child_ledger import CARDS, open_punching, say
+from kiosk.domain.model import PunchKind
 from kiosk.services.undo import UndoService
 
 
-class TickingClock:
-    """Each reading one millisecond later (a fixed day: the ledger alone, no business day involved)."""
-
-    def __init__(self):
-        self.at = datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=9)))
-
-    def read(self):
-        self.at += timedelta(milliseconds=1)
-        return ClockReading(self.at, TimeSource.LOCAL)
-
-
 def main(path: str) -> None:
-    db = open_ledger(Path(path))
-    master, punches = SqliteMasterData(db), SqlitePunchLedger(db)
-    if master.recorder() is None:
-        seed_demo(master, datetime(2026, 11, 25).date(),
-                  recorder_settings={"reauth_interval_seconds": 0, "sequence_warning": False})
-    clock = TickingClock()
-    service = PunchService(master, punches, clock)
+    service, punches, clock = open_punching(path)
     undo = UndoService(punches, clock, window_seconds=5, forget=service.forget)
-    cards = [c.card_id for c in DEMO_CARDS[:2]]
-    print("ready", flush=True)
+    say("ready")
     i = 0
     while True:
-        punch = service.punch_with_card(PunchKind.CLOCK_IN, cards[i % 2]).punch
-        sys.stdout.write(f"P {punch.uuid}\n")
-        sys.stdout.flush()
+        punch = service.punch_with_card(PunchKind.CLOCK_IN, CARDS[i % 2]).punch
+        say(f"P {punch.uuid}")
         if i % 2 == 0:
             correction = undo.cancel(punch)
-            sys.stdout.write(f"C {correction.uuid} {punch.uuid}\n")
-            sys.stdout.flush()
+            say(f"C {correction.uuid} {punch.uuid}")
         i += 1
 
 

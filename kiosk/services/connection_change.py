@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.errors import KioskError, Situation, unexpected
+from kiosk.ports import SettingsFile
 from kiosk.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
 from kiosk.protocol.connection import ConnectionString, parse_connection_string
 from kiosk.services.recorder_api import ClientSlot, ConnectionSettings, MasterSnapshot, MasterStore, RecorderApi
@@ -27,12 +28,6 @@ log = logging.getLogger(__name__)
 CHANGE = Situation.CONNECTION_CHANGE
 
 ClientFactory = Callable[[ConnectionSettings, ConnectionString, RecorderCertificate], RecorderApi]
-
-
-class SettingsFile(Protocol):
-    def load(self, situation: Situation = ...) -> ConnectionSettings | None: ...
-
-    def save(self, settings: ConnectionSettings, situation: Situation = ...) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -13,58 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.domain.model import AuthMethod, Employee
 from kiosk.errors import Situation
 from kiosk.ports import MasterData
+from kiosk.ports import CardCache, CredentialsApi, FingerCache
+from kiosk.ports.recorder_api import EmployeeCredentials, EnrolledFinger, RegisteredCard  # noqa: F401 - re-exported
 from kiosk.services.recorder_api import ClientProvider, online_client
 
 REG = Situation.REGISTRATION
 MASK_CHARS = 4
-
-
-@dataclass(frozen=True)
-class RegisteredCard:
-    ref: str                        # the server's card reference (HMAC of the card ID)
-    registered_at: datetime | None  # aware (UTC)
-    recorder_code: str = ""         # "" : registered by the admin, or before the server recorded it
-    recorder_name: str = ""
-
-    @property
-    def masked(self) -> str:
-        return "…" + self.ref[-MASK_CHARS:]
-
-
-@dataclass(frozen=True)
-class EnrolledFinger:
-    finger: int                     # 0-9, as the server numbers them
-    registered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class EmployeeCredentials:
-    employee: Employee | None       # None in the adapter's answer; the service names the employee
-    cards: tuple[RegisteredCard, ...] = ()
-    fingers: tuple[EnrolledFinger, ...] = ()
-
-
-class CredentialsApi(Protocol):
-    """The Recorder API calls this service uses (kiosk.adapters.manager_endpoints)."""
-
-    def employee_credentials(self, employee_key: str, situation: Situation | None = REG) -> EmployeeCredentials: ...
-
-    def delete_employee_card(self, employee_key: str, ref: str, situation: Situation | None = REG) -> bool: ...
-
-    def delete_fingerprint(self, employee_key: str, finger: int, situation: Situation | None = REG) -> bool: ...
-
-
-class CardCache(Protocol):
-    def drop_credential(self, method: AuthMethod, ref: str) -> bool: ...
-
-
-class FingerCache(Protocol):
-    def delete(self, employee_key: str, finger: int | None = None) -> int: ...
 
 
 class CredentialsService:

@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 
 from kiosk.errors import KioskError
 from kiosk.i18n import Text, text
+from kiosk.ports import ClientProvider, Clock
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
 
@@ -91,8 +92,8 @@ def _describe(error: KioskError) -> str:
 
 
 class DiagnoseService:
-    def __init__(self, ledger_check: Callable[[], str], clock, reader_checks: Callable[[bool], list] | None,
-                 client: Callable[[], object] = lambda: None,
+    def __init__(self, ledger_check: Callable[[], str], clock: Clock, reader_checks: Callable[[bool], list] | None,
+                 client: ClientProvider = lambda: None,
                  device_checks: Callable[[], list] = lambda: []):
         self._ledger_check = ledger_check   # returns SQLite's quick_check verdict ("ok" or the problems)
         self._clock = clock

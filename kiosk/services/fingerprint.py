@@ -34,8 +34,10 @@ from kiosk.fingerprint.identify import FingerprintIdentifier, Match
 from kiosk.fingerprint.matcher import Matcher
 from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+from kiosk.fingerprint.extractors.base import MinutiaeExtractor
+from kiosk.fingerprint.sensor import FingerprintSensor
 from kiosk.fingerprint.template import FingerprintTemplate
-from kiosk.ports import FingerprintStore, MasterData
+from kiosk.ports import ClientProvider, FingerprintStore, MasterData
 from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import online_client
 
@@ -62,10 +64,10 @@ class EnrolmentResult:
 
 
 class FingerprintService:
-    def __init__(self, sensor, extractor, store: FingerprintStore, master: MasterData, punches: PunchService, *,
+    def __init__(self, sensor: FingerprintSensor, extractor: MinutiaeExtractor, store: FingerprintStore, master: MasterData, punches: PunchService, *,
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
                  two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds(),
-                 client: Callable[[], object] = lambda: None, is_online: Callable[[], bool] = lambda: False,
+                 client: ClientProvider = lambda: None, is_online: Callable[[], bool] = lambda: False,
                  refresh: Callable[[], object] = lambda: None):
         self.sensor, self.extractor, self.store = sensor, extractor, store
         self._client, self._is_online, self._refresh = client, is_online, refresh   # as CardRegistrationService

@@ -17,23 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable, Collection, Protocol
+from typing import Callable
 
 from kiosk.domain.model import Recorder
 from kiosk.errors import KioskError, Situation, unexpected
 from kiosk.ports import MasterData
+from kiosk.ports import FingerprintSyncStore
 from kiosk.services.recorder_api import ClientProvider, FingerprintSnapshot, FingerprintVersion
 
 log = logging.getLogger(__name__)
-
-
-class FingerprintSyncStore(Protocol):
-    def held_version(self) -> FingerprintVersion: ...
-
-    def apply_snapshot(self, snapshot: FingerprintSnapshot, version: FingerprintVersion,
-                       department_of: Callable[[str], str]) -> object: ...
-
-    def prune(self, keep: Collection[str]) -> int: ...
 
 
 @dataclass(frozen=True)

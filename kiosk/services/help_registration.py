@@ -9,7 +9,7 @@ from typing import Callable
 from kiosk.domain.credentials import card_ref
 from kiosk.domain.model import AuthMethod, Employee
 from kiosk.errors import KioskError, Situation
-from kiosk.ports import MasterData
+from kiosk.ports import ClientProvider, MasterData
 
 HELP = Situation.HELP_REGISTRATION
 
@@ -21,7 +21,7 @@ class HelpResult:
 
 
 class HelpRegistrationService:
-    def __init__(self, master: MasterData, client: Callable[[], object], *, is_online: Callable[[], bool],
+    def __init__(self, master: MasterData, client: ClientProvider, *, is_online: Callable[[], bool],
                  refresh: Callable[[], object]):
         self._master = master
         self._client = client

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.domain.passwords import verify_password
 from kiosk.errors import KioskError, Situation
+from kiosk.ports import AuditLog
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60.0
-
-
-class AuditLog(Protocol):
-    def record(self, action: str, outcome: str, detail: str = "") -> None: ...
-
-    def recent(self, limit: int = 50) -> list: ...
 
 
 class ManagerGate:

@@ -10,17 +10,13 @@ a server that passed the check must not switch the kiosk to another CA). Blockin
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.errors import KioskError, Situation
+from kiosk.ports import PairingFetcher
 from kiosk.protocol.certificate import ca_fingerprint
 from kiosk.protocol.pairing import PairingInput, parse_input
 from kiosk.services.connection_change import ChangeResult, validate_texts
-
-
-class PairingFetcher(Protocol):
-    def fetch(self, entry: PairingInput, situation: Situation) -> tuple[str, str, str]:
-        """(connection string, certificate text, the CA PEM that passed the check code)."""
 
 
 FetcherFactory = Callable[[str], PairingFetcher]          # proxy URL → fetcher

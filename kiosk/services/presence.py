@@ -15,11 +15,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 from kiosk.domain.model import Employee, Punch, PunchKind
 from kiosk.errors import KioskError
 from kiosk.ports import MasterData
+from kiosk.ports import DayPunches, PresenceApi  # noqa: F401 - PresenceApi: the client this service reads
+from kiosk.ports.recorder_api import LastPunch
 from kiosk.services.recorder_api import ClientProvider
 
 log = logging.getLogger(__name__)
@@ -33,17 +35,6 @@ class Presence(str, Enum):
     @classmethod
     def after(cls, kind: PunchKind) -> "Presence":
         return {PunchKind.CLOCK_OUT: cls.LEFT, PunchKind.BREAK_START: cls.ON_BREAK}.get(kind, cls.WORKING)
-
-
-@dataclass(frozen=True)
-class LastPunch:
-    """An employee's last punch of the day as one view saw it, and their first 出勤 of the day."""
-
-    employee_key: str
-    kind: PunchKind
-    at: datetime                     # aware
-    clock_in_at: datetime | None = None
-    source: str = "ledger"           # ledger | server
 
 
 @dataclass(frozen=True)
@@ -61,14 +52,6 @@ class PresenceBoard:
     server_checked: bool = False            # the server's view is merged in
     server_error: KioskError | None = None  # why it is not (None when simply offline)
     counts: dict = field(default_factory=dict)
-
-
-class PresenceApi(Protocol):
-    def presence(self, situation=None) -> list[LastPunch]: ...
-
-
-class DayPunches(Protocol):
-    def punches_since(self, employee_key: str, since: datetime) -> list[Punch]: ...
 
 
 def business_day_start(now: datetime) -> datetime:

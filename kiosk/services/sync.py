@@ -21,22 +21,14 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.domain.model import Punch
 from kiosk.errors import KioskError, unexpected
+from kiosk.ports import Outbox
 from kiosk.services.recorder_api import ClientProvider, PunchOutcome
 
 log = logging.getLogger(__name__)
-
-
-class Outbox(Protocol):
-    def pending_batch(self, limit: int = 500) -> list[Punch]: ...
-
-    def mark(self, *, synced: list[str] = (), rejected: list[tuple[str, str]] = (),
-             failed: list[str] = (), error: str = "") -> None: ...
-
-    def counts(self): ...   # -> OutboxCounts(pending, synced, rejected, oldest_pending_at)
 
 
 @dataclass(frozen=True)

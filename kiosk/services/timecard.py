@@ -4,24 +4,20 @@ personal: choosing a name alone opens nothing; the password is checked as for ãƒ
 same lock-out). Online only: the timecard lives on the server."""
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable
 
 from kiosk.domain.credentials import card_ref
 from kiosk.domain.model import AuthMethod, Employee
 from kiosk.domain.passwords import verify_password
 from kiosk.errors import KioskError, Situation
-from kiosk.ports import MasterData
+from kiosk.ports import Browser, ClientProvider, MasterData
 from kiosk.services.punch import PasswordGuard
 
 BROWSER = Situation.BROWSER
 
 
-class Browser(Protocol):
-    def open(self, url: str) -> None: ...
-
-
 class TimecardService:
-    def __init__(self, master: MasterData, client: Callable[[], object], browser: Browser, *,
+    def __init__(self, master: MasterData, client: ClientProvider, browser: Browser, *,
                  is_online: Callable[[], bool] = lambda: True, guard: PasswordGuard | None = None):
         self._master = master
         self._client = client

@@ -11,20 +11,12 @@ rule, ``kiosk.domain.rules.check_correction``, judges it here and on the server.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable, Protocol
+from typing import Callable
 
-from kiosk.domain.model import AuthMethod, Correction, Punch
+from kiosk.domain.model import Correction, Punch
 from kiosk.domain.rules import check_correction
 from kiosk.errors import KioskError, Situation
-from kiosk.ports import Clock
-
-
-class CorrectionLedger(Protocol):
-    def record_correction(self, correction: Correction, auth_method: AuthMethod) -> None: ...
-
-    def correction_for(self, punch_uuid: str) -> Correction | None: ...
-
-    def get(self, uuid: str) -> Punch | Correction | None: ...
+from kiosk.ports import Clock, CorrectionLedger
 
 
 class UndoService:

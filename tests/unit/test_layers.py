@@ -1,0 +1,130 @@
+"""The layers hold: domain ← ports ← services ← adapters / ui, and Kivy stays in kiosk/ui.
+
+Read with ``ast`` from the source files (nothing is imported), so an import inside a function, or one that only
+runs under ``TYPE_CHECKING``, counts like any other. The checker is tested on small synthetic sources first, so a
+rule that stopped catching anything would fail here too."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KIVY = ("kivy", "kivymd")
+
+# (the package a module is in, what it must not import)
+RULES: list[tuple[str, tuple[str, ...]]] = [
+    ("kiosk.domain", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    # the rest of the shared core (the server installs it without the kiosk)
+    ("kiosk.protocol", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.fingerprint", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.errors", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.ports", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.services", ("kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.adapters", ("kiosk.ui", *KIVY)),
+    ("kiosk.server", ("kiosk.ui", "kiosk.services", "kiosk.adapters", *KIVY)),
+]
+UI = "kiosk.ui"
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def imported_names(module: str, source: str, *, is_package: bool = False) -> list[tuple[int, str]]:
+    """Every module ``source`` imports (absolute names, relative imports resolved), with its line."""
+    found: list[tuple[int, str]] = []
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            # ``from kiosk import ui`` imports kiosk.ui: name each imported submodule candidate too
+            found.append((node.lineno, base))
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names if alias.name != "*"]
+    return found
+
+
+def violations(module: str, source: str, *, is_package: bool = False) -> list[str]:
+    """The imports of ``module`` that cross a layer they must not, as ``module:line -> name``."""
+    bad: list[str] = []
+    for line, name in imported_names(module, source, is_package=is_package):
+        forbidden = [f for package, banned in RULES if _within(module, package) for f in banned]
+        if not _within(module, UI):
+            forbidden += list(KIVY)   # nothing outside kiosk/ui imports Kivy or KivyMD
+        if any(_within(name, f) for f in forbidden):
+            bad.append(f"{module}:{line} -> {name}")
+    return sorted(set(bad))
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = list(relative.parts)
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+def project_sources() -> list[Path]:
+    return sorted(p for p in (ROOT / "kiosk").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+# -- the checker itself catches what it must --------------------------------------------------------------------
+@pytest.mark.parametrize("module, source", [
+    ("kiosk.domain.rules", "from kiosk.services.punch import PunchService\n"),
+    ("kiosk.domain.model", "def f():\n    import kivy.clock\n"),                        # inside a function
+    ("kiosk.domain.model", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from kiosk.ui import app\n"),
+    ("kiosk.ports.ledger", "from kiosk.adapters.ledger import SqlitePunchLedger\n"),
+    ("kiosk.services.punch", "from kiosk.adapters.browser import SystemBrowser\n"),
+    ("kiosk.services.punch", "from kiosk import adapters\n"),                            # a submodule by name
+    ("kiosk.services.punch", "from ..ui import format\n"),                               # relative
+    ("kiosk.services.punch", "from kivymd.app import MDApp\n"),
+    ("kiosk.adapters.browser", "from kiosk.ui.bridge import UiBridge\n"),
+    ("kiosk.adapters.browser", "import kivy\n"),
+    ("kiosk.server.app", "from kiosk.services.recorder_api import ClientSlot\n"),
+    ("kiosk.server.app", "from kiosk.adapters import memory\n"),
+    ("kiosk.cli", "from kivy.core.window import Window\n"),                              # anything outside kiosk/ui
+    ("kiosk.errors", "import kivymd.uix\n"),
+    ("kiosk.protocol.signing", "from kiosk.services.clock import KioskClock\n"),
+    ("kiosk.fingerprint.sensor", "from kiosk.adapters.ledger.db import LedgerDatabase\n"),
+])
+def test_the_checker_catches_a_planted_import(module, source):
+    assert violations(module, source), f"{module} importing {source!r} was not caught"
+
+
+@pytest.mark.parametrize("module, source", [
+    ("kiosk.services.punch", "from kiosk.domain.model import Punch\nfrom kiosk.ports import MasterData\n"),
+    ("kiosk.services.punch", "from . import undo\nfrom .recorder_api import ClientSlot\n"),   # relative, same layer
+    ("kiosk.adapters.browser", "from kiosk.services.timecard import TimecardService\n"),
+    ("kiosk.ui.app", "from kivy.clock import Clock\nfrom kiosk.adapters.wedge_reader import WedgeCardReader\n"),
+    ("kiosk.server.app", "from kiosk.domain.model import Punch\nfrom kiosk.protocol import signing\n"),
+    ("kiosk.app_factory", "from kiosk.adapters.browser import SystemBrowser\nfrom kiosk.ui import app\n"),
+    ("kiosk.services.punch", "import kivyish_but_not_kivy\n"),
+])
+def test_the_checker_lets_allowed_imports_through(module, source):
+    assert violations(module, source) == []
+
+
+def test_relative_imports_are_resolved_from_the_package():
+    assert ("kiosk.services.undo" in
+            [name for _line, name in imported_names("kiosk.services.punch", "from .undo import UndoService\n")])
+    assert ("kiosk.ports.ledger" in
+            [name for _line, name in imported_names("kiosk.ports", "from .ledger import X\n", is_package=True)])
+
+
+# -- the project holds the rules --------------------------------------------------------------------------------
+def test_the_project_holds_its_layers():
+    sources = project_sources()
+    assert len(sources) > 100   # the walk found the project (a wrong ROOT would pass vacuously)
+    bad = []
+    for path in sources:
+        module, is_package = module_name(path)
+        bad += violations(module, path.read_text(encoding="utf-8"), is_package=is_package)
+    assert bad == [], "imports across a layer:\n" + "\n".join(bad)

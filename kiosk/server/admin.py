@@ -26,7 +26,8 @@ class AdminError(ValueError):
     pass
 
 
-def _code(value: str, what: str) -> str:
+def checked_code(value: str, what: str) -> str:
+    """``value`` if it is a valid code (kiosk.protocol.connection.CODE_RE), else AdminError naming ``what``."""
     if not CODE_RE.match(value or ""):
         raise AdminError(f"{what} code must be 1-32 characters of A-Z a-z 0-9 _ -: {value!r}")
     return value
@@ -67,7 +68,7 @@ def card_key(comp: Company) -> bytes:
 def add_company(code: str, name: str, timezone: str = "Asia/Tokyo") -> Company:
     with write_transaction():
         try:
-            return Company.create(code=_code(code, "company"), name=name, timezone=timezone,
+            return Company.create(code=checked_code(code, "company"), name=name, timezone=timezone,
                                   card_key=b64url(os.urandom(32)))
         except pw.IntegrityError:
             raise AdminError(f"company {code!r} exists") from None
@@ -95,7 +96,7 @@ def allowed_ips(comp: Company) -> list[str]:
 def add_department(comp: Company, code: str, name: str) -> Department:
     with write_transaction():
         try:
-            return Department.create(company=comp, code=_code(code, "department"), name=name,
+            return Department.create(company=comp, code=checked_code(code, "department"), name=name,
                                      version=bump_version(comp))
         except pw.IntegrityError:
             raise AdminError(f"department {code!r} exists") from None
@@ -104,7 +105,7 @@ def add_department(comp: Company, code: str, name: str) -> Department:
 def add_employment_type(comp: Company, code: str, name: str, break_punch_allowed: bool = True) -> EmploymentType:
     with write_transaction():
         try:
-            return EmploymentType.create(company=comp, code=_code(code, "employment type"), name=name,
+            return EmploymentType.create(company=comp, code=checked_code(code, "employment type"), name=name,
                                          break_punch_allowed=break_punch_allowed, version=bump_version(comp))
         except pw.IntegrityError:
             raise AdminError(f"employment type {code!r} exists") from None
@@ -143,7 +144,7 @@ def add_employee(comp: Company, code: str, last_name: str, department: str, empl
     with write_transaction():
         _check_login_id(comp, str(values.get("login_id", "")))
         try:
-            return Employee.create(company=comp, key=uuid.uuid4().hex, code=_code(code, "employee"),
+            return Employee.create(company=comp, key=uuid.uuid4().hex, code=checked_code(code, "employee"),
                                    last_name=last_name, version=bump_version(comp), **values)
         except pw.IntegrityError:
             raise AdminError(f"employee {code!r} exists") from None

@@ -18,19 +18,21 @@ from flask import Response, jsonify
 
 from kiosk.protocol.schemas import REF
 from kiosk.server.admin import credential_key
-from kiosk.server.app import api, caller
+from kiosk.server.api_base import api_blueprint, caller
 from kiosk.server.db import (
     Company, Credential, FingerprintTemplate, Recorder, Tombstone, bump_version, write_transaction,
 )
 from kiosk.server.errors import bad_request
 from kiosk.server.scope import scoped_employee
 
+blueprint = api_blueprint("credentials", __name__)
+
 
 def _utc(at) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
 
 
-@api.get("/employees/<employee_key>/credentials")
+@blueprint.get("/employees/<employee_key>/credentials")
 def employee_credentials(employee_key: str) -> Response:
     who = caller()
     emp = scoped_employee(who.company, who.recorder, employee_key)
@@ -47,7 +49,7 @@ def employee_credentials(employee_key: str) -> Response:
     return jsonify({"employee_key": emp.key, "cards": cards, "fingers": fingers})
 
 
-@api.delete("/employees/<employee_key>/credentials/card/<ref>")
+@blueprint.delete("/employees/<employee_key>/credentials/card/<ref>")
 def delete_employee_card(employee_key: str, ref: str) -> Response:
     if not re.fullmatch(REF["pattern"].strip("^$"), ref):
         raise bad_request("invalid_credential")

@@ -16,7 +16,7 @@ import logging
 import re
 from itertools import groupby
 
-from flask import Response, g, jsonify, request
+from flask import Response, jsonify, request
 
 from kiosk.errors import KioskError
 from kiosk.fingerprint.enroll import Enrollment, check_duplicates
@@ -25,15 +25,16 @@ from kiosk.fingerprint.mcc import CylinderCode
 from kiosk.fingerprint.template import FingerprintTemplate as Template
 from kiosk.protocol.schemas import FINGERPRINT_REGISTRATION, MAX_TEMPLATE_BYTES
 from kiosk.server.api_master import since_param
-from kiosk.server.app import api, caller, json_body
+from kiosk.server.api_base import api_blueprint, caller, json_body, request_vault
 from kiosk.server.db import (
     Company, Employee, FingerprintTemplate, HelpRegistration, Recorder, Tombstone, bump_version, write_transaction,
 )
 from kiosk.server.errors import ApiError, bad_request
 from kiosk.server.fingerprint_gallery import GALLERIES
 from kiosk.server.scope import scoped_employee
-from kiosk.server.template_vault import TemplateVault, binding, resolve_keys_dir, vault_at
+from kiosk.server.template_vault import TemplateVault, binding
 
+blueprint = api_blueprint("fingerprints", __name__)
 log = logging.getLogger("kiosk.server")
 MATCHER = Matcher()
 Row = FingerprintTemplate
@@ -46,14 +47,6 @@ def etag_for(version: int) -> str:
 def finger_key(employee_key: str, finger: int) -> str:
     """The tombstone key of a deleted finger."""
     return f"{employee_key}:{finger}"
-
-
-def _vault() -> TemplateVault:
-    keys_dir = resolve_keys_dir(g.config.db_url, g.config.template_keys_dir)
-    if keys_dir is None:
-        log.error("no template keys directory: start the server with --template-keys DIR")
-        raise ApiError(500, "server_error", "template_keys_not_configured")
-    return vault_at(keys_dir)
 
 
 def _employee(comp: Company, key: str) -> Employee:
@@ -104,13 +97,13 @@ def _free_finger(emp: Employee) -> int:
     return free[0]
 
 
-@api.post("/fingerprints")
+@blueprint.post("/fingerprints")
 def register_fingerprint() -> Response:
     body = json_body(FINGERPRINT_REGISTRATION)
     finger = body.get("finger")            # given: replace that finger; absent: a new finger, numbered here
     templates = [_template(text) for text in body["templates"]]
     codes = [MATCHER.encode(t) for t in templates]              # ~17 ms each: outside the write lock
-    vault = _vault()
+    vault = request_vault()
     GALLERIES.gallery(Company.get_by_id(caller().company.id), vault)     # a cold load, not under the write lock
     with write_transaction():
         emp = _employee(caller().company, body["employee_key"])
@@ -122,7 +115,7 @@ def register_fingerprint() -> Response:
                     "sub_templates": len(templates), "version": comp.data_version}), 201
 
 
-@api.delete("/fingerprints/<employee_key>/<finger>")
+@blueprint.delete("/fingerprints/<employee_key>/<finger>")
 def delete_fingerprint(employee_key: str, finger: str) -> Response:
     if not re.fullmatch(r"[0-9]", finger):
         raise bad_request("invalid_finger")
@@ -165,7 +158,7 @@ def fingerprint_payload(comp: Company, department_id: int, since: int, vault: Te
             "fingers": fingers, "deleted": deleted}
 
 
-@api.get("/fingerprints")
+@blueprint.get("/fingerprints")
 def fingerprints() -> Response:
     who = caller()
     comp = Company.get_by_id(who.company.id)          # fresh version, not the one read at auth time
@@ -173,7 +166,7 @@ def fingerprints() -> Response:
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
     department_id = Recorder.get_by_id(who.recorder.id).department_id
-    response = jsonify(fingerprint_payload(comp, department_id, since_param(comp.data_version), _vault()))
+    response = jsonify(fingerprint_payload(comp, department_id, since_param(comp.data_version), request_vault()))
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -21,11 +21,12 @@ from kiosk.errors import KioskError
 from kiosk.fingerprint.code_codec import CodeFormatError, decode_code
 from kiosk.fingerprint.identify import FingerprintIdentifier
 from kiosk.server import api_fingerprints
-from kiosk.server.app import api, caller, json_body
+from kiosk.server.api_base import api_blueprint, caller, json_body, request_vault
 from kiosk.server.db import Company, Employee, HelpRegistration, Recorder
 from kiosk.server.errors import bad_request
 from kiosk.server.fingerprint_gallery import GALLERIES
 
+blueprint = api_blueprint("identify", __name__)
 log = logging.getLogger("kiosk.server")
 MAX_CODE_BYTES = 256 * 1024
 IDENTIFY_REQUEST = {
@@ -54,12 +55,12 @@ def in_scope_keys(company: Company, department_id: int) -> set[str]:
     return {key for (key,) in query.tuples()}
 
 
-@api.post("/fingerprints/identify")
+@blueprint.post("/fingerprints/identify")
 def identify_outside_scope() -> Response:
     probe = _probe(json_body(IDENTIFY_REQUEST)["code"])
     who = caller()
     company = Company.get_by_id(who.company.id)
-    gallery = GALLERIES.gallery(company, api_fingerprints._vault())
+    gallery = GALLERIES.gallery(company, request_vault())
     scope = in_scope_keys(company, Recorder.get_by_id(who.recorder.id).department_id)
     outside = gallery.employees() - scope
     identifier = FingerprintIdentifier(gallery, api_fingerprints.MATCHER, pattern_limit=len(gallery) + 1)

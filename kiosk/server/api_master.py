@@ -6,13 +6,15 @@ from datetime import datetime, timezone
 
 from flask import Response, jsonify, request
 
-from kiosk.server.app import api, caller
+from kiosk.server.api_base import api_blueprint, caller
 from kiosk.server.db import (
     Company, Credential, Department, Employee, EmploymentType, HelpRegistration, Recorder, Tombstone,
 )
 from kiosk.server.errors import bad_request
 from kiosk.server.recorders import settings_of
 from kiosk.server.scope import in_scope_ids
+
+blueprint = api_blueprint("master", __name__)
 
 
 def etag_for(version: int) -> str:
@@ -98,7 +100,7 @@ def since_param(current: int) -> int:
     return since if 0 < since <= current else 0  # unknown or future version: send everything
 
 
-@api.get("/master")
+@blueprint.get("/master")
 def master() -> Response:
     who = caller()
     comp = Company.get_by_id(who.company.id)          # fresh version, not the one read at auth time
@@ -113,7 +115,7 @@ def master() -> Response:
     return response
 
 
-@api.get("/time")
+@blueprint.get("/time")
 def server_time() -> Response:
     now = time.time()
     return jsonify({"server_time": datetime.fromtimestamp(now, timezone.utc).isoformat(),

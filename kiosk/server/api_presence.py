@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 from flask import Response, jsonify
 
 from kiosk.server.api_corrections import not_cancelled
-from kiosk.server.app import api, caller
+from kiosk.server.api_base import api_blueprint, caller
 from kiosk.server.db import Punch
 from kiosk.server.scope import in_scope_ids
+
+blueprint = api_blueprint("presence", __name__)
 
 
 def business_day_start(tz: ZoneInfo, now: datetime) -> datetime:
@@ -27,7 +29,7 @@ def _iso(naive_utc: datetime) -> str:
     return naive_utc.replace(tzinfo=timezone.utc).isoformat()
 
 
-@api.get("/presence")
+@blueprint.get("/presence")
 def presence() -> Response:
     who = caller()
     tz = ZoneInfo(who.company.timezone)

@@ -32,7 +32,7 @@ from kiosk.domain.rules import PunchContext, check_punch
 from kiosk.errors import KioskError
 from kiosk.protocol.error_body import error_body
 from kiosk.protocol.schemas import PUNCH_BATCH
-from kiosk.server.app import api, caller, json_body
+from kiosk.server.api_base import api_blueprint, caller, json_body
 from kiosk.server.db import (
     Company, Department, Employee, EmploymentType, HelpRegistration, Punch, database, utcnow,
 )
@@ -43,6 +43,8 @@ from kiosk.server.punch_locks import punch_transaction
 from kiosk.server.domain_map import domain_employee, domain_employment_type
 from kiosk.server.punch_times import naive_utc as _naive_utc, out_of_range, parse_stamp
 from kiosk.server.settings_history import SettingsHistory
+
+blueprint = api_blueprint("punches", __name__)
 
 @dataclass(frozen=True)
 class Receipt:
@@ -325,7 +327,7 @@ def store_punches(comp: Company, recorder, items: list, receipt: Receipt | None 
             return [_one(comp, recorder, item, tz, receipt) for item in items]
 
 
-@api.post("/punches")
+@blueprint.post("/punches")
 def upload_punches() -> Response:
     receipt = Receipt.now(g.config.auth.timestamp_window)         # before the body is read and judged
     body = json_body(PUNCH_BATCH)

@@ -15,13 +15,15 @@ from flask import Response, jsonify
 
 from kiosk.protocol.schemas import CREDENTIAL_REGISTRATION, HELP_REGISTRATION, METHOD, REF
 from kiosk.server.admin import credential_key, help_key
-from kiosk.server.app import api, caller, json_body
+from kiosk.server.api_base import api_blueprint, caller, json_body
 from kiosk.server.db import (
     Company, Credential, Department, Employee, HelpRegistration, Tombstone, bump_version, database,
     write_transaction,
 )
 from kiosk.server.errors import ApiError, bad_request
 from kiosk.server.scope import company_employee, in_scope, out_of_scope, own_department, scoped_employee, touch_employee
+
+blueprint = api_blueprint("registration", __name__)
 
 
 def _duplicate(existing: Credential, emp: Employee) -> ApiError:
@@ -31,7 +33,7 @@ def _duplicate(existing: Credential, emp: Employee) -> ApiError:
     return ApiError(409, "credential_duplicate", "credential_duplicate")
 
 
-@api.post("/credentials")
+@blueprint.post("/credentials")
 def register_credential() -> Response:
     body = json_body(CREDENTIAL_REGISTRATION)
     who = caller()
@@ -52,7 +54,7 @@ def register_credential() -> Response:
                     "ref": body["ref"], "version": comp.data_version}), 201
 
 
-@api.delete("/credentials/<method>/<ref>")
+@blueprint.delete("/credentials/<method>/<ref>")
 def delete_credential(method: str, ref: str) -> Response:
     if method not in METHOD["enum"] or not re.fullmatch(REF["pattern"].strip("^$"), ref):
         raise bad_request("invalid_credential")
@@ -77,7 +79,7 @@ def _department(comp: Company, code: str) -> Department:
     return dept
 
 
-@api.post("/help-registrations")
+@blueprint.post("/help-registrations")
 def register_help() -> Response:
     body = json_body(HELP_REGISTRATION)
     who = caller()
@@ -97,7 +99,7 @@ def register_help() -> Response:
                     "department_code": dept.code, "version": comp.data_version}), status
 
 
-@api.delete("/help-registrations/<employee_key>/<department_code>")
+@blueprint.delete("/help-registrations/<employee_key>/<department_code>")
 def delete_help(employee_key: str, department_code: str) -> Response:
     who = caller()
     comp = who.company

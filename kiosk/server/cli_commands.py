@@ -31,8 +31,8 @@ def init(args) -> None:
     if args.url:
         set_setting("public_url", args.url)
     if not setting("timecard_secret"):
-        from kiosk.server.timecard import _secret
-        _secret()
+        from kiosk.server.timecard import timecard_secret
+        timecard_secret()
     print(f"database ready: {args.db}")
 
 

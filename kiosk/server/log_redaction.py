@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from kiosk.redaction import TIMECARD_REDACTED as REDACTED  # noqa: F401 - the rules are shared with the kiosk's log
-from kiosk.redaction import TIMECARD_TOKEN as TOKEN_IN_PATH  # noqa: F401
 from kiosk.redaction import redact_timecard as redact
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from kiosk.server import pairing_store
-from kiosk.server.app import json_body
+from kiosk.server.api_base import json_body
 from kiosk.server.auth import client_address, ip_allowed
 from kiosk.server.db import setting
 from kiosk.server.errors import ApiError

@@ -17,7 +17,7 @@ import peewee as pw
 from kiosk.protocol.certificate import ca_fingerprint, issue_certificate
 from kiosk.protocol.connection import DEVICE_TYPES, ConnectionString
 from kiosk.protocol.recorder_settings import defaults as recorder_defaults, problem as setting_problem
-from kiosk.server.admin import AdminError, _code, department
+from kiosk.server.admin import AdminError, checked_code, department
 from kiosk.server.db import (
     Company, Recorder, RecorderKey, RecorderSettingsVersion, bump_version, setting, utcnow, write_transaction,
 )
@@ -88,7 +88,7 @@ def add_recorder(comp: Company, code: str, department_code: str, *, device: str 
     dept = department(comp, department_code)
     with write_transaction():
         try:
-            rec = Recorder.create(company=comp, code=_code(code, "recorder"), name=name or code,
+            rec = Recorder.create(company=comp, code=checked_code(code, "recorder"), name=name or code,
                                   department=dept, device=device, version=bump_version(comp))
         except pw.IntegrityError:
             raise AdminError(f"recorder {code!r} exists") from None

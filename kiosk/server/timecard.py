@@ -32,13 +32,14 @@ from flask import Blueprint, Response, g, jsonify, render_template_string, reque
 from kiosk.protocol.certificate import b64url, b64url_decode
 from kiosk.protocol.schemas import TIMECARD_URL_REQUEST
 from kiosk.errors import KioskError
-from kiosk.server.app import api, caller, json_body
+from kiosk.server.api_base import api_blueprint, caller, json_body
 from kiosk.server.auth import client_address, ip_allowed
 from kiosk.server.db import Company, Correction, Employee, Punch, RecorderKey, set_setting, setting
 from kiosk.server.errors import ApiError
 from kiosk.server.scope import scoped_employee
 
-pages = Blueprint("timecard", __name__)
+links = api_blueprint("timecard_links", __name__)    # signed: a recorder asks for a link
+pages = Blueprint("timecard", __name__)             # public: the link itself
 DEFAULT_TTL = 120
 KIND_LABELS = {"clock_in": "出勤", "clock_out": "退勤", "break_start": "休憩開始", "break_end": "休憩終了"}
 
@@ -69,7 +70,8 @@ ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><titl
 <body><h1>{{ message }}</h1><p>{{ message_en }}</p><p><small>{{ reason }}</small></p></body></html>"""
 
 
-def _secret() -> bytes:
+def timecard_secret() -> bytes:
+    """The key of the timecard links (HMAC-SHA256): made on first use, kept in the server's settings."""
     value = setting("timecard_secret")
     if not value:
         value = b64url(secrets.token_bytes(32))
@@ -80,14 +82,14 @@ def _secret() -> bytes:
 def make_token(employee_key: str, company_code: str, expires: int, key_id: str) -> str:
     payload = b64url(json.dumps({"e": employee_key, "c": company_code, "x": expires, "k": key_id})
                      .encode("utf-8"))
-    mac = hmac.new(_secret(), payload.encode("ascii"), hashlib.sha256).digest()
+    mac = hmac.new(timecard_secret(), payload.encode("ascii"), hashlib.sha256).digest()
     return f"{payload}.{b64url(mac)}"
 
 
 def read_token(token: str, now: float) -> dict:
     payload, _, mac = token.partition(".")
     try:
-        expected = hmac.new(_secret(), payload.encode("ascii"), hashlib.sha256).digest()
+        expected = hmac.new(timecard_secret(), payload.encode("ascii"), hashlib.sha256).digest()
         if not hmac.compare_digest(expected, b64url_decode(mac)):
             raise ValueError("bad mac")
         claims = json.loads(b64url_decode(payload))
@@ -110,7 +112,7 @@ def public_base() -> str:
     return base.rstrip("/")
 
 
-@api.post("/employees/<employee_key>/timecard-url")
+@links.post("/employees/<employee_key>/timecard-url")
 def timecard_url(employee_key: str) -> Response:
     body = json_body(TIMECARD_URL_REQUEST)
     who = caller()

@@ -10,7 +10,7 @@ Encoding decides cells in :mod:`kiosk.fingerprint.mcc_cells`, fast and with the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import pi
 
 import numpy as np
@@ -42,6 +42,7 @@ class CylinderCode:
     angles: np.ndarray        # (n,) float32, radians
     packed_bits: np.ndarray   # (n, CELLS / 8) uint8
     packed_valid: np.ndarray  # (n, NS * NS / 8) uint8: the spatial validity (same for every angular cell)
+    encoded: bytes | None = field(default=None, repr=False)   # the compressed bytes it was decoded from (code_codec)
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])

@@ -36,31 +36,52 @@ def nearest_rows(code: CylinderCode, limit: int) -> np.ndarray:
     """Which cylinders of a code go into the prefilter: at most ``limit``, those nearest its centroid."""
     if len(code) == 0:
         return np.zeros(0, np.intp)
-    centre = code.xy.mean(axis=0)
-    return np.argsort(np.sum((code.xy - centre) ** 2, axis=1), kind="stable")[:limit]
+    offset = code.xy - code.xy.sum(axis=0) / len(code)          # the centroid, as xy.mean(axis=0) computes it
+    return np.argsort(np.einsum("ij,ij->i", offset, offset), kind="stable")[:limit]
 
 
 def _pair_lut() -> np.ndarray:
-    """(4096, 3) uint8: for 12 bits = two neighbouring spatial cells x ND angular bits (packbits order, the first
-    bit most significant), the set bits of each angular pair of both cells."""
+    """(4096,) little-endian uint32: for 12 bits = two neighbouring spatial cells x ND angular bits (packbits
+    order, the first bit most significant), the set bits of each of the 3 angular pairs of both cells, one count
+    per byte (bytes 0..2), so that adding words adds the three counts at once (they never exceed 32)."""
     v = np.arange(4096)[:, None]
     pos = np.array([[11 - 2 * a, 10 - 2 * a, 5 - 2 * a, 4 - 2 * a] for a in range(ND // 2)])   # (3, 4)
-    return ((v[:, :, None] >> pos.T[None]) & 1).sum(axis=1).astype(np.uint8)
+    counts = ((v[:, :, None] >> pos.T[None]) & 1).sum(axis=1)                                 # (4096, 3)
+    return (counts << np.array([0, 8, 16])).sum(axis=1).astype("<u4")
 
 
 _LUT = _pair_lut()
 
 
-def fine_counts(packed_bits: np.ndarray) -> np.ndarray:
-    """(n, CELLS / 8) packed cylinder bits -> (n, 8, 8, 3) uint8 counts of set bits per 2 x 2 x 2 cell block.
+def _pooled_words(packed_bits: np.ndarray) -> np.ndarray:
+    """(n, CELLS / 8) packed cylinder bits -> (n, 8, 8) words holding the 3 counts of each 2 x 2 x 2 cell block.
 
     Straight from the packed bytes: a spatial row is 12 bytes, every 3 bytes hold four cells, i.e. two 12-bit
     halves of two cells each, which one table lookup turns into their 3 angular-pair counts."""
-    b = packed_bits.reshape(-1, NS, NS // 4, 3).astype(np.uint16)
-    halves = np.stack([(b[..., 0] << 4) | (b[..., 1] >> 4), ((b[..., 1] & 15) << 8) | b[..., 2]], axis=-1)
-    counts = _LUT[halves.reshape(len(b), NS, NS // 2)]                  # (n, 16, 8, 3)
-    pairs = counts.reshape(len(b), NS // 2, 2, NS // 2, ND // 2)
-    return pairs[:, :, 0] + pairs[:, :, 1]
+    b = packed_bits.reshape(-1, NS, NS // 4, 3).astype("<u4")
+    v = (b[..., 0] << 16) | (b[..., 1] << 8) | b[..., 2]
+    halves = np.empty(v.shape + (2,), "<u4")
+    halves[..., 0] = v >> 12
+    halves[..., 1] = v & 4095
+    words = _LUT[halves].reshape(len(b), NS // 2, 2, NS // 2)
+    return words[:, :, 0] + words[:, :, 1]
+
+
+def _counts_of(words: np.ndarray) -> np.ndarray:
+    """(n, a, b) words -> (n, a, b, 3) uint8 counts (a view)."""
+    return words.view(np.uint8).reshape(words.shape + (4,))[..., :3]
+
+
+def _coarse_words(words: np.ndarray) -> np.ndarray:
+    """(n, 8, 8) fine words -> (n, 4, 4) words of the 4 x 4 x 2 cell blocks."""
+    s = words.reshape(-1, NS // 4, 2, NS // 4, 2)
+    s = s[:, :, 0] + s[:, :, 1]
+    return s[:, :, :, 0] + s[:, :, :, 1]
+
+
+def fine_counts(packed_bits: np.ndarray) -> np.ndarray:
+    """(n, CELLS / 8) packed cylinder bits -> (n, 8, 8, 3) uint8 counts of set bits per 2 x 2 x 2 cell block."""
+    return np.ascontiguousarray(_counts_of(_pooled_words(packed_bits)))
 
 
 def coarse_counts(fine: np.ndarray) -> np.ndarray:
@@ -91,9 +112,9 @@ def stack_rows(packed_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coarse, fine = np.zeros((n, COARSE_DIMS), np.uint8), np.zeros((n, FINE_BYTES), np.uint8)
     for start in range(0, n, _POOL_CHUNK):
         part = slice(start, start + _POOL_CHUNK)
-        counts = fine_counts(packed_bits[part])
-        fine[part] = pack_fine(counts)
-        coarse[part] = np.rint(255.0 * unit_rows(coarse_counts(counts)))
+        words = _pooled_words(packed_bits[part])
+        fine[part] = pack_fine(_counts_of(words))
+        coarse[part] = np.rint(255.0 * unit_rows(_counts_of(_coarse_words(words)).reshape(len(words), COARSE_DIMS)))
     return coarse, fine
 
 

@@ -22,9 +22,10 @@ from kiosk.fingerprint.code_codec import CodeFormatError, decode_code
 from kiosk.fingerprint.identify import FingerprintIdentifier
 from kiosk.server import api_fingerprints
 from kiosk.server.api_base import api_blueprint, caller, json_body, request_vault
-from kiosk.server.db import Company, Employee, HelpRegistration, Recorder
+from kiosk.server.db import Company, Employee, Recorder
 from kiosk.server.errors import bad_request
 from kiosk.server.fingerprint_gallery import GALLERIES
+from kiosk.server.scope import in_scope_ids
 
 blueprint = api_blueprint("identify", __name__)
 log = logging.getLogger("kiosk.server")
@@ -47,12 +48,10 @@ def _probe(text: str):
     return code
 
 
-def in_scope_keys(company: Company, department_id: int) -> set[str]:
-    """The employees who may punch at the department: its own and those help-registered to it."""
-    helped = HelpRegistration.select(HelpRegistration.employee).where(HelpRegistration.department == department_id)
-    query = Employee.select(Employee.key).where(
-        (Employee.company == company) & ((Employee.department == department_id) | Employee.id.in_(helped)))
-    return {key for (key,) in query.tuples()}
+def in_scope_keys(recorder: Recorder) -> set[str]:
+    """The employees who may punch at the recorder (kiosk.server.scope): its department's and those
+    help-registered to it."""
+    return {key for (key,) in Employee.select(Employee.key).where(Employee.id.in_(in_scope_ids(recorder))).tuples()}
 
 
 @blueprint.post("/fingerprints/identify")
@@ -61,7 +60,7 @@ def identify_outside_scope() -> Response:
     who = caller()
     company = Company.get_by_id(who.company.id)
     gallery = GALLERIES.gallery(company, request_vault())
-    scope = in_scope_keys(company, Recorder.get_by_id(who.recorder.id).department_id)
+    scope = in_scope_keys(Recorder.get_by_id(who.recorder.id))
     outside = gallery.employees() - scope
     identifier = FingerprintIdentifier(gallery, api_fingerprints.MATCHER, pattern_limit=len(gallery) + 1)
     try:

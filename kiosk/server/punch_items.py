@@ -10,6 +10,7 @@ import jsonschema
 from kiosk.errors import KioskError
 from kiosk.protocol.error_body import error_body
 from kiosk.protocol.schemas import PUNCH
+from kiosk.server.api_base import schema_error_reason
 
 _FORMATS = jsonschema.FormatChecker()
 _VALIDATOR = jsonschema.Draft202012Validator(PUNCH, format_checker=_FORMATS)
@@ -57,12 +58,16 @@ def invalid(item: dict, recorder) -> dict | None:
         problem = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(item))
     if problem is not None or item.get("recorder_code", recorder.code) != recorder.code:
         uuid = str(item.get("uuid", "")) if isinstance(item, dict) else ""
-        reason = problem.message[:200] if problem is not None else "recorder_code does not match the key"
+        # where and which rule (kiosk.server.api_base), never jsonschema's message: it quotes the value
+        reason = schema_error_reason(problem) if problem is not None else "recorder_code does not match the key"
         return {"uuid": uuid, "status": "rejected",
                 "error": error_body(KioskError("unexpected"), f"invalid_punch: {reason}")["error"]}
     return None
 
 
-def unparseable(uuid: str, exc: ValueError) -> dict:
+def unparseable(uuid: str, _exc: ValueError) -> dict:
+    """The result of a stamp that passed the schema but is not a datetime with an offset (the parser's message,
+    which quotes the text, stays out of the answer)."""
     return {"uuid": uuid, "status": "rejected",
-            "error": error_body(KioskError("unexpected"), f"invalid_punch: {exc}")["error"]}
+            "error": error_body(KioskError("unexpected"), "invalid_punch: stamped_at: not ISO 8601 with an offset")
+            ["error"]}

@@ -1,0 +1,64 @@
+"""Refusals never echo what was sent (issue 13): a schema error names where and which rule, never the offending
+value, which may be a card ID, a fingerprint template or a password hash; jsonschema's own messages quote it.
+Checked on whole requests (JSON bodies) and on single punches of a batch, over TLS against the real server."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from kiosk.server.punch_items import invalid, unparseable
+
+pytestmark = pytest.mark.timeout(60)
+SECRET = "SECRET4a7e"                       # stands for a card ID or a template
+
+
+def punch(**fields) -> dict:
+    return {"uuid": str(uuid.uuid4()), "employee_key": "k" * 32, "kind": "clock_in",
+            "stamped_at": "2026-01-05T10:00:00+09:00", "time_source": "ntp", "offline": False,
+            "auth_method": "card", **fields}
+
+
+BAD_PUNCHES = {
+    "key too long": punch(employee_key=SECRET * 10),
+    "not a stamp": punch(stamped_at=f"{SECRET}T10:00"),
+    "stamp without offset": punch(stamped_at="2026-01-05T10:00:00"),
+    "unknown kind": punch(kind=SECRET),
+    "wrong type": punch(offline=SECRET),
+    "unknown field": punch(card_id=SECRET),
+}
+
+
+@pytest.mark.parametrize("item", BAD_PUNCHES.values(), ids=BAD_PUNCHES.keys())
+def test_a_malformed_punch_is_refused_without_its_value(client, item):
+    response = client.upload_punches([item])
+    assert response.status_code == 200, response.text
+    result = response.json()["results"][0]
+    assert (result["status"], result["error"]["key"]) == ("rejected", "unexpected")
+    assert result["error"]["reason"].startswith("invalid_punch: ")
+    assert SECRET not in response.text and "2026-01-05T10:00:00\"" not in result["error"]["reason"]
+
+
+BAD_BODIES = {
+    "v1/credentials": {"employee_key": "k" * 32, "method": "card", "ref": SECRET + "!" * 70},
+    "v1/help-registrations": {"employee_key": SECRET * 10},
+    "v1/fingerprints": {"employee_key": "k" * 32, "finger": SECRET, "templates": ["AAAA"]},
+}
+
+
+@pytest.mark.parametrize("path, body", BAD_BODIES.items(), ids=BAD_BODIES.keys())
+def test_a_malformed_body_is_refused_without_its_value(client, path, body):
+    response = client.request("POST", path, json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["reason"].startswith("invalid_body: ")
+    assert SECRET not in response.text
+
+
+def test_the_punch_checks_word_their_reasons_without_the_value():
+    class Recorder:
+        code = "R001"
+    assert SECRET not in json.dumps(invalid(punch(employee_key=SECRET * 10), Recorder()))
+    assert invalid(punch(), Recorder()) is None
+    unparsed = unparseable("u", ValueError(f"Invalid isoformat string: '{SECRET}'"))
+    assert SECRET not in json.dumps(unparsed) and unparsed["error"]["reason"].startswith("invalid_punch: stamped_at")

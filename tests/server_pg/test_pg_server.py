@@ -48,6 +48,12 @@ from tests.server.test_punches import (  # noqa: F401
     test_rules_reject, test_same_uuid_twice_in_one_batch, test_same_uuid_twice_is_stored_once,
     test_stamped_time_not_server_time_decides, test_unknown_employee_and_malformed_items,
 )
+from tests.server.test_error_reasons import (  # noqa: F401  (refusals never echo the value)
+    test_a_malformed_body_is_refused_without_its_value, test_a_malformed_punch_is_refused_without_its_value,
+)
+from tests.server.test_shared_rules import (  # noqa: F401  (both punch paths judge as kiosk.domain.rules)
+    test_the_batch_path_judges_as_the_kiosks_rules, test_the_punch_by_punch_path_judges_as_the_kiosks_rules,
+)
 from tests.server.test_settings_history import (  # noqa: F401  (issue 9: settings by master version)
     test_each_punch_is_judged_with_the_settings_of_its_master_version, test_the_history_lookup,
 )

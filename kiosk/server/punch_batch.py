@@ -137,6 +137,14 @@ class _Judge:
         return None, stamped
 
 
+def _recorded(comp: Company, todo: list) -> dict[str, tuple]:
+    """uuid → (uuid, status, error key, cause) of the batch's UUIDs this company already stored (the batch adds
+    what it stores as it goes)."""
+    uuids = list({item["uuid"] for _, item, _ in todo})
+    return {row[0]: row for row in Punch.select(Punch.uuid, Punch.status, Punch.error_key, Punch.error_cause)
+            .where((Punch.company == comp) & Punch.uuid.in_(uuids)).tuples()}
+
+
 def judge_batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Receipt) -> list[dict]:
     """Judge and store a whole batch with a fixed number of queries. Raises IntegrityError (nothing
     stored) when a concurrent upload stored one of its UUIDs after the lookup."""
@@ -147,10 +155,7 @@ def judge_batch(comp: Company, recorder, items: list, tz: ZoneInfo, receipt: Rec
         with database.atomic():
             fixes.store()
         return results
-    # uuid → (uuid, status, error key, cause): what this company stored, then what this batch stores
-    recorded = {row[0]: row for row in Punch.select(Punch.uuid, Punch.status, Punch.error_key, Punch.error_cause)
-                .where((Punch.company == comp) & Punch.uuid.in_(list({item["uuid"] for _, item, _ in todo})))
-                .tuples()}
+    recorded = _recorded(comp, todo)
     employees, helps = _employees(comp, list({item["employee_key"] for _, item, _ in todo}))
     todo = _placed(todo, employees, tz, receipt)
     history = SettingsHistory.of(recorder, comp)      # each punch: the settings its kiosk judged it with

@@ -28,12 +28,15 @@ from kiosk.domain.rules import UNDO_SECONDS_MAX, check_correction
 from kiosk.errors import KioskError
 from kiosk.protocol.error_body import error_body
 from kiosk.protocol.schemas import CORRECTION
+from kiosk.server.api_base import schema_error_reason
 from kiosk.server.db import Company, Correction, Punch
 from kiosk.server.punch_items import invalid
+from kiosk.server.punch_judging import duplicate_result
 from kiosk.server.punch_times import naive_utc, out_of_range, parse_stamp
 
 _VALIDATOR = jsonschema.Draft202012Validator(CORRECTION, format_checker=jsonschema.FormatChecker())
 WINDOW = timedelta(seconds=UNDO_SECONDS_MAX)
+UNPARSEABLE_STAMP = "stamped_at: not ISO 8601 with an offset"     # never the parser's message: it quotes the text
 
 
 def is_correction(item: object) -> bool:
@@ -48,14 +51,6 @@ def not_cancelled(comp: Company) -> pw.Expression:
 
 def _refused(uuid: str, error: KioskError, reason: str) -> dict:
     return {"uuid": uuid, "status": "rejected", "error": error_body(error, reason)["error"]}
-
-
-def _duplicate(row: tuple) -> dict:
-    uuid, status, key, cause = row
-    result = {"uuid": uuid, "status": "duplicate", "recorded_status": status}
-    if status == "rejected":
-        result["error"] = error_body(KioskError(key, cause_letter=cause or None))["error"]
-    return result
 
 
 class BatchCorrections:
@@ -94,14 +89,15 @@ class BatchCorrections:
         uuid = str(item.get("uuid", ""))
         problem = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(item))
         if problem is not None or item.get("recorder_code", self._recorder.code) != self._recorder.code:
-            reason = problem.message[:200] if problem is not None else "recorder_code does not match the key"
+            # where and which rule, never jsonschema's message: it quotes the value
+            reason = schema_error_reason(problem) if problem is not None else "recorder_code does not match the key"
             return _refused(uuid, KioskError("unexpected"), f"invalid_correction: {reason}")
         if uuid in self._stored:
-            return _duplicate(self._stored[uuid])
+            return duplicate_result(*self._stored[uuid])
         try:
             stamped = parse_stamp(item["stamped_at"])
-        except ValueError as exc:
-            return _refused(uuid, KioskError("unexpected"), f"invalid_correction: {exc}")
+        except ValueError:
+            return _refused(uuid, KioskError("unexpected"), f"invalid_correction: {UNPARSEABLE_STAMP}")
         error = self._refusal(item, stamped, earlier)
         self._stored[uuid] = (uuid, "rejected" if error else "accepted", error.key if error else "",
                               (error.cause_letter or "") if error else "")
@@ -161,5 +157,5 @@ def store_one(comp: Company, recorder, item: dict, tz: ZoneInfo, received: datet
             batch.store()
     except pw.IntegrityError:
         row = Correction.get((Correction.company == comp) & (Correction.uuid == item["uuid"]))
-        return _duplicate((row.uuid, row.status, row.error_key, row.error_cause))
+        return duplicate_result(row.uuid, row.status, row.error_key, row.error_cause)
     return results[0]

@@ -62,3 +62,21 @@ def test_the_punch_checks_word_their_reasons_without_the_value():
     assert invalid(punch(), Recorder()) is None
     unparsed = unparseable("u", ValueError(f"Invalid isoformat string: '{SECRET}'"))
     assert SECRET not in json.dumps(unparsed) and unparsed["error"]["reason"].startswith("invalid_punch: stamped_at")
+
+
+BAD_CORRECTIONS = {
+    "cancels no uuid": {"cancels": SECRET},
+    "key too long": {"employee_key": SECRET * 10},
+    "not a stamp": {"stamped_at": f"{SECRET}T10:00"},
+}
+
+
+@pytest.mark.parametrize("fields", BAD_CORRECTIONS.values(), ids=BAD_CORRECTIONS.keys())
+def test_a_malformed_correction_is_refused_without_its_value(client, fields):
+    item = {**punch(), "kind": "cancel", "cancels": str(uuid.uuid4()), **fields}
+    del item["auth_method"]
+    response = client.upload_punches([item])
+    assert response.status_code == 200, response.text
+    result = response.json()["results"][0]
+    assert (result["status"], result["error"]["key"]) == ("rejected", "unexpected")
+    assert result["error"]["reason"].startswith("invalid_correction: ") and SECRET not in response.text

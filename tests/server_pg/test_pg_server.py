@@ -49,7 +49,8 @@ from tests.server.test_punches import (  # noqa: F401
     test_stamped_time_not_server_time_decides, test_unknown_employee_and_malformed_items,
 )
 from tests.server.test_error_reasons import (  # noqa: F401  (refusals never echo the value)
-    test_a_malformed_body_is_refused_without_its_value, test_a_malformed_punch_is_refused_without_its_value,
+    test_a_malformed_body_is_refused_without_its_value, test_a_malformed_correction_is_refused_without_its_value,
+    test_a_malformed_punch_is_refused_without_its_value,
 )
 from tests.server.test_shared_rules import (  # noqa: F401  (both punch paths judge as kiosk.domain.rules)
     test_the_batch_path_judges_as_the_kiosks_rules, test_the_punch_by_punch_path_judges_as_the_kiosks_rules,

@@ -80,3 +80,31 @@ def test_a_malformed_correction_is_refused_without_its_value(client, fields):
     result = response.json()["results"][0]
     assert (result["status"], result["error"]["key"]) == ("rejected", "unexpected")
     assert result["error"]["reason"].startswith("invalid_correction: ") and SECRET not in response.text
+
+
+def test_a_timecard_token_stays_out_of_the_error_log(server, caplog):
+    """An unexpected error on a timecard page is logged with its traceback and the path, the token redacted
+    (kiosk.server.log_redaction; gunicorn's and nginx's access logs: tests/server/test_slow_clients.py)."""
+    import logging
+    import time
+
+    from kiosk.server import admin, recorders
+    from kiosk.server.app import ServerConfig, create_app
+    from kiosk.server.db import Company, Recorder, RecorderKey
+    from kiosk.server.timecard import make_token
+
+    code = f"TZ{uuid.uuid4().hex[:6]}"
+    comp = admin.add_company(code, "壊れた会社")
+    admin.add_department(comp, "MAIN", "本店")
+    admin.add_employment_type(comp, "FULL", "正社員")
+    emp = admin.add_employee(comp, "1", "時計", "MAIN", "FULL", first_name="壊")
+    recorders.add_recorder(comp, "R1", "MAIN", server_url=server.url)
+    key = RecorderKey.select().join(Recorder).where(Recorder.company == comp).get()
+    token = make_token(emp.key, code, int(time.time()) + 60, key.key_id)
+    Company.update(timezone="Nowhere/Broken").where(Company.id == comp.id).execute()   # the page will fail
+    app = create_app(ServerConfig(db_url=server.db_url))
+    with caplog.at_level(logging.ERROR, logger="kiosk.server"):
+        response = app.test_client().get(f"/timecard/{token}", headers={"Accept": "application/json"})
+    assert response.status_code == 500 and response.get_json()["error"]["key"] == "server_error"
+    assert "unhandled error on GET /timecard/" in caplog.text and "Traceback" in caplog.text
+    assert token not in caplog.text and token.split(".")[0] not in caplog.text

@@ -3,7 +3,8 @@
 On the punch path an error dismisses itself after a few seconds so that the kiosk returns to standby. It never
 closes under a finger: a touch on the dialog gives it more time, and for a moment after it closed by itself a
 shield over its place swallows the tap that was aimed at 閉じる (else it would land on the keypad underneath).
-A lockout (an error whose message counts ``{seconds}``) counts down and closes when the lockout is over. A remedy
+A lockout (an error whose message counts ``{seconds}`` or ``{minutes}``) counts down in its message, and closes
+when the lockout is over; the line 「N 秒後に閉じます」 is then not shown (one countdown, not two). A remedy
 with a page in docs/remedies shows that page's short URL and QR code (see docs/remedies/README.md).
 All timing reads ``now`` (monotonic seconds), so tests move the clock instead of sleeping."""
 from __future__ import annotations
@@ -30,6 +31,7 @@ READING_SECONDS = 30   # an error on the punch path whose details were opened st
 TOUCH_SECONDS = 5      # a touch on a closing dialog leaves at least this long to reach 閉じる
 SHIELD_SECONDS = 0.6   # after closing by itself, taps where the dialog was are swallowed this long
 TICK = 0.25
+LOCK_UNITS = {"seconds": 1, "minutes": 60}   # a lockout's placeholder in a message, and its length in seconds
 
 
 class ErrorDialog(ModalView):
@@ -90,6 +92,18 @@ def qr_texture(url: str) -> Texture:
     return texture
 
 
+def lockout(error: KioskError) -> tuple[str, float | None]:
+    """The placeholder that counts ``error``'s lockout in its message and the lockout's length in seconds, from
+    the error's context (manager_locked_out: ``seconds``; pairing_locked_out: the server's ``minutes``); None
+    when the message counts nothing."""
+    template = error.entry.message(error.variant, error.situation).get()
+    for name, unit in LOCK_UNITS.items():
+        value = error.context.get(name)
+        if "{" + name + "}" in template and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return name, float(value) * unit
+    return "seconds", None
+
+
 class ErrorPresenter:
     def __init__(self, help_base: Callable[[], str | None] = lambda: None,
                  now: Callable[[], float] = time.monotonic) -> None:
@@ -102,6 +116,7 @@ class ErrorPresenter:
         self._tick = None
         self._closes_at: float | None = None     # auto-dismiss deadline (None: stays until acknowledged)
         self._lock_ends: float | None = None     # a lockout's end (its message counts down to it)
+        self._lock_unit = "seconds"              # the placeholder that counts it
         self._closing_by_itself = False
 
     def show(self, error: KioskError, *, auto_dismiss_after: float = 0, details: bool = False,
@@ -150,9 +165,8 @@ class ErrorPresenter:
         error, seconds, details, on_dismiss = self._queue.popleft()
         self.current, now = error, self._now()
         self._closes_at = now + seconds if seconds > 0 else None
-        lock = error.context.get("seconds") if "{seconds}" in error.entry.message(
-            error.variant, error.situation).get() else None
-        self._lock_ends = now + float(lock) if isinstance(lock, (int, float)) else None
+        self._lock_unit, lock = lockout(error)
+        self._lock_ends = now + lock if lock is not None else None
         if self._lock_ends is not None and self._closes_at is not None:
             self._closes_at = max(self._closes_at, self._lock_ends)   # counts to the end, then goes
         self.dialog = ErrorDialog(code=error.code or "", cause=error.cause(), remedy=error.remedy(),
@@ -182,14 +196,14 @@ class ErrorPresenter:
             return
         error = self.current
         if self._lock_ends is not None:
-            left = max(math.ceil(self._lock_ends - now), 0)
+            left = max(math.ceil((self._lock_ends - now) / LOCK_UNITS[self._lock_unit]), 0)
             dialog.message = error.entry.message(error.variant, error.situation).format(
-                **{**error.context, "seconds": left})
+                **{**error.context, self._lock_unit: left})
         else:
             dialog.message = error.message()
         if self._closes_at is not None and dialog.details_open and not dialog.extended:
             self._closes_at, dialog.extended = max(self._closes_at, now + READING_SECONDS), True
-        if self._closes_at is not None:
+        if self._closes_at is not None and self._lock_ends is None:   # a lockout's message is its countdown
             dialog.seconds_left = max(math.ceil(self._closes_at - now), 0)
         if (self._closes_at is not None and now >= self._closes_at) or \
                 (self._lock_ends is not None and now >= self._lock_ends):
@@ -200,7 +214,8 @@ class ErrorPresenter:
         """A finger on the dialog: it is being read or 閉じる is about to be tapped. Never close under it."""
         if self._closes_at is not None:
             self._closes_at = max(self._closes_at, self._now() + TOUCH_SECONDS)
-            dialog.seconds_left = max(dialog.seconds_left, TOUCH_SECONDS)
+            if self._lock_ends is None:
+                dialog.seconds_left = max(dialog.seconds_left, TOUCH_SECONDS)
 
     def _raise_shield(self, dialog: ErrorDialog) -> None:
         box = dialog.ids.box

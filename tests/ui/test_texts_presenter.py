@@ -109,11 +109,43 @@ def test_the_manager_lockout_counts_down_and_closes_when_it_is_over(app, now):
     assert 50 <= start <= 60                   # the gate's 60 s, less what passed since the fifth try
     now.at += 1.1
     app.presenter.tick()
+    advance(2)
     assert dialog.message.endswith(f"(あと{start - 1}秒)")
+    assert one_countdown(dialog)
+    _tap_at(*dialog.ids.message_label.to_window(*dialog.ids.message_label.center))   # a finger on it
     now.at += 30                              # past the usual 8/30 s: a lockout counts to its end
     app.presenter.tick()
+    advance(2)
     assert app.presenter.is_open and dialog.message.endswith(f"(あと{start - 31}秒)")
+    assert one_countdown(dialog)
     now.at += start - 31
+    app.presenter.tick()
+    advance(2)
+    assert not app.presenter.is_open
+
+
+def one_countdown(dialog) -> bool:
+    """The lockout's message counts down; no 「N 秒後に閉じます」 line under it as well (issue 12)."""
+    return dialog.seconds_left == 0 and dialog.ids.countdown_label.text == "" and "秒" in dialog.message
+
+
+def test_the_pairing_lockout_counts_its_minutes_down(app, now):
+    """The server's 429 names whole minutes (kiosk/server/pairing.py); the message counts them down and the dialog
+    closes when they are over."""
+    error = KioskError("pairing_locked_out", situation=Situation.CONNECTION_CHANGE, context={"minutes": 15})
+    app.presenter.show(error, auto_dismiss_after=30)
+    advance(3)
+    dialog = app.presenter.dialog
+    assert dialog.message == "ペアリングコードの誤りが続いたため、15分間入力できません"
+    assert dialog.seconds_left == 0 and dialog.ids.countdown_label.text == ""
+    now.at += 60.5
+    app.presenter.tick()
+    assert dialog.message == "ペアリングコードの誤りが続いたため、14分間入力できません"
+    now.at += 13 * 60
+    app.presenter.tick()
+    assert app.presenter.is_open and "、1分間入力できません" in dialog.message
+    assert dialog.seconds_left == 0
+    now.at += 60
     app.presenter.tick()
     advance(2)
     assert not app.presenter.is_open

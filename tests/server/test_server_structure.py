@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Blueprint
 
+import kiosk.server as server_package
+
 ROOT = Path(__file__).resolve().parents[2]
-SERVER = ROOT / "kiosk" / "server"
+SERVER = Path(server_package.__file__).parent        # wherever the server package lives (issue 13's split)
+PROJECT = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}   # kiosk, tests, ...
 PUBLIC_BY_CONVENTION = {"_meta"}        # peewee's documented model metadata (Model._meta)
 ROUTE_METHODS = {"route", "get", "post", "put", "patch", "delete", "add_url_rule"}
 BLUEPRINT_FACTORIES = {"Blueprint", "api_blueprint"}
@@ -25,7 +28,7 @@ def _is_private(name: str) -> bool:
 
 
 def _project_module(module: str | None, level: int) -> bool:
-    return level > 0 or (module or "").split(".")[0] == "kiosk"
+    return level > 0 or (module or "").split(".")[0] in PROJECT
 
 
 def _imported_modules(tree: ast.Module) -> dict[str, str]:
@@ -189,7 +192,7 @@ def _blueprint_modules() -> set[str]:
 def test_the_app_imports_every_route_module_at_its_top():
     tree = ast.parse((SERVER / "app.py").read_text("utf-8"))
     top = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-           and node.module == "kiosk.server" for alias in node.names}
+           and node.module == server_package.__name__ for alias in node.names}
     nested = [node.lineno for func in ast.walk(tree) if isinstance(func, ast.FunctionDef)
               for node in ast.walk(func) if isinstance(node, (ast.Import, ast.ImportFrom))]
     modules = _blueprint_modules()
@@ -202,8 +205,8 @@ def test_the_app_registers_every_blueprint_and_each_has_routes(server):
 
     from kiosk.server.app import ServerConfig, create_app
     app = create_app(ServerConfig(db_url=server.db_url))      # the session's database: create_app opens it
-    made = {value for name in _blueprint_modules() for value in vars(import_module(f"kiosk.server.{name}")).values()
-            if isinstance(value, Blueprint)}
+    made = {value for name in _blueprint_modules()
+            for value in vars(import_module(f"{server_package.__name__}.{name}")).values() if isinstance(value, Blueprint)}
     assert made and made <= set(app.blueprints.values())
     with_routes = {rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules()}
     assert {bp.name for bp in made} <= with_routes

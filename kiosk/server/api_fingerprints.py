@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import re
 from itertools import groupby
 
@@ -35,7 +34,6 @@ from kiosk.server.scope import scoped_employee
 from kiosk.server.template_vault import TemplateVault, binding
 
 blueprint = api_blueprint("fingerprints", __name__)
-log = logging.getLogger("kiosk.server")
 MATCHER = Matcher()
 Row = FingerprintTemplate
 

@@ -130,3 +130,23 @@ def problems(root, dpi: float, min_target_mm: float = 12.0) -> list[str]:
                 found.append(f"{name}: outside the window")
             found.extend(label_problems(widget, name))
     return found
+
+
+def out_of_view(widgets) -> list[str]:
+    """Those of ``widgets`` not wholly in view: outside the window, or outside the viewport of a ScrollView they
+    are in (scrolled away or below its fold), so a touch at their centre may miss them."""
+    from kivy.core.window import Window
+    from kivy.uix.scrollview import ScrollView
+
+    found = []
+    for widget in widgets:
+        box, area, parent = _box(widget), (0, 0, Window.width, Window.height), widget.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView):
+                area = _box(parent)
+                break
+            parent = parent.parent
+        if _outside(box, area) or _outside(box, (0, 0, Window.width, Window.height)):
+            name = f"{type(widget).__name__}({getattr(widget, 'text', '')[:12]!r})"
+            found.append(f"{name} at {tuple(round(v) for v in box)} not inside {tuple(round(v) for v in area)}")
+    return found

@@ -7,7 +7,7 @@ about 12 mm on a 160 dpi panel).
 from __future__ import annotations
 
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -15,8 +15,12 @@ from kiosk.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back")
+# 4 columns × 3 rows (as on a cash machine: the digits' 3×3 kept, クリア, ← and 0 in a column of their own): a
+# quarter lower, so 認証登録's code entry fits under the kana initials at 1280×800 (issue 12)
+DIGITS_WIDE = ("1", "2", "3", "back", "4", "5", "6", "clear", "7", "8", "9", "0")
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz") + ("-", "_", ".", "shift", "clear", "back")
 MIN_KEY = 76          # dp: 12 mm at 160 dpi
+KEY_HEIGHT = 84       # dp: a key's natural height (over MIN_KEY, so a key stays touch-sized where rows round down)
 KEY_PITCH = 88        # dp per letter column (key + spacing)
 MAX_LENGTH = 20
 KEY_FACE, KEY_TEXT, SHIFT_ON = (1, 1, 1, 1), (0.13, 0.15, 0.18, 1), (0.80, 0.86, 0.95, 1)
@@ -28,19 +32,22 @@ class Keypad(GridLayout):
     upper = BooleanProperty(False)
     key_face = ColorProperty(KEY_FACE)   # on a white panel, a grey face shows where each key is
     layout = ObjectProperty(None, allownone=True)   # keys of a page of its own (e.g. 接続先変更), else DIGITS/LETTERS
+    wide = BooleanProperty(False)        # digits as DIGITS_WIDE (4 columns) instead of a phone's 3
+    natural_height = NumericProperty(0)  # rows × KEY_HEIGHT and the spacing between them: for a layout to give it
 
     def __init__(self, **kwargs):
         self.register_event_type("on_key")
         super().__init__(**kwargs)
         self.bind(letters=lambda *_: self._build(), upper=lambda *_: self._build(), key_face=lambda *_: self._build(),
-                  layout=lambda *_: self._build(), width=lambda *_: self._fit())
+                  layout=lambda *_: self._build(), wide=lambda *_: self._build(), width=lambda *_: self._fit(),
+                  spacing=lambda *_: self._fit())
         self._build()
 
     def on_key(self, key: str) -> None: ...
 
     def _build(self) -> None:
         self.clear_widgets()
-        for key in self.layout or (LETTERS if self.letters else DIGITS):
+        for key in self.layout or (LETTERS if self.letters else DIGITS_WIDE if self.wide else DIGITS):
             label = {"clear": tr("button.clear"), "back": tr("button.backspace"), "shift": "⇧"}.get(key, key)
             if self.upper and len(key) == 1:
                 label = key = key.upper()
@@ -53,8 +60,13 @@ class Keypad(GridLayout):
         self._fit()
 
     def _fit(self) -> None:
-        """Digits: 3 columns. Letters: as many columns of touch-sized keys as the width holds (5 to 8)."""
-        self.cols = 3 if not (self.letters or self.layout) else max(5, min(8, int(self.width // dp(KEY_PITCH))))
+        """Digits: 3 columns (4 when wide). Letters: as many columns of touch-sized keys as the width holds (5 to 8)."""
+        if self.letters or self.layout:
+            self.cols = max(5, min(8, int(self.width // dp(KEY_PITCH))))
+        else:
+            self.cols = 4 if self.wide else 3
+        rows = -(-len(self.children) // self.cols)
+        self.natural_height = rows * dp(KEY_HEIGHT) + max(0, rows - 1) * self.spacing[1]
 
     def _pressed(self, key: str) -> None:
         if key == "shift":

@@ -1,7 +1,14 @@
-"""The composition root: settings → adapters → services. The UI receives the finished :class:`Kiosk`."""
+"""The composition root: settings → adapters → services (:func:`build_kiosk`) → UI (:func:`build_app`).
+
+This is the one place that chooses adapters and builds services, all by keyword. Two parts of it live beside it
+because they are long: :mod:`kiosk.sync_wiring` (connection file → client slot → outbox worker, データ更新, time sync,
+接続先変更) and :mod:`kiosk.fingerprint_wiring` (sensor, extractor, sealed store → fingerprint service); nothing else
+calls them. The UI's own wiring (which flow gets which event) is :meth:`kiosk.ui.app.KioskApp.connect_flows`.
+No Kivy here: Kivy is imported by :func:`build_app` only, when a UI is wanted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
 from kiosk.adapters.ledger.audit_store import SqliteAuditLog
@@ -10,7 +17,7 @@ from kiosk.adapters.simulated_reader import SimulatedCardReader
 from kiosk.demo import DEMO_MANAGER_PIN, seed_demo
 from kiosk.domain.passwords import hash_password
 from kiosk.errors import KioskError, Situation
-from kiosk.ports import CardReader
+from kiosk.ports import Browser, CardReader, Sound
 from kiosk.protocol import signing
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
@@ -21,7 +28,7 @@ from kiosk.services.help_registration import HelpRegistrationService
 from kiosk.services.registration import CardRegistrationService
 from kiosk.services.credentials import CredentialsService
 from kiosk.services.presence import PresenceService
-from kiosk.services.timecard import Browser, TimecardService
+from kiosk.services.timecard import TimecardService
 from kiosk.services.undo import UndoService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
@@ -29,9 +36,14 @@ from kiosk.sync_wiring import SyncParts, build_sync
 from kiosk.fingerprint_wiring import FingerprintWarmUp, build_fingerprint
 from kiosk.services.fingerprint import FingerprintService
 
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
 
-@dataclass
+
+@dataclass(kw_only=True)
 class Kiosk:
+    """Everything the UI uses, built by :func:`build_kiosk` (by keyword: the fields say what each part is)."""
+
     settings: Settings
     ledger_db: LedgerDatabase
     punches: SqlitePunchLedger
@@ -46,12 +58,12 @@ class Kiosk:
     timecard: TimecardService
     registration: CardRegistrationService
     help_registration: HelpRegistrationService
+    credentials: CredentialsService                    # 設定 › 認証情報
+    presence: PresenceService                          # 設定 › 出勤状況
+    undo: UndoService                                  # 取り消し on the confirmation
     startup_errors: list[KioskError] = field(default_factory=list)
     fingerprint: FingerprintService | None = None      # None: no sensor configured (or it failed at start)
     fingerprint_warm_up: FingerprintWarmUp | None = None
-    credentials: CredentialsService | None = None      # 設定 › 認証情報 (set by build_kiosk)
-    presence: PresenceService | None = None            # 設定 › 出勤状況
-    undo: UndoService | None = None                    # 取り消し on the confirmation (set by build_kiosk)
 
     def start_background(self) -> None:
         """Outbox worker, データ更新 schedule, time sync and the fingerprint gallery (the reader is started by
@@ -108,6 +120,7 @@ def reader_checks(settings: ReaderSettings):
 
 
 def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser: Browser | None = None) -> Kiosk:
+    """Settings → adapters → services. ``reader`` / ``browser`` replace the configured adapters (tests, demos)."""
     ledger_db, ledger_damage = open_ledger_at_start(settings.ledger_path)   # damage: kept aside, said at start
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     clock = KioskClock(settings.tz)
@@ -121,35 +134,51 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
         # background at start; the UI says 008 only if that pull fails.)
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))
     guard = PasswordGuard()   # パスワード認証 and タイムカード share each employee's lock-out
-    service = PunchService(master, punches, clock, is_online=sync.sync.is_online, on_recorded=sync.sync.notify,
-                           guard=guard)   # the rules' settings: the server's (master.recorder_settings)
-    fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, service, sync)
+    punch_service = PunchService(master, punches, clock, is_online=sync.sync.is_online,
+                                 on_recorded=sync.sync.notify, guard=guard)   # rules' settings: the server's
+    fingerprint, sensor_error = build_fingerprint(settings, ledger_db, master, punch_service, sync)
     if sensor_error is not None:
         startup_errors.append(sensor_error)
-    warm_up = None
-    if fingerprint is not None:
-        warm_up = FingerprintWarmUp(fingerprint, master,
-                                    settings.fingerprint.demo_fingers if settings.demo else 0)
+    warm_up = None if fingerprint is None else FingerprintWarmUp(
+        fingerprint, master, settings.fingerprint.demo_fingers if settings.demo else 0)
     device_checks = (lambda: []) if settings.fingerprint.backend == "none" else (
         lambda: [fingerprint_check(fingerprint, sensor_error)])
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
-    manager = ManagerGate(pin_hash, SqliteAuditLog(ledger_db))
-    kiosk = Kiosk(settings, ledger_db, punches, master, clock, service, reader or make_reader(settings.reader),
-                  manager, StatusService(punches, master, is_online=sync.sync.is_online),
-                  DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
-                                  device_checks=device_checks), sync,
-                  TimecardService(master, sync.slot, browser or SystemBrowser(settings.display.browser),
-                                  is_online=sync.not_known_offline, guard=guard),
-                  CardRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
-                                          refresh=sync.refresh_after_change),
-                  HelpRegistrationService(master, sync.slot, is_online=sync.sync.is_online,
-                                          refresh=sync.refresh_after_change), startup_errors,
-                  fingerprint, warm_up)
-    kiosk.credentials = CredentialsService(master, master, sync.slot, is_online=sync.sync.is_online,
-                                           refresh=sync.refresh_after_change,
-                                           fingers=lambda: fingerprint.store if fingerprint else None)
-    kiosk.presence = PresenceService(master, punches, lambda: clock.read().at, sync.slot,
-                                     is_online=sync.not_known_offline, employees=kiosk.credentials.employees)
-    kiosk.undo = UndoService(punches, clock, window_seconds=settings.display.undo_seconds,
-                             is_online=sync.sync.is_online, on_recorded=sync.sync.notify, forget=service.forget)
-    return kiosk
+    return Kiosk(
+        settings=settings, ledger_db=ledger_db, punches=punches, master=master, clock=clock,
+        punch_service=punch_service, reader=reader or make_reader(settings.reader),
+        manager=ManagerGate(pin_hash, SqliteAuditLog(ledger_db)),
+        status=StatusService(punches, master, is_online=sync.sync.is_online),
+        diagnose=DiagnoseService(ledger_db.quick_check, clock, reader_checks(settings.reader), client=sync.slot,
+                                 device_checks=device_checks),
+        sync=sync, startup_errors=startup_errors, fingerprint=fingerprint, fingerprint_warm_up=warm_up,
+        **_server_services(settings, master, punches, clock, sync, guard, punch_service, fingerprint,
+                           browser or SystemBrowser(settings.display.browser)))
+
+
+def _server_services(settings: Settings, master: SqliteMasterData, punches: SqlitePunchLedger, clock: KioskClock,
+                     sync: SyncParts, guard: PasswordGuard, punch_service: PunchService,
+                     fingerprint: FingerprintService | None, browser: Browser) -> dict:
+    """The services that talk to the attendance server (besides sync): the Kiosk's fields they fill."""
+    online = dict(is_online=sync.sync.is_online, refresh=sync.refresh_after_change)
+    credentials = CredentialsService(master, master, sync.slot, **online,
+                                     fingers=lambda: fingerprint.store if fingerprint else None)
+    return dict(
+        timecard=TimecardService(master, sync.slot, browser, is_online=sync.not_known_offline, guard=guard),
+        registration=CardRegistrationService(master, sync.slot, **online),
+        help_registration=HelpRegistrationService(master, sync.slot, **online),
+        credentials=credentials,
+        presence=PresenceService(master, punches, lambda: clock.read().at, sync.slot,
+                                 is_online=sync.not_known_offline, employees=credentials.employees),
+        undo=UndoService(punches, clock, window_seconds=settings.display.undo_seconds,
+                         is_online=sync.sync.is_online, on_recorded=sync.sync.notify, forget=punch_service.forget))
+
+
+def build_app(settings: Settings, *, reader: CardReader | None = None, browser: Browser | None = None,
+              sound: Sound | None = None) -> "KioskApp":
+    """The whole kiosk: :func:`build_kiosk`, then the Kivy app on it (which makes the flows and connects them).
+    Call it after ``kiosk.ui.window.configure_kivy``: Kivy reads its configuration on first import."""
+    kiosk = build_kiosk(settings, reader=reader, browser=browser)
+    from kiosk.ui.app import KioskApp
+
+    return KioskApp(kiosk, sound=sound)

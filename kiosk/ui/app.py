@@ -1,4 +1,6 @@
-"""The Kivy application: wires the screens to the services built by the composition root.
+"""The Kivy application: the UI half of the composition root (kiosk/app_factory.py builds the :class:`Kiosk` and
+this app with it). It makes the flows, connects their events once (:meth:`KioskApp.connect_flows`), routes the
+devices' events to the flow whose screen is showing, and keeps the status line and the clock.
 
 Everything here runs on the Kivy thread. Services run on the bridge's worker; device callbacks arrive
 through the bridge. No widget is touched from another thread."""
@@ -16,26 +18,21 @@ from kivymd.uix.screenmanager import MDScreenManager
 
 from kiosk.adapters.wedge_reader import WedgeCardReader
 from kiosk.app_factory import Kiosk
-from kiosk.domain.model import PunchResult
 from kiosk.domain.modes import auto_kind
 from kiosk.errors import KioskError, Situation
 from kiosk.i18n import set_language
 from kiosk.protocol.recorder_settings import RecorderSettings, punch_label_key
-from kiosk.ports import ReaderState, ReaderStatus, Sound
-from kiosk.settings import BREAK_PAIR
+from kiosk.ports import CardEvent, ReaderState, ReaderStatus, Sound
+from kiosk.settings import BREAK_PAIR, DisplaySettings
 from kiosk.ui import format as fmt
 from kiosk.ui.manager_flow import ManagerFlow
 from kiosk.ui.finger_flow import FingerFlow
 from kiosk.ui.punch_flow import PunchFlow
-from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.wedge_input import WedgeKeyboard
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
 from kiosk.resources import resource_root
-from kiosk.ui.screens.password import PasswordScreen
-from kiosk.ui.screens.punch import PunchScreen
-from kiosk.ui.screens.standby import StandbyScreen
 
 log = logging.getLogger(__name__)
 KV_DIR = resource_root() / "kv"   # the checkout, or the frozen bundle (kiosk/resources.py)
@@ -65,10 +62,24 @@ class KioskApp(MDApp):
         self.presenter = ErrorPresenter(help_base=self.help_base)
         self._status_trigger = Clock.create_trigger(self._query_status, 0.3)
         self.reader_state: ReaderState | None = None
-        self.flow = PunchFlow(self)
-        self.manager_flow = ManagerFlow(self)
-        self.finger_flow = FingerFlow(self)
+        self.flow = PunchFlow(self)                         # standby, punch and password screens
+        self.manager_flow = ManagerFlow(self)               # 設定
+        self.finger_flow = FingerFlow(self, self.flow)      # fingers for the punch flow's waits
         self._events: list = []
+        self.connect_flows()
+
+    def connect_flows(self) -> None:
+        """The flows' events, connected once (a language switch rebuilds the screens, not these)."""
+        self.flow.connect("punched", lambda _result: self.refresh_status())
+        self.flow.connect("punched", lambda _result: self.finger_flow.sync())   # 取り消し's offer takes a finger
+        self.manager_flow.connect("closed", self.flow.go_standby)
+        self.finger_flow.connect("sensor_changed", self.refresh_status)
+
+    # the flows own their screens; these names are the app's view of them (kv rules, tests, language switch)
+    standby = property(lambda self: self.flow.standby)
+    punch_screen = property(lambda self: self.flow.punch_screen)
+    password_screen = property(lambda self: self.flow.password_screen)
+    settings_screen = property(lambda self: self.manager_flow.settings_screen)
 
     def help_base(self) -> str | None:
         """Where remedy pages are served: the attendance server's ``/help/`` (docs/remedies/README.md)."""
@@ -83,16 +94,12 @@ class KioskApp(MDApp):
         self.title = "Dakoku"
         self.theme_cls.primary_palette = "Blue"
         self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
-        self.standby = StandbyScreen(name="standby", show_timecard=self.display.show_timecard,
-                                     show_help=self.display.show_help_registration)
-        self.punch_screen = PunchScreen(name="punch")
-        self.password_screen = PasswordScreen(name="password")
-        self.settings_screen = SettingsScreen(name="settings")
+        screens = self.flow.build_screens() + self.manager_flow.build_screens()
         self.apply_recorder_settings(self.kiosk.master.recorder_settings())   # before the buttons are made
         self.flow.bind_screens()
         self.manager_flow.bind_screens()
         self.finger_flow.bind_screens()
-        for screen in (self.standby, self.punch_screen, self.password_screen, self.settings_screen):
+        for screen in screens:
             self.manager.add_widget(screen)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)
@@ -135,12 +142,20 @@ class KioskApp(MDApp):
         self.kiosk.sync.on_sync_error(self.bridge.callback(self.presenter.show))   # e.g. certificate refused
         self.kiosk.start_background()
         self.finger_flow.start()
-        self.kiosk.reader.start(self.bridge.callback(self.flow.handle_card),
+        self.kiosk.reader.start(self.bridge.callback(self.handle_card),
                                 self.bridge.callback(self.handle_reader_status),
                                 self.bridge.callback(self.flow.handle_read_error))
 
+    def handle_card(self, event: CardEvent) -> None:
+        """A tap goes to the flow whose screen is showing: 設定's (認証登録 may have asked for it) or the punch's."""
+        if self.manager.current == "settings":
+            self.manager_flow.handle_card(event)
+        else:
+            self.flow.handle_card(event)
+
     def _on_any_touch(self, *_args) -> bool:
         self.flow.note_activity()
+        self.manager_flow.note_activity()
         return False   # observe only
 
     def on_stop(self) -> None:
@@ -150,7 +165,7 @@ class KioskApp(MDApp):
         self._status_trigger.cancel()
         self.flow.cancel_timers()
         self.finger_flow.stop()
-        self.manager_flow.registration.cancel()
+        self.manager_flow.stop()
         self.presenter.cancel_timers()
         if self.demo_panel is not None:
             self.demo_panel.unbind_keys()
@@ -180,8 +195,9 @@ class KioskApp(MDApp):
         self.standby.relabel()
         self.refresh_status()
 
-    def on_punched(self, _result: PunchResult) -> None:
-        self.refresh_status()
+    def apply_display(self, display: DisplaySettings) -> None:
+        """New device settings from 設定 › 表示・機器: the punch flow's buttons and time-of-day modes."""
+        self.flow.apply_display(display)
 
     # -- status ----------------------------------------------------------------------------------
     def handle_reader_status(self, status: ReaderStatus) -> None:
@@ -238,6 +254,7 @@ class KioskApp(MDApp):
             else:
                 self.standby.hint_text = fmt.tr("standby.choose_finger" if finger else "standby.choose")
             self.flow.count_down_wait()
+            self.manager_flow.count_down_idle()
 
 
 class StartupErrorApp(MDApp):

@@ -1,12 +1,13 @@
 """The punch path's waiting window, opened and closed by what the screens show (on the Kivy thread).
 
 Standby waits for a tap (in a time-of-day mode it punches, otherwise it says 「打刻種別を選択してください」), and the
-punch screen waits while its phase is ``wait`` (a punch type, タイムカード or ヘルプ登録). Each time the kiosk enters
-one of these waits the window opens anew; anywhere else (confirming, the password keypad, 設定) it is closed. A card
-or finger read outside the current wait is discarded (:mod:`kiosk.services.credential_window`)."""
+punch screen waits while its phase is ``wait`` (a punch type, タイムカード or ヘルプ登録), and while a confirmation
+still offers 取り消し (the next person may tap: that ends the offer). Each time the kiosk enters one of these waits the
+window opens anew; anywhere else (confirming, the password keypad, 設定) it is closed. A card or finger read outside
+the current wait is discarded (:mod:`kiosk.services.credential_window`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.services.credential_window import WaitingWindow
 
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
 
 
 class PunchWaits:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", offering_undo: Callable[[], bool] = lambda: False):
         self.app = app
+        self._offering_undo = offering_undo
         self.window = WaitingWindow("punch")
         self._state: tuple | None = None
 
@@ -32,6 +34,8 @@ class PunchWaits:
             return ("standby",)
         if current == "punch" and app.punch_screen.phase == "wait":
             return ("punch", app.punch_screen.purpose)
+        if current == "punch" and app.punch_screen.phase == "done" and self._offering_undo():
+            return ("undo",)
         return None
 
     def refresh(self) -> None:

@@ -9,7 +9,12 @@ same confirmation or error as a card.
 2-factor mode (``fingerprint.two_factor``): when several employees match well, the seed's message asks for the login
 ID or employee code; the ID keypad opens, then the next finger is verified 1:1 against that employee only.
 The sensor's presence (re-plugged, unplugged, failed at start) is in the status line; a sensor that comes back
-takes fingers again without a restart."""
+takes fingers again without a restart.
+
+Public API: :meth:`bind_screens`, :meth:`start`, :meth:`stop`, :meth:`sync`, :attr:`enabled`, :attr:`sensor_state`,
+:meth:`handle_prompt`, :meth:`handle_sensor_status`. It drives the punch through the :class:`PunchFlow`'s public API
+(``wait_for``, ``take_credential``, ``show_punched``, ``punch_failed``...), handles the keypad's 2-factor ID step
+itself, and emits ``sensor_changed()`` when the sensor's state (for the status line) changes."""
 from __future__ import annotations
 
 import logging
@@ -19,22 +24,27 @@ from typing import TYPE_CHECKING
 from kivy.clock import Clock
 
 from kiosk.domain.model import Employee
-from kiosk.domain.modes import auto_kind
-from kiosk.errors import KioskError, Situation
+from kiosk.errors import KioskError
 from kiosk.fingerprint.sensor import RETRY_PROMPTS, FingerPrompt, SensorStatus
 from kiosk.i18n import tr
+from kiosk.ui.flow_events import FlowEvents
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
+    from kiosk.ui.punch_flow import PunchFlow
 
 log = logging.getLogger(__name__)
 SENSOR_ERRORS = {"device_init_failed", "enrollment_cancelled"}
 SENSOR_PROBE_SECONDS = 5.0     # while the sensor is broken: how often to look for it again
 
 
-class FingerFlow:
-    def __init__(self, app: "KioskApp"):
+class FingerFlow(FlowEvents):
+    EVENTS = ("sensor_changed",)   # the sensor came, went or failed: the status line changes
+
+    def __init__(self, app: "KioskApp", punch: "PunchFlow"):
+        super().__init__()
         self.app = app
+        self.punch = punch                       # the flow whose waits a finger serves
         self._cancel: threading.Event | None = None
         self._since: float | None = None         # the wait the running capture belongs to
         self.broken: KioskError | None = None    # a device failure stops the loop until the sensor is back
@@ -68,6 +78,7 @@ class FingerFlow:
         self.app.punch_screen.finger = True
         self.app.manager.bind(current=lambda *_: self.sync())
         self.app.punch_screen.bind(phase=lambda *_: self.sync(), purpose=lambda *_: self.sync())
+        self.app.password_screen.bind(on_code=self._code_entered)   # the 2-factor ID step is this flow's
 
     def start(self) -> None:
         """At app start: sensor events reach the UI through the bridge; standby may already take fingers."""
@@ -88,7 +99,9 @@ class FingerFlow:
         if not self.enabled or self._holding:
             return False
         if app.manager.current == "standby":
-            return bool(app.flow.auto_modes)      # a time-of-day mode: a bare finger punches, like a bare tap
+            return bool(self.punch.auto_modes)    # a time-of-day mode: a bare finger punches, like a bare tap
+        if app.manager.current == "punch" and app.punch_screen.phase == "done":
+            return self.punch.undo.offered        # 取り消し on offer: the next person's finger ends it
         return (app.manager.current == "punch" and app.punch_screen.phase == "wait"
                 and app.punch_screen.purpose == "punch")
 
@@ -99,8 +112,8 @@ class FingerFlow:
         app = self.app
         if app.manager.current != "punch" or app.punch_screen.phase != "wait":
             self._end_verify()
-        app.flow.waits.refresh()
-        since = app.flow.waits.window.opened_at
+        self.punch.waits.refresh()
+        since = self.punch.waits.window.opened_at
         wanted = self._wanted() and since is not None
         if self._cancel is not None and (not wanted or self._since != since):
             self._cancel.set()
@@ -141,47 +154,44 @@ class FingerFlow:
             job = lambda: service.punch_verified(kind, probe, employee)   # noqa: E731
         else:
             job = lambda: service.punch(kind, probe)   # noqa: E731
-        app.bridge.submit(job, app.flow._punched, self._punch_failed)
+        app.bridge.submit(job, self.punch.show_punched, self._punch_failed)
 
     def _accept(self) -> bool:
-        """Take the finger as this punch's credential; on standby the time of day chooses the type first."""
-        app = self.app
-        if app.manager.current == "standby":
-            kind = auto_kind(app.flow.auto_modes, app.kiosk.clock.read().at.time())
-            if kind is None:
-                app.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
-                                   auto_dismiss_after=app.display.error_seconds)
-                return False
-            self._holding = True
-            try:
-                app.flow._wait_for(kind)
-            finally:
-                self._holding = False
-        return app.punch_screen.accept_credential()     # leaving the wait ends a 2-factor step (see sync)
+        """Take the finger as this punch's credential (on standby the time of day chooses the type first; on a
+        confirmation it ends 取り消し's offer). Leaving the wait ends a 2-factor step (see sync)."""
+        self._holding = True      # the screens change under the finger: no new capture meanwhile
+        try:
+            return self.punch.take_credential()
+        finally:
+            self._holding = False
 
     def _punch_failed(self, error: KioskError) -> None:
         app = self.app
         self._end_verify()   # a 1:1 step is one attempt: in モード動作 the wait comes back for the next person
         if error.key != "fingerprint_ambiguous_enter_id":
-            app.flow._punch_failed(error)
+            self.punch.punch_failed(error)
             return
         app.sound.play("error")          # the message asks for the ID: the keypad is under it
         app.password_screen.start_finger_id(app.punch_screen.kind)
-        app.flow._reset_wait()
+        self.punch.restart_countdown()
         app.manager.current = "password"
         app.presenter.show(error, auto_dismiss_after=app.display.error_seconds)
+
+    def _code_entered(self, screen, code: str) -> None:
+        if screen.purpose == "finger_id":
+            self.id_entered(code)
 
     def id_entered(self, code: str) -> None:
         """2-factor step one done on the keypad: find the employee, then wait for their finger."""
         app = self.app
         app.bridge.submit(lambda: self.service.employee_for_verify(code), self._verify_next,
-                          app.flow._password_failed)
+                          self.punch.password_failed)
 
     def _verify_next(self, employee: Employee) -> None:
         app = self.app
         if app.manager.current != "password" or app.password_screen.purpose != "finger_id":
             return   # the person pressed 戻る (or the countdown ran out) before the answer came
-        app.flow._wait_for(app.password_screen.kind)
+        self.punch.wait_for(app.password_screen.kind)
         app.punch_screen.headline = tr("wait.finger_for", name=employee.display_name)
         self.verify_for = employee
         # モード動作 waits without a countdown: the 1:1 step must not outlive the person who asked for it.
@@ -192,7 +202,7 @@ class FingerFlow:
         self._verify_event = None
         if self.verify_for is employee:
             self.verify_for = None
-            self.app.flow.return_home()
+            self.punch.return_home()
 
     def _end_verify(self) -> None:
         self.verify_for = None
@@ -213,7 +223,7 @@ class FingerFlow:
         log.error("fingerprint sensor failed: %s", error)
         self.app.sound.play("error")
         self.app.presenter.show(error, auto_dismiss_after=self.app.display.error_seconds)
-        self.app.refresh_status()
+        self.emit("sensor_changed")
         self._schedule_probe()
 
     def _schedule_probe(self) -> None:
@@ -242,7 +252,7 @@ class FingerFlow:
             self.sync()
         elif status is SensorStatus.ABSENT:
             self.absent = True
-        self.app.refresh_status()
+        self.emit("sensor_changed")
 
     def handle_prompt(self, prompt: FingerPrompt) -> None:
         """Retry prompts (too short, centre the finger...) are hints on the waiting punch screen, not errors."""

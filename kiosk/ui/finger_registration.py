@@ -43,7 +43,7 @@ class FingerRegistration:
     def fingers_then(self, employee: Employee, then: Callable[[list[int]], None]) -> None:
         """The employee's enrolled fingers (a ledger read, off the Kivy thread), then ``then(fingers)``."""
         service = self.service
-        self.app.bridge.submit(lambda: sorted(service.store.fingers_of(employee.key)), then, self.flow._failed)
+        self.app.bridge.submit(lambda: sorted(service.store.fingers_of(employee.key)), then, self.flow.show_failure)
 
     # -- enrolment ---------------------------------------------------------------------------------
     def start_enrol(self, employee: Employee) -> None:
@@ -82,8 +82,7 @@ class FingerRegistration:
     def _enrolled(self, result, cancel: threading.Event) -> None:
         if self._enrol_cancel is cancel:
             self._enrol_cancel = None
-        self.flow.app.manager_flow.audit("registration.fingerprint", "done",
-                                         f"{result.employee.code} #{result.finger}")
+        self.flow.audit("registration.fingerprint", "done", f"{result.employee.code} #{result.finger}")
         name = result.employee.display_name
         self.flow.choose(result.employee, notice=tr("registration.finger_registered", name=name),
                          note=tr("registration.finger_sync_note"))
@@ -96,7 +95,7 @@ class FingerRegistration:
             error = KioskError("enrollment_cancelled", situation=error.situation, cause_letter="A",
                                detail=f"stopped by the manager ({error.key})")
         self.flow.choose(employee)     # back to the employee's actions, under the error
-        self.flow._failed(error)
+        self.flow.show_failure(error)
 
     def cancel(self) -> None:
         """Leaving the section (or the settings) stops a running enrolment."""
@@ -130,12 +129,13 @@ class FingerRegistration:
 
     def _delete(self, employee: Employee, finger: int) -> None:
         service = self.service
-        self.flow._busy()
+        self.flow.show_busy()
         self.app.bridge.submit(lambda: service.delete_finger(employee, finger),
-                               lambda deleted: self._deleted(employee, finger, deleted), self.flow._failed, slow=True)
+                               lambda deleted: self._deleted(employee, finger, deleted), self.flow.show_failure,
+                               slow=True)
 
     def _deleted(self, employee: Employee, finger: int, deleted: bool) -> None:
-        self.app.manager_flow.audit("registration.fingerprint_delete", "done" if deleted else "none",
-                                    f"{employee.code} #{finger}")
+        self.flow.audit("registration.fingerprint_delete", "done" if deleted else "none",
+                        f"{employee.code} #{finger}")
         key = "registration.finger_deleted" if deleted else "registration.finger_already_gone"
         self.flow.choose(employee, notice=tr(key, name=employee.display_name, finger=finger_label(finger)))

@@ -89,16 +89,15 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
     from kiosk.ui.window import configure_kivy
 
     configure_kivy(settings.display, windowed=windowed or screenshot is not None)
-    from kiosk.app_factory import build_kiosk
-    from kiosk.ui.app import KioskApp, StartupErrorApp
+    from kiosk.app_factory import build_app   # the composition root: the kiosk, then its UI
+    from kiosk.ui.app import StartupErrorApp
 
     try:
-        kiosk = build_kiosk(settings)
+        app = build_app(settings)
+        kiosk = app.kiosk
     except KioskError as error:   # e.g. the ledger cannot be opened: say so on screen, do not crash
         log.error("start-up failed: %s", error)
         app, kiosk = StartupErrorApp(error), None
-    else:
-        app = KioskApp(kiosk)
     _maybe_screenshot(app, screenshot)
     _notify_systemd(app)
     _housekeeping(app)

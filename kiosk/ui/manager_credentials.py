@@ -47,8 +47,9 @@ class ConfirmDelete(BoxLayout):
 
 
 class CredentialsPage:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
         self.app = app
+        self.audit = audit   # the manager flow's audit log: audit(action, outcome, detail="")
         self.employee: Employee | None = None
         self.listed: EmployeeCredentials | None = None
         self.picker: EmployeePicker | None = None
@@ -135,10 +136,10 @@ class CredentialsPage:
     def _deleting(self, action: str, job: Callable[[], bool], what: str) -> None:
         employee = self.employee
         self.screen.set_busy(tr("settings.running"))
-        self.app.manager_flow.audit(action, "run", f"{employee.code} {what}")
+        self.audit(action, "run", f"{employee.code} {what}")
 
         def done(deleted: bool) -> None:
-            self.app.manager_flow.audit(action, "done", f"{employee.code} {what}")
+            self.audit(action, "done", f"{employee.code} {what}")
             self.choose(employee, tr("credentials.deleted" if deleted else "credentials.already_gone"))
 
         self._run(job, done)
@@ -162,7 +163,7 @@ class CredentialsPage:
 
     def _failed(self, error: KioskError) -> None:
         self.screen.set_busy("")
-        self.app.manager_flow.audit(f"settings.{SECTION}", "failed", error.key)
+        self.audit(f"settings.{SECTION}", "failed", error.key)
         self.app.presenter.show(error)
 
 

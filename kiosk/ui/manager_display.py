@@ -55,8 +55,7 @@ class ChoiceRow(BoxLayout):
 def apply(app: "KioskApp", settings: Settings) -> None:
     """The new device settings on the running kiosk: buttons, names, modes and sound at once."""
     app.kiosk.settings, app.display = settings, settings.display
-    app.flow.auto_modes = settings.display.parsed_auto_modes()
-    app.standby.add_punch_buttons(settings.display.visible_kinds(), app.flow.choose_kind)
+    app.apply_display(settings.display)   # the punch flow's modes and buttons
     app.apply_recorder_settings(app.kiosk.master.recorder_settings())   # the names (and the server's pair)
     configure = getattr(app.sound, "configure", None)
     if configure is not None:
@@ -64,8 +63,9 @@ def apply(app: "KioskApp", settings: Settings) -> None:
 
 
 class DisplayPage:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
         self.app = app
+        self.audit = audit   # the manager flow's audit log: audit(action, outcome, detail="")
         self.service = DeviceSettingsService(lambda: app.kiosk.settings)
         self.new_mode = {"kind": "clock_in", "start": "05:00", "end": "12:59"}
         self.rows: dict[str, ChoiceRow] = {}
@@ -155,16 +155,16 @@ class DisplayPage:
         self._edit_mode(**{end: f"{at:%H:%M}"})
 
     def _save(self, section: str, **values) -> None:
-        self.app.manager_flow.audit(f"settings.{SECTION}", "run", f"{section}.{','.join(values)}")
+        self.audit(f"settings.{SECTION}", "run", f"{section}.{','.join(values)}")
         self.app.bridge.submit(lambda: self.service.change(section, **values),
                                lambda settings: self._saved(section, settings), self._failed)
 
     def _saved(self, section: str, settings: Settings) -> None:
         apply(self.app, settings)
-        self.app.manager_flow.audit(f"settings.{SECTION}", "saved", section)
+        self.audit(f"settings.{SECTION}", "saved", section)
         if self.screen.section == SECTION:
             self.show(tr("display.saved_restart" if section in NEEDS_RESTART else "display.saved"))
 
     def _failed(self, error: KioskError) -> None:
-        self.app.manager_flow.audit(f"settings.{SECTION}", "failed", error.key)
+        self.audit(f"settings.{SECTION}", "failed", error.key)
         self.app.presenter.show(error)

@@ -1,5 +1,10 @@
 """The manager's side of the kiosk: 設定 → manager password → settings sections. Every step that touches
-disk, devices or the network runs on the bridge's worker; every action is audit-logged by the gate."""
+disk, devices or the network runs on the bridge's worker; every action is audit-logged by the gate.
+
+It owns the settings screen and takes the manager's PIN from the password keypad itself (purpose ``manager``).
+Public API: :meth:`build_screens`, :meth:`bind_screens`, :meth:`open_login`, :meth:`submit_pin`, :meth:`show`,
+:meth:`close`, :meth:`handle_card` (taps while 設定 is open), :meth:`note_activity`, :meth:`count_down_idle`,
+:meth:`audit`, :meth:`stop`, :attr:`pages`, :attr:`registration`. Event: ``closed()`` (設定 was left)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING
 from kiosk import __version__
 from kiosk.errors import KioskError, catalogue
 from kiosk.i18n import tr
+from kiosk.ports import CardEvent
 from kiosk.ui import format as fmt
 from kiosk.ui.language import other_language, switch_language
 from kiosk.ui.manager_credentials import CredentialsPage
@@ -15,24 +21,37 @@ from kiosk.ui.manager_display import DisplayPage
 from kiosk.ui.manager_presence import PresencePage
 from kiosk.ui.registration_flow import RegistrationFlow
 from kiosk.ui.connection_form import ConnectionForm
+from kiosk.ui.flow_events import FlowEvents
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
+SETTINGS_IDLE = 120   # seconds: a manager who walks away does not leave the kiosk unable to punch
 SECTIONS = ["registration", "credentials", "presence", "display", "connection", "data_update", "diagnosis", "info"]
 
 
-class ManagerFlow:
+class ManagerFlow(FlowEvents):
+    EVENTS = ("closed",)   # closed(): 設定 was left (the app sends the kiosk back to standby)
+
     def __init__(self, app: "KioskApp"):
+        super().__init__()
         self.app = app
-        self.registration = RegistrationFlow(app)
-        self.pages = {"credentials": CredentialsPage(app), "presence": PresencePage(app),   # each opens by show()
-                      "display": DisplayPage(app)}
+        self._idle = 0
+        self.registration = RegistrationFlow(app, self.audit)
+        self.pages = {"credentials": CredentialsPage(app, self.audit), "presence": PresencePage(app),
+                      "display": DisplayPage(app, self.audit)}   # each opens by show()
+
+    def build_screens(self) -> list:
+        from kiosk.ui.screens.settings import SettingsScreen
+
+        self.settings_screen = SettingsScreen(name="settings")
+        return [self.settings_screen]
 
     def bind_screens(self) -> None:
         app = self.app
         app.standby.bind(on_settings=lambda *_: self.open_login())
+        app.password_screen.bind(on_password=self._password_entered)   # the PIN: this flow's, not the punch's
         app.settings_screen.set_sections(SECTIONS)
         app.settings_screen.bind(on_close=lambda *_: self.close(), on_choose_section=lambda _s, name: self.show(name))
         app.settings_screen.bind(on_quit=lambda *_: self.ask_quit())
@@ -48,6 +67,10 @@ class ManagerFlow:
         self.app.password_screen.start_manager()
         self.app.manager.current = "password"
 
+    def _password_entered(self, screen, _code: str, password: str) -> None:
+        if screen.purpose == "manager":
+            self.submit_pin(password)
+
     def submit_pin(self, pin: str) -> None:
         app = self.app
         app.bridge.submit(lambda: app.kiosk.manager.authenticate(pin, "settings.open"),
@@ -57,7 +80,7 @@ class ManagerFlow:
         app = self.app
         if app.manager.current != "password" or app.password_screen.purpose != "manager":
             return   # the manager gave up before the check finished: never open 設定 for whoever is there
-        self.app.flow.note_activity()
+        self.note_activity()
         self.app.manager.current = "settings"
         self.show("connection" if not self.app.kiosk.sync.configured else "info")
 
@@ -68,11 +91,33 @@ class ManagerFlow:
     def close(self) -> None:
         self.registration.cancel()
         self.audit("settings.close", "done")
-        self.app.flow.go_standby()
+        self.emit("closed")
+
+    def stop(self) -> None:
+        """The app stops: a running enrolment stops too."""
+        self.registration.cancel()
+
+    def note_activity(self) -> None:
+        """A touch anywhere: the manager is still there."""
+        self._idle = 0
+
+    def count_down_idle(self) -> None:
+        """Once a second: settings left open return to standby after SETTINGS_IDLE seconds without a touch."""
+        if self.app.manager.current != "settings":
+            self._idle = 0
+            return
+        self._idle += 1
+        if self._idle >= SETTINGS_IDLE and not self.app.presenter.is_open:
+            self.close()
+
+    def handle_card(self, event: CardEvent) -> None:
+        """A tap while 設定 is open: only 認証登録's read, when it asked for one (never a punch)."""
+        if not self.app.presenter.is_open:
+            self.registration.handle_card(event)
 
     # -- 終了: the only way out of the kiosk (Escape, Alt+F4 and the window's × are ignored) ------------------
     def ask_quit(self) -> None:
-        self.registration.waiting_for = ""
+        self.registration.stop_waiting()
         self.registration.cancel()
         self.app.settings_screen.show_section("quit", [(tr("settings.quit_confirm"), self.quit)])
         self.app.settings_screen.notice = tr("settings.quit_question")
@@ -84,7 +129,7 @@ class ManagerFlow:
     # -- sections ----------------------------------------------------------------------------
     def show(self, name: str) -> None:
         screen = self.app.settings_screen
-        self.registration.waiting_for = ""   # leaving the section cancels a pending card read...
+        self.registration.stop_waiting()     # leaving the section cancels a pending card read...
         self.registration.cancel()           # ...and a fingerprint enrolment
         if name == "registration":
             self.registration.show()

@@ -1,10 +1,14 @@
 """設定 → 認証登録: find the employee by kana initial or by typing the 従業員コード, then register (two reads) or
 delete an IC card, or register or delete a fingerprint (:mod:`kiosk.ui.finger_registration`). Card taps reach this
 flow only while it asks for one; the work runs on the bridge's workers. Online only: the section says 「この機能はオンライン時のみ
-利用できます」 when opened offline (cards and fingerprints are registered with the server)."""
+利用できます」 when opened offline (cards and fingerprints are registered with the server).
+
+Public API (for the manager flow, and for its part :class:`FingerRegistration`): :meth:`show`, :meth:`choose`,
+:meth:`handle_card`, :meth:`stop_waiting`, :meth:`cancel`, :attr:`waiting_for`, :meth:`employee_rows`,
+:meth:`show_busy`, :meth:`show_failure`, :meth:`audit` (the manager flow's audit log, given at construction)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.domain.kana import ROWS
 from kiosk.domain.model import Employee
@@ -20,8 +24,9 @@ if TYPE_CHECKING:
 
 
 class RegistrationFlow:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
         self.app = app
+        self.audit = audit                  # audit(action, outcome, detail=""): the manager flow's log
         self.employee: Employee | None = None
         self.waiting_for: str = ""          # "", "first", "second" or "delete"
         self.tap_window = WaitingWindow("registration")   # each read asked for takes only a tap made after
@@ -37,8 +42,8 @@ class RegistrationFlow:
         self.employee, self.waiting_for = None, ""
         self.cancel()
         self.screen.show_section("registration", [])
-        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(), self._failed,
-                               slow=True)
+        self.app.bridge.submit(self.app.kiosk.registration.available, lambda _ok: self._show_rows(),
+                               self.show_failure, slow=True)
 
     def _show_rows(self) -> None:
         """The kana-initial buttons, and below them the 従業員コード entry (its own keypad)."""
@@ -51,11 +56,11 @@ class RegistrationFlow:
     def find_by_code(self, text: str) -> None:
         """検索: empty → 「従業員コードが入力されていません」, unknown → 「該当する従業員が見つかりません」."""
         service = self.app.kiosk.registration
-        self.app.bridge.submit(lambda: service.employee_by_code(text), self.choose, self._failed)
+        self.app.bridge.submit(lambda: service.employee_by_code(text), self.choose, self.show_failure)
 
     def list_row(self, row: str) -> None:
         service = self.app.kiosk.registration
-        self.app.bridge.submit(lambda: service.employees_in_row(row), self._show_employees, self._failed)
+        self.app.bridge.submit(lambda: service.employees_in_row(row), self._show_employees, self.show_failure)
 
     def _show_employees(self, employees: list[Employee]) -> None:
         self.screen.notice = "" if employees else tr("registration.none_in_row")
@@ -107,13 +112,17 @@ class RegistrationFlow:
         self.tap_window.open()
         self.screen.notice = tr(notice)
 
+    def stop_waiting(self) -> None:
+        """Leaving the section: a card read it asked for is no longer wanted."""
+        self.waiting_for = ""
+
     def cancel(self) -> None:
         """Leaving the section (or the settings) stops a running enrolment."""
         self.fingers.cancel()
 
     def handle_card(self, event: CardEvent) -> None:
         """A tap while on the settings screen: used only when this flow asked for one, and made after."""
-        if not self.tap_window.accepts(event.received_monotonic):
+        if not self.waiting_for or not self.tap_window.accepts(event.received_monotonic):
             return
         step, self.waiting_for = self.waiting_for, ""
         service = self.app.kiosk.registration
@@ -123,28 +132,28 @@ class RegistrationFlow:
             self.screen.notice = tr("registration.second_tap")
         elif step == "second":
             employee, first = self.employee, self._first_read
-            self._busy()
+            self.show_busy()
             self.app.bridge.submit(lambda: service.register(employee, first, event.card_id),
                                    lambda _r: self._done("registration.register", tr(
-                                       "registration.registered", name=employee.display_name)), self._failed,
+                                       "registration.registered", name=employee.display_name)), self.show_failure,
                                    slow=True)
         elif step == "delete":
-            self._busy()
+            self.show_busy()
             employee = self.employee
             self.app.bridge.submit(lambda: service.delete(employee, event.card_id),
                                    lambda _r: self._done("registration.delete", tr("registration.deleted")),
-                                   self._failed, slow=True)
+                                   self.show_failure, slow=True)
 
-    def _busy(self) -> None:
+    def show_busy(self) -> None:
         self.screen.set_busy(tr("settings.running"))
 
     def _done(self, action: str, notice: str) -> None:
-        self.app.manager_flow.audit(action, "done", self.employee.code if self.employee else "")
+        self.audit(action, "done", self.employee.code if self.employee else "")
         self.screen.set_busy("")
         self.screen.notice = notice
 
-    def _failed(self, error: KioskError) -> None:
-        self.app.manager_flow.audit("registration", "failed", error.key)
+    def show_failure(self, error: KioskError) -> None:
+        self.audit("registration", "failed", error.key)
         self.screen.set_busy("")
         self.screen.notice = ""
         self.app.sound.play("error")

@@ -28,8 +28,9 @@ class QuestionDialog(ModalView):
 
 
 class SequenceAsk:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", on_declined: Callable[[], None]):
         self.app = app
+        self._on_declined = on_declined   # いいえ or no answer: the punch flow goes back (wait or standby)
         self.dialog: QuestionDialog | None = None
         self.question: SequenceQuestion | None = None
         self._answered: tuple[Callable, Callable] | None = None
@@ -84,7 +85,7 @@ class SequenceAsk:
             self.app.bridge.submit(lambda: service.confirm(question), on_punched, on_failed)
         else:
             self._decline(question)
-            self.app.flow.return_home()
+            self._on_declined()
 
     def _decline(self, question: SequenceQuestion) -> None:
         """Off the Kivy thread: it takes the punch lock."""

@@ -2,11 +2,12 @@
 ``display.undo_seconds``, counting down once a second. A tap records the correction on the punch worker
 (kiosk.services.undo.UndoService.cancel: durable before anything is shown), then the confirmation says
 「打刻を取り消しました」; a refusal or a ledger failure goes to the error presenter. Leaving the confirmation (the
-return to standby, a new wait) withdraws the offer: a later screen never cancels an earlier punch."""
+return to standby, a new wait, the next person's card or finger) withdraws the offer: a later screen never cancels
+an earlier punch."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from kivy.clock import Clock
 
@@ -19,11 +20,16 @@ if TYPE_CHECKING:
 
 
 class UndoOffer:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "KioskApp", on_cancelled: Callable[[], None]):
         self.app = app
+        self._on_cancelled = on_cancelled   # the punch flow leaves the confirmation by itself
         self.result: PunchResult | None = None    # the punch on offer
         self.left = 0
         self._tick = None
+
+    @property
+    def offered(self) -> bool:
+        return self.result is not None
 
     def seconds_for(self, result: PunchResult) -> int:
         """How long 取り消し is offered for ``result``: the window runs from the punch's stamp (the rule the server
@@ -75,7 +81,7 @@ class UndoOffer:
             return   # the confirmation has gone meanwhile: the correction is recorded all the same
         self.app.punch_screen.show_cancelled(tr("undo.done"))
         self.app.sound.play("ok")
-        self.app.flow.return_later()
+        self._on_cancelled()
 
     def _failed(self, error: KioskError) -> None:
         self.app.sound.play("error")

@@ -128,3 +128,36 @@ def test_the_project_holds_its_layers():
         module, is_package = module_name(path)
         bad += violations(module, path.read_text(encoding="utf-8"), is_package=is_package)
     assert bad == [], "imports across a layer:\n" + "\n".join(bad)
+
+
+# -- flows reach one another only through their public API ------------------------------------------------------
+FLOW_NAMES = {"app", "flow", "manager_flow", "finger_flow", "punch", "registration", "fingers", "undo", "question",
+              "waits", "password", "pages"}
+
+
+def private_reaches(source: str) -> list[str]:
+    """``x.flow._something`` (or ``app._something``): a private name of another object reached through a flow's
+    name. ``self._something`` is a flow's own business and is not counted."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")):
+            continue
+        owner = node.value
+        name = owner.attr if isinstance(owner, ast.Attribute) else owner.id if isinstance(owner, ast.Name) else ""
+        if name in FLOW_NAMES:
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_private_reach_check_catches_a_planted_call():
+    assert private_reaches("def f(app):\n    app.flow._punched(1)\n") == ["2: app.flow._punched"]
+    assert private_reaches("class A:\n    def f(self):\n        self.flow._failed(e)\n") == ["3: self.flow._failed"]
+    assert private_reaches("def f(app):\n    app._status_trigger()\n") == ["2: app._status_trigger"]
+    assert private_reaches("class A:\n    def f(self):\n        self._x()\n        self.flow.show()\n") == []
+
+
+def test_no_ui_module_reaches_into_a_flows_private_methods():
+    sources = sorted((ROOT / "kiosk" / "ui").rglob("*.py"))
+    assert len(sources) > 20
+    bad = [f"{path.relative_to(ROOT)}:{hit}" for path in sources for hit in private_reaches(path.read_text("utf-8"))]
+    assert bad == [], "private methods reached across flows:\n" + "\n".join(bad)

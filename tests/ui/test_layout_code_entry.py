@@ -20,7 +20,7 @@ SIZES = [(1280, 800), (1920, 1080), (800, 1280)]
 @pytest.fixture
 def entry(window, tmp_path):
     from kiosk.ui.keypad import CodeEntry
-    from kiosk.ui.registration_flow import ROWS
+    from kiosk.domain.kana import ROWS
 
     with running_app(window, tmp_path) as app:
         open_settings(app)

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Callable
 from kiosk.services.credential_window import WaitingWindow
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 
 class PunchWaits:
-    def __init__(self, app: "KioskApp", offering_undo: Callable[[], bool] = lambda: False):
+    def __init__(self, app: "FlowHost", offering_undo: Callable[[], bool] = lambda: False):
         self.app = app
         self._offering_undo = offering_undo
         self.window = WaitingWindow("punch")

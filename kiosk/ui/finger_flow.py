@@ -30,7 +30,7 @@ from kiosk.i18n import tr
 from kiosk.ui.flow_events import FlowEvents
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
     from kiosk.ui.punch_flow import PunchFlow
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ SENSOR_PROBE_SECONDS = 5.0     # while the sensor is broken: how often to look f
 class FingerFlow(FlowEvents):
     EVENTS = ("sensor_changed",)   # the sensor came, went or failed: the status line changes
 
-    def __init__(self, app: "KioskApp", punch: "PunchFlow"):
+    def __init__(self, app: "FlowHost", punch: "PunchFlow"):
         super().__init__()
         self.app = app
         self.punch = punch                       # the flow whose waits a finger serves

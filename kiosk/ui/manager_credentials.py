@@ -19,7 +19,7 @@ from kiosk.ui.finger_registration import finger_label
 from kiosk.ui.manager_pages import ensure_kv
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 SECTION = "credentials"
 
@@ -47,7 +47,7 @@ class ConfirmDelete(BoxLayout):
 
 
 class CredentialsPage:
-    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
+    def __init__(self, app: "FlowHost", audit: Callable[..., None]):
         self.app = app
         self.audit = audit   # the manager flow's audit log: audit(action, outcome, detail="")
         self.employee: Employee | None = None

@@ -22,7 +22,7 @@ from kiosk.ui.manager_pages import ensure_kv
 from kiosk.ui.widgets import BigButton
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 SECTION = "display"
 ON, OFF = (0.20, 0.36, 0.62, 1), (0.88, 0.90, 0.93, 1)
@@ -52,7 +52,7 @@ class ChoiceRow(BoxLayout):
         return next(b for b in self.ids.choices.children if b.text == label)
 
 
-def apply(app: "KioskApp", settings: Settings) -> None:
+def apply(app: "FlowHost", settings: Settings) -> None:
     """The new device settings on the running kiosk: buttons, names, modes and sound at once."""
     app.kiosk.settings, app.display = settings, settings.display
     app.apply_display(settings.display)   # the punch flow's modes and buttons
@@ -63,7 +63,7 @@ def apply(app: "KioskApp", settings: Settings) -> None:
 
 
 class DisplayPage:
-    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
+    def __init__(self, app: "FlowHost", audit: Callable[..., None]):
         self.app = app
         self.audit = audit   # the manager flow's audit log: audit(action, outcome, detail="")
         self.service = DeviceSettingsService(lambda: app.kiosk.settings)

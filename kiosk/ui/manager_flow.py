@@ -24,7 +24,7 @@ from kiosk.ui.connection_form import ConnectionForm
 from kiosk.ui.flow_events import FlowEvents
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 log = logging.getLogger(__name__)
 SETTINGS_IDLE = 120   # seconds: a manager who walks away does not leave the kiosk unable to punch
@@ -34,7 +34,7 @@ SECTIONS = ["registration", "credentials", "presence", "display", "connection", 
 class ManagerFlow(FlowEvents):
     EVENTS = ("closed",)   # closed(): 設定 was left (the app sends the kiosk back to standby)
 
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "FlowHost"):
         super().__init__()
         self.app = app
         self._idle = 0

@@ -18,7 +18,7 @@ from kiosk.ui import format as fmt
 from kiosk.ui.manager_pages import ensure_kv
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 SECTION = "presence"
 STATE_COLOURS = {Presence.WORKING: (0.10, 0.52, 0.32, 1), Presence.ON_BREAK: (0.14, 0.40, 0.74, 1),
@@ -33,7 +33,7 @@ class PresenceItem(BoxLayout):
 
 
 class PresencePage:
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "FlowHost"):
         self.app = app
         self.board: PresenceBoard | None = None
 

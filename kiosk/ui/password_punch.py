@@ -12,12 +12,12 @@ from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
     from kiosk.ui.punch_flow import PunchFlow
 
 
 class PasswordPunch:
-    def __init__(self, app: "KioskApp", flow: "PunchFlow"):
+    def __init__(self, app: "FlowHost", flow: "PunchFlow"):
         self.app = app
         self.flow = flow   # the punch flow this is part of: its public API (countdown, confirmation, question)
 

@@ -29,13 +29,13 @@ from kiosk.ui.undo_offer import UndoOffer
 
 if TYPE_CHECKING:
     from kiosk.settings import DisplaySettings
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 
 class PunchFlow(FlowEvents):
     EVENTS = ("punched",)   # punched(result): a punch was confirmed on screen
 
-    def __init__(self, app: "KioskApp"):
+    def __init__(self, app: "FlowHost"):
         super().__init__()
         self.app = app
         self.auto_modes = app.display.parsed_auto_modes()

@@ -20,11 +20,11 @@ from kiosk.ui.finger_registration import FingerRegistration, finger_label
 from kiosk.ui.keypad import CodeEntry
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 
 class RegistrationFlow:
-    def __init__(self, app: "KioskApp", audit: Callable[..., None]):
+    def __init__(self, app: "FlowHost", audit: Callable[..., None]):
         self.app = app
         self.audit = audit                  # audit(action, outcome, detail=""): the manager flow's log
         self.employee: Employee | None = None

@@ -15,7 +15,7 @@ from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 
 class QuestionDialog(ModalView):
@@ -28,7 +28,7 @@ class QuestionDialog(ModalView):
 
 
 class SequenceAsk:
-    def __init__(self, app: "KioskApp", on_declined: Callable[[], None]):
+    def __init__(self, app: "FlowHost", on_declined: Callable[[], None]):
         self.app = app
         self._on_declined = on_declined   # いいえ or no answer: the punch flow goes back (wait or standby)
         self.dialog: QuestionDialog | None = None

@@ -16,11 +16,11 @@ from kiosk.errors import KioskError
 from kiosk.i18n import tr
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.flow_host import FlowHost
 
 
 class UndoOffer:
-    def __init__(self, app: "KioskApp", on_cancelled: Callable[[], None]):
+    def __init__(self, app: "FlowHost", on_cancelled: Callable[[], None]):
         self.app = app
         self._on_cancelled = on_cancelled   # the punch flow leaves the confirmation by itself
         self.result: PunchResult | None = None    # the punch on offer

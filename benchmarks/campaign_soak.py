@@ -35,8 +35,8 @@ from kiosk.adapters.memory import release_free_memory  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
 from kiosk.adapters.ledger.outbox import SqliteOutbox  # noqa: E402
-from kiosk.domain.model import ClockReading, PunchKind, TimeSource  # noqa: E402
-from kiosk.server import admin  # noqa: E402
+from dakoku_core.domain.model import ClockReading, PunchKind, TimeSource  # noqa: E402
+from dakoku_server import admin  # noqa: E402
 from kiosk.services.data_update import DataUpdateService  # noqa: E402
 from kiosk.services.punch import PunchService  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402

@@ -111,8 +111,8 @@ def run(on_card: Callable | None = None, taps: int = 200, event_timeout: float =
 def punch_handler(workdir: Path) -> Callable:
     """The real punch path behind the adapter: PunchService on a SQLite ledger with the demo data."""
     from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
-    from kiosk.demo import seed_demo
-    from kiosk.domain.model import PunchKind
+    from dakoku_core.demo import seed_demo
+    from dakoku_core.domain.model import PunchKind
     from kiosk.services.clock import KioskClock
     from kiosk.settings import Settings
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT))
 from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
-from kiosk.domain.credentials import card_ref  # noqa: E402
-from kiosk.server import admin  # noqa: E402
-from kiosk.server.db import (  # noqa: E402
+from dakoku_core.domain.credentials import card_ref  # noqa: E402
+from dakoku_server import admin  # noqa: E402
+from dakoku_server.db import (  # noqa: E402
     Company, Credential, Department, Employee, EmploymentType, bump_version, write_transaction,
 )
 from kiosk.services.data_update import DataUpdateService  # noqa: E402

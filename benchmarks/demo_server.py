@@ -9,8 +9,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from kiosk.server.db import create_tables, open_database
-from kiosk.server.demo import create_demo
+from dakoku_server.db import create_tables, open_database
+from dakoku_server.demo import create_demo
 from tests.sync.harness import Provisioning, ServerProcess, free_port
 
 

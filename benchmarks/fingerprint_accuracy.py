@@ -5,7 +5,7 @@ Usage: python benchmarks/fingerprint_accuracy.py [DIR] [--fingers N] [--impressi
 
 DIR holds 8-bit grey PNGs named <finger>_<impression>.png. Without DIR the REPORTING seed range of the synthetic
 generator is used (default 100 fingers x 8 impressions, cached under $DAKOKU_FP_CACHE or the temp dir), or with
-``--kind`` the REPORTING seeds of another kind of data (kiosk/fingerprint/synth/kinds.py); the calibrations and
+``--kind`` the REPORTING seeds of another kind of data (dakoku_core/fingerprint/synth/kinds.py); the calibrations and
 every parameter were chosen on TUNING seeds only. ``--enrol-dir DIR2`` (same naming, at least 4 impressions)
 enrols every finger of DIR2 as well, from its first 4, so the open-set search runs against a larger gallery (their
 fingers are never searched with). Prints ``name: value unit`` lines.
@@ -24,15 +24,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk.errors import KioskError  # noqa: E402
-from kiosk.fingerprint import FingerprintIdentifier, Gallery, mcc  # noqa: E402
-from kiosk.fingerprint.enroll import assess_capture  # noqa: E402
-from kiosk.fingerprint.evaluation import error_rates, fvc_pairs, score_pairs  # noqa: E402
-from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
-from kiosk.fingerprint.extractors.nbis_native import bozorth3  # noqa: E402
-from kiosk.fingerprint.matcher import Matcher  # noqa: E402
-from kiosk.fingerprint.open_set import enrol_half  # noqa: E402
-from kiosk.fingerprint.synth.dataset import REPORTING, TUNING, synthetic_set  # noqa: E402
+from dakoku_core.errors import KioskError  # noqa: E402
+from dakoku_core.fingerprint import FingerprintIdentifier, Gallery, mcc  # noqa: E402
+from dakoku_core.fingerprint.enroll import assess_capture  # noqa: E402
+from dakoku_core.fingerprint.evaluation import error_rates, fvc_pairs, score_pairs  # noqa: E402
+from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
+from dakoku_core.fingerprint.extractors.nbis_native import bozorth3  # noqa: E402
+from dakoku_core.fingerprint.matcher import Matcher  # noqa: E402
+from dakoku_core.fingerprint.open_set import enrol_half  # noqa: E402
+from dakoku_core.fingerprint.synth.dataset import REPORTING, TUNING, synthetic_set  # noqa: E402
 
 
 def load_dir(directory: Path) -> list[list[np.ndarray]]:
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--impressions", type=int, default=8)
     parser.add_argument("--seeds", choices=("reporting", "tuning"), default="reporting",
                         help="tuning: only while choosing parameters; published figures use reporting")
-    parser.add_argument("--kind", help="another kind of synthetic data (kiosk.fingerprint.synth.kinds), 6 impressions")
+    parser.add_argument("--kind", help="another kind of synthetic data (dakoku_core.fingerprint.synth.kinds), 6 impressions")
     parser.add_argument("--enrol-dir", type=Path, help="more fingers to enrol (PNGs named like DIR's)")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -120,7 +120,7 @@ def load_images(args) -> list:
         print(f"dataset: {args.dir}")
         return load_dir(args.dir)
     if args.kind:                      # minutiae templates (the kinds cache keeps no images)
-        from kiosk.fingerprint.synth.kinds import kind_templates
+        from dakoku_core.fingerprint.synth.kinds import kind_templates
         split = "reporting" if args.seeds == "reporting" else "tuning"
         print(f"dataset: kind {args.kind} {split} seeds, {args.fingers} fingers x 6")
         return kind_templates(args.kind, split, args.fingers)

@@ -1,5 +1,5 @@
 """MCC encoding speed on one core (run with OPENBLAS_NUM_THREADS=1, set here if unset): time per template of
-``kiosk.fingerprint.mcc.encode`` over 200 minutiae-level synthetic templates of 60 minutiae (the gallery filler
+``dakoku_core.fingerprint.mcc.encode`` over 200 minutiae-level synthetic templates of 60 minutiae (the gallery filler
 of benchmarks/fingerprint_speed.py), median and 95th percentile. Prints ``name: value unit`` lines.
 
 Kiosks encode every enrolled template at start (1,000 employees x 4 sub-templates = 4,000 encodings), so
@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from kiosk.fingerprint import mcc  # noqa: E402
-from kiosk.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
+from dakoku_core.fingerprint import mcc  # noqa: E402
+from dakoku_core.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
 
 TEMPLATES = 200
 FIRST_SEED = 7_100_000

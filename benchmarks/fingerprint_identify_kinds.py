@@ -2,9 +2,9 @@
 
 Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting] [KIND ...]
 
-For each kind (kiosk.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
+For each kind (dakoku_core.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
 are genuine searches, every impression of the other half a stranger's search, all through the identify path
-(kiosk.fingerprint.open_set). Printed per kind (``name: value unit`` lines):
+(dakoku_core.fingerprint.open_set). Printed per kind (``name: value unit`` lines):
 
 - ``fpir_n<N>``/``fnir_n<N>`` at the production threshold for N enrolled fingers: observed at the set's own N
   (strangers taken for someone; genuine searches not answered with their own finger), and for N = 1,000 and
@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from kiosk.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
-from kiosk.fingerprint.identify_calibration import identify_calibration  # noqa: E402
-from kiosk.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
-from kiosk.fingerprint.policy import Thresholds  # noqa: E402
-from kiosk.fingerprint.synth.kinds import KINDS  # noqa: E402
+from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
+from dakoku_core.fingerprint.identify_calibration import identify_calibration  # noqa: E402
+from dakoku_core.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
+from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
+from dakoku_core.fingerprint.synth.kinds import KINDS  # noqa: E402
 
 SIZES = (1_000, 10_000)
 LEVELS_DB = (20, 30, 40)

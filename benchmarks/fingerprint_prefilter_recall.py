@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/fingerprint_prefilter_recall.py [--split reporting] [--size 10000] [KIND ...]
 
-Per kind (kiosk.fingerprint.synth.kinds, REPORTING seeds by default; COARSE_SHORTLIST was chosen on TUNING
+Per kind (dakoku_core.fingerprint.synth.kinds, REPORTING seeds by default; COARSE_SHORTLIST was chosen on TUNING
 seeds): fingers 0-59 enrol from impressions 0-3 through ``consolidate`` (2-3 sub-templates each); the gallery is
 filled up to ``--size`` templates with every impression of fingers 60-119 of the same kind (real mindtct prints,
 the hardest strangers there are here) and then minutiae-level fillers (benchmarks/fingerprint_speed.py's). Each
@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 from fingerprint_speed import filler_codes  # noqa: E402
-from kiosk.fingerprint import EnrolledTemplate, Gallery, Matcher  # noqa: E402
-from kiosk.fingerprint import prefilter as pf  # noqa: E402
-from kiosk.fingerprint.identify import PREFILTER_CANDIDATES  # noqa: E402
-from kiosk.fingerprint.open_set import ENROL_CAPTURES, enrol_half  # noqa: E402
-from kiosk.fingerprint.synth.kinds import KINDS, kind_templates  # noqa: E402
+from dakoku_core.fingerprint import EnrolledTemplate, Gallery, Matcher  # noqa: E402
+from dakoku_core.fingerprint import prefilter as pf  # noqa: E402
+from dakoku_core.fingerprint.identify import PREFILTER_CANDIDATES  # noqa: E402
+from dakoku_core.fingerprint.open_set import ENROL_CAPTURES, enrol_half  # noqa: E402
+from dakoku_core.fingerprint.synth.kinds import KINDS, kind_templates  # noqa: E402
 
 FINGERS = 120
 

@@ -26,11 +26,11 @@ from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqliteMasterData, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore  # noqa: E402
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync  # noqa: E402
-from kiosk.fingerprint import Matcher, StaticKeyProvider, TemplateCipher  # noqa: E402
-from kiosk.fingerprint.synth import minutiae_template  # noqa: E402
-from kiosk.server import admin  # noqa: E402
-from kiosk.server.db import Company, Employee, FingerprintTemplate, bump_version, write_transaction  # noqa: E402
-from kiosk.server.template_vault import binding, vault_at  # noqa: E402
+from dakoku_core.fingerprint import Matcher, StaticKeyProvider, TemplateCipher  # noqa: E402
+from dakoku_core.fingerprint.synth import minutiae_template  # noqa: E402
+from dakoku_server import admin  # noqa: E402
+from dakoku_server.db import Company, Employee, FingerprintTemplate, bump_version, write_transaction  # noqa: E402
+from dakoku_server.template_vault import binding, vault_at  # noqa: E402
 from kiosk.services.data_update import DataUpdateService  # noqa: E402
 from kiosk.services.fingerprint_sync import FingerprintSync  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402

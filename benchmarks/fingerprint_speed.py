@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from kiosk.errors import KioskError  # noqa: E402
-from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher, mcc  # noqa: E402
-from kiosk.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher  # noqa: E402
-from kiosk.fingerprint.enroll import consolidate  # noqa: E402
-from kiosk.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
-from kiosk.fingerprint.synth.dataset import TUNING, cache_dir, synthetic_set  # noqa: E402
-from kiosk.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
+from dakoku_core.errors import KioskError  # noqa: E402
+from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher, mcc  # noqa: E402
+from dakoku_core.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher  # noqa: E402
+from dakoku_core.fingerprint.enroll import consolidate  # noqa: E402
+from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
+from dakoku_core.fingerprint.synth.dataset import TUNING, cache_dir, synthetic_set  # noqa: E402
+from dakoku_core.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
 
 PROBES = 20
 FILLER_SEED = 7_000_000
@@ -211,7 +211,7 @@ def libfprint_identify(device, enrol, probes) -> float:
 def _filler_samples(seed: int, count: int, rng) -> list:
     """5 enrolment samples of one synthetic finger: its minutiae moved (±10°, ±15 px) with 15 % left out."""
     from kiosk.fingerprint.libfprint_print import xyt_from_template
-    from kiosk.fingerprint.template import FingerprintTemplate
+    from dakoku_core.fingerprint.template import FingerprintTemplate
 
     base = minutiae_template(seed, count=count)
     samples = []

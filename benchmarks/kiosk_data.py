@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.adapters.ledger import SqliteMasterData, open_ledger  # noqa: E402
-from kiosk.demo import (  # noqa: E402
+from dakoku_core.demo import (  # noqa: E402
     DEMO_CARD_KEY, DEMO_CARDS, DEPARTMENTS, HELP_REGISTRATIONS, RECORDER, TYPES, demo_employees,
 )
-from kiosk.domain.credentials import card_ref  # noqa: E402
-from kiosk.domain.model import AuthMethod, Credential, Department, EmploymentType  # noqa: E402
+from dakoku_core.domain.credentials import card_ref  # noqa: E402
+from dakoku_core.domain.model import AuthMethod, Credential, Department, EmploymentType  # noqa: E402
 
 
 def card_id(n: int) -> str:

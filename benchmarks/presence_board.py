@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
-from kiosk.domain.model import AuthMethod, Employee, Punch, PunchKind, TimeSource
+from dakoku_core.domain.model import AuthMethod, Employee, Punch, PunchKind, TimeSource
 from kiosk.services.presence import LastPunch, PresenceService
 
 JST = timezone(timedelta(hours=9))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.db import PRAGMAS
-from kiosk.demo import DEMO_CARDS, seed_demo
-from kiosk.domain.model import ClockReading, PunchKind, TimeSource
+from dakoku_core.demo import DEMO_CARDS, seed_demo
+from dakoku_core.domain.model import ClockReading, PunchKind, TimeSource
 from kiosk.services.punch import PunchService
 
 JST = timezone(timedelta(hours=9))

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.server.db import database  # noqa: E402
+from dakoku_server.db import database  # noqa: E402
 from tests.server.conftest import free_port  # noqa: E402
 from tests.server_pg.cluster import temporary_cluster  # noqa: E402
 from tests.server_pg.fleet_setup import FleetServer, FleetShape, provision  # noqa: E402

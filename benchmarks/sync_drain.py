@@ -33,9 +33,9 @@ from demo_server import DemoServer  # noqa: E402
 from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger  # noqa: E402
 from kiosk.adapters.ledger.outbox import SqliteOutbox  # noqa: E402
 from kiosk.adapters.ledger.punch_store import to_utc_text  # noqa: E402
-from kiosk.protocol.certificate import parse_certificate  # noqa: E402
-from kiosk.protocol.client import RecorderAuth  # noqa: E402
-from kiosk.server import admin  # noqa: E402
+from dakoku_core.protocol.certificate import parse_certificate  # noqa: E402
+from dakoku_core.protocol.client import RecorderAuth  # noqa: E402
+from dakoku_server import admin  # noqa: E402
 from kiosk.services.recorder_api import ClientSlot  # noqa: E402
 from kiosk.services.sync import SyncService  # noqa: E402
 from tests.sync.harness import Provisioning  # noqa: E402

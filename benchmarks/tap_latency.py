@@ -103,7 +103,7 @@ def run_app(window, data_dir: Path, first_card: int, taps: int, auto: bool) -> t
     from kivy_harness import advance, touch, wait_until
 
     from kiosk.app_factory import build_kiosk
-    from kiosk.domain.model import PunchKind
+    from dakoku_core.domain.model import PunchKind
     from kiosk.settings import DisplaySettings, ReaderSettings, Settings
     from kiosk.ui.app import KioskApp
     from kiosk_data import card_id

@@ -14,11 +14,11 @@ from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
 from kiosk.adapters.ledger.audit_store import SqliteAuditLog
 from kiosk.adapters.ledger.db import LedgerDatabase, open_ledger_at_start
 from kiosk.adapters.simulated_reader import SimulatedCardReader
-from kiosk.demo import DEMO_MANAGER_PIN, seed_demo
-from kiosk.domain.passwords import hash_password
-from kiosk.errors import KioskError, Situation
+from dakoku_core.demo import DEMO_MANAGER_PIN, seed_demo
+from dakoku_core.domain.passwords import hash_password
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import Browser, CardReader, Sound
-from kiosk.protocol import signing
+from dakoku_core.protocol import signing
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
 from kiosk.services.diagnose import DiagnoseService, fingerprint_check

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.logs import KioskLogs
 from kiosk.settings import default_data_dir, load_settings
 
@@ -69,7 +69,7 @@ def _with_window_options(settings, args):
 def set_manager_pin(settings_path: Path) -> int:
     import getpass
 
-    from kiosk.domain.passwords import hash_password
+    from dakoku_core.domain.passwords import hash_password
     from kiosk.settings import save_settings_value
 
     first = getpass.getpass("新しい管理者パスワード (digits, 4-12) / new manager password: ")
@@ -94,7 +94,7 @@ def set_manager_pin(settings_path: Path) -> int:
 def doctor(args) -> int:
     """Print one line per check (OK / NG / --) and, for a failure, the catalogue's remedy."""
     from kiosk.adapters.reader_diagnosis import diagnose_readers
-    from kiosk.errors import catalogue
+    from dakoku_core.errors import catalogue
 
     try:
         settings = load_settings(args.settings or (args.data_dir or default_data_dir()) / "settings.json")

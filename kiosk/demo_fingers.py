@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.ports import MasterData
 
 log = logging.getLogger(__name__)

@@ -64,7 +64,7 @@ def _port_free(port: int) -> bool:
 
 
 def _server_cli(db_url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *args]
+    return [sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *args]
 
 
 def start_demo_server(data_dir: Path) -> DemoServer:

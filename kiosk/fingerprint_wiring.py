@@ -7,7 +7,7 @@ import logging
 import threading
 
 from kiosk.adapters.ledger.db import LedgerDatabase
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import MasterData
 from kiosk.services.fingerprint import FingerprintService
 from kiosk.services.fingerprint_sync import FingerprintSync
@@ -45,8 +45,8 @@ def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: Mas
     sensor = None
     try:
         from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
-        from kiosk.fingerprint.crypto import FileKeyProvider, TemplateCipher
-        from kiosk.fingerprint.extractors import MindtctExtractor
+        from dakoku_core.fingerprint.crypto import FileKeyProvider, TemplateCipher
+        from dakoku_core.fingerprint.extractors import MindtctExtractor
 
         sensor = make_sensor(fp)
         extractor = MindtctExtractor()

@@ -1,7 +1,7 @@
 """The kiosk's log: stderr (the journal, under systemd) and size-bounded rotating files in the data directory
 (``DATA_DIR/logs/kiosk.log`` and at most :data:`BACKUPS` older ones). Every record is redacted as it is
 made (:func:`redact_record`), so neither holds a card ID, a password, a template or a timecard token
-(the rules: kiosk/redaction.py, shared with the server)."""
+(the rules: dakoku_core/redaction.py, shared with the server)."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,7 @@ import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from kiosk.redaction import redact
+from dakoku_core.redaction import redact
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "kiosk.log"

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from kiosk.domain.model import PunchKind
-from kiosk.domain.modes import AutoMode
-from kiosk.domain.rules import UNDO_SECONDS_MAX
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.domain.modes import AutoMode
+from dakoku_core.domain.rules import UNDO_SECONDS_MAX
+from dakoku_core.errors import KioskError, Situation
 
 log = logging.getLogger(__name__)
 READER_BACKENDS = ("simulated", "pcsc", "wedge")
-# Settings the attendance server owns (kiosk.protocol.recorder_settings; each データ更新 applies them). Older
+# Settings the attendance server owns (dakoku_core.protocol.recorder_settings; each データ更新 applies them). Older
 # settings files may still hold them: they load, and the value is ignored with a warning (docs/settings.md).
 SERVER_OWNED = {("reauth_interval_seconds",): "reauth_interval_seconds",
                 ("display", "show_history"): "show_punch_history",

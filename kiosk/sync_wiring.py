@@ -11,7 +11,7 @@ from kiosk.adapters.ledger.db import LedgerDatabase
 from kiosk.adapters.ledger.master_store import SqliteMasterData
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.clock import KioskClock
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy
@@ -101,7 +101,7 @@ class SyncParts:
         """接続先変更 without losing punches: punches still unsent to the current recorder are delivered
         first; if they cannot be, a change to another recorder is refused (the new server would reject
         them, and they would never reach the old one)."""
-        from kiosk.protocol.connection import parse_connection_string
+        from dakoku_core.protocol.connection import parse_connection_string
 
         current = self.connection_file.load(Situation.CONNECTION_CHANGE) if self.configured else None
         if current is not None:

@@ -14,10 +14,10 @@ from demo_server import DemoServer
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.domain.model import PunchKind, TimeSource
-from kiosk.errors import KioskError
-from kiosk.protocol import signing
-from kiosk.server import admin
+from dakoku_core.domain.model import PunchKind, TimeSource
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol import signing
+from dakoku_server import admin
 from kiosk.services.clock import KioskClock
 from kiosk.services.data_update import DataUpdateService
 from kiosk.services.punch import PunchService

@@ -109,7 +109,7 @@ class CampaignServer(ServerProcess):
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.server.cli", "--db", self.db_url, "serve", "--host", "127.0.0.1",
+                [sys.executable, "-m", "dakoku_server.cli", "--db", self.db_url, "serve", "--host", "127.0.0.1",
                  "--port", str(self.port), "--tls-dir", str(self.tls_dir), "--workers", str(self.workers)],
                 stdout=log, stderr=subprocess.STDOUT, env={**(self.env or os.environ), "PYTHONUNBUFFERED": "1"},
                 start_new_session=True)

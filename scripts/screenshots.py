@@ -80,8 +80,8 @@ def _back_to_standby(app) -> None:
 
 
 def standby_and_punch(app, shot) -> None:
-    from kiosk.demo import DEMO_CARDS
-    from kiosk.domain.model import PunchKind
+    from dakoku_core.demo import DEMO_CARDS
+    from dakoku_core.domain.model import PunchKind
     from kivy_harness import touch, wait_until
 
     shot(app, "standby")
@@ -96,7 +96,7 @@ def standby_and_punch(app, shot) -> None:
 
 
 def password_screens(app, shot) -> None:
-    from kiosk.domain.model import PunchKind
+    from dakoku_core.domain.model import PunchKind
     from kivy_harness import touch, wait_until
 
     touch(app.standby.punch_button(PunchKind.CLOCK_OUT))
@@ -149,9 +149,9 @@ def credentials_of_yamada(app, shot) -> None:
 
 
 def errors(app, shot) -> None:
-    from kiosk.demo import DEMO_CARDS
-    from kiosk.domain.model import PunchKind
-    from kiosk.errors import KioskError, Situation
+    from dakoku_core.demo import DEMO_CARDS
+    from dakoku_core.domain.model import PunchKind
+    from dakoku_core.errors import KioskError, Situation
     from kiosk.ui.error_presenter import ErrorPresenter
     from kivy_harness import advance, touch, wait_until
 

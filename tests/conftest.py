@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone  # noqa: E402
 import pytest  # noqa: E402
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger  # noqa: E402
-from kiosk.demo import seed_demo  # noqa: E402
-from kiosk.domain.model import ClockReading, TimeSource  # noqa: E402
+from dakoku_core.demo import seed_demo  # noqa: E402
+from dakoku_core.domain.model import ClockReading, TimeSource  # noqa: E402
 from kiosk.services.punch import PunchService  # noqa: E402
 from kivy_harness import window  # noqa: E402,F401  (the session's one Kivy window, created on first use)
 

@@ -97,7 +97,7 @@ def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settin
                                  fingerprint=fingerprint or FingerprintSettings(),
                                  display=DisplaySettings(**options)), reader=reader)
     if recorder_settings is not None:
-        from kiosk.demo import seed_demo
+        from dakoku_core.demo import seed_demo
 
         seed_demo(kiosk.master, kiosk.clock.read().at.date(), recorder_settings=recorder_settings)
     app = KioskApp(kiosk, sound=RecordingSound())

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 
 KNOWN_BROWSERS = ("x-www-browser", "firefox", "firefox-esr", "chromium", "chromium-browser", "google-chrome",
                   "google-chrome-stable", "microsoft-edge", "brave-browser", "vivaldi", "epiphany", "falkon",

@@ -17,9 +17,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
-from kiosk.protocol.connection import ConnectionString, parse_connection_string
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
+from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
 from kiosk.services.recorder_api import ConnectionSettings
 
 FILE_NAME = "connection.json"
@@ -27,7 +27,7 @@ VERSION = 1
 
 
 def parse_settings(settings: ConnectionSettings) -> tuple[ConnectionString, RecorderCertificate]:
-    """Parse both texts (000 / 012 as raised by kiosk.protocol) and check they name the same recorder."""
+    """Parse both texts (000 / 012 as raised by dakoku_core.protocol) and check they name the same recorder."""
     connection = parse_connection_string(settings.connection_string)
     certificate = parse_certificate(settings.certificate)
     check_pair(connection, certificate)

@@ -14,8 +14,8 @@ from typing import Callable
 from urllib.parse import quote
 
 from kiosk.adapters.master_payload import _get, _list, _Shape, _text
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol.schemas import MAX_SUB_TEMPLATES, MAX_TEMPLATE_BYTES
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.schemas import MAX_SUB_TEMPLATES, MAX_TEMPLATE_BYTES
 from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, RegisteredFinger, ServerFinger
 
 FINGERS = range(10)
@@ -113,7 +113,7 @@ def _finger(row: object) -> ServerFinger:
 
 def decode_template(text: object):
     """One base64 template → FingerprintTemplate (ValueError / _Shape when it is not a usable one)."""
-    from kiosk.fingerprint.template import FingerprintTemplate
+    from dakoku_core.fingerprint.template import FingerprintTemplate
 
     if not isinstance(text, str):
         raise _Shape("a template is not a string")

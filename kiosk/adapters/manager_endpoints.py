@@ -8,8 +8,8 @@ from typing import Callable
 from urllib.parse import quote
 
 from kiosk.adapters.master_payload import _Shape, _get, _list, _text
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.credentials import EmployeeCredentials, EnrolledFinger, RegisteredCard
 from kiosk.services.presence import LastPunch
 

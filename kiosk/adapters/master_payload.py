@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from kiosk.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol.certificate import b64url_decode
+from dakoku_core.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.certificate import b64url_decode
 from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, Tombstone
 
 PUNCH_STATUSES = ("accepted", "duplicate", "rejected")

@@ -1,4 +1,4 @@
-"""The kiosk's side of pairing (kiosk.server.pairing): fetch the server's CA, check it against the check code the
+"""The kiosk's side of pairing (dakoku_server.pairing): fetch the server's CA, check it against the check code the
 manager typed, then redeem the code over TLS verified against that CA only.
 
 1. ``GET https://<host>/pair/ca`` without TLS verification (the kiosk has no way to verify yet). Nothing secret
@@ -24,9 +24,9 @@ from cryptography.x509 import load_pem_x509_certificate
 
 from kiosk.adapters.recorder_client import proxy_url_with_credentials
 from kiosk.adapters.transport_errors import error_for_response, translate_transport_error
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol.client import api_error
-from kiosk.protocol.pairing import CHECK_LENGTH, PairingInput, check_code
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.client import api_error
+from dakoku_core.protocol.pairing import CHECK_LENGTH, PairingInput, check_code
 
 TIMEOUT = (5.0, 15.0)
 MAX_CA_BYTES = 64 * 1024

@@ -14,7 +14,7 @@ except ImportError as _exc:  # pragma: no cover - reported as a catalogue error 
     scard = None
     _IMPORT_ERROR = repr(_exc)
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.ports import CardType
 
 log = logging.getLogger(__name__)

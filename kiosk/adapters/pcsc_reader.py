@@ -20,7 +20,7 @@ from kiosk.adapters.pcsc_calls import (  # noqa: F401  (re-exported: the diagnos
     ReadResult, ServiceLost, card_type_from_atr, establish_context, hresult_name, list_readers, looks_random_uid,
     pick_reader, read_uid, reader_names, release_context, require_backend, scard, status_change,
 )
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.ports import CardEvent, ReaderState, ReaderStatus
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from kiosk.adapters import pcsc_calls as pcsc
-from kiosk.domain.credentials import masked_card_id
-from kiosk.i18n import Text
+from dakoku_core.domain.credentials import masked_card_id
+from dakoku_core.i18n import Text
 
 
 class CheckOutcome(str, Enum):

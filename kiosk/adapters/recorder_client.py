@@ -1,7 +1,7 @@
-"""The kiosk's Recorder API client: a requests Session with tenacity retries, on top of kiosk.protocol.
+"""The kiosk's Recorder API client: a requests Session with tenacity retries, on top of dakoku_core.protocol.
 
 Signing (``RecorderAuth``), the pinned CA (``verify_setting``) and error bodies (``api_error``) come from
-:mod:`kiosk.protocol.client`. This adapter adds retries, proxies, timeouts and the translation of every
+:mod:`dakoku_core.protocol.client`. This adapter adds retries, proxies, timeouts and the translation of every
 failure into a catalogue error at this edge (docs/sync.md):
 
     004 connect_failed       DNS failure, connection refused, network unreachable
@@ -35,11 +35,11 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
-from kiosk.domain.model import CANCEL, Correction, Punch
-from kiosk.errors import KioskError, Situation, unexpected
-from kiosk.protocol.certificate import RecorderCertificate
-from kiosk.protocol.client import DEFAULT_TIMEOUT, RecorderClient
-from kiosk.protocol.connection import ConnectionString
+from dakoku_core.domain.model import CANCEL, Correction, Punch
+from dakoku_core.errors import KioskError, Situation, unexpected
+from dakoku_core.protocol.certificate import RecorderCertificate
+from dakoku_core.protocol.client import DEFAULT_TIMEOUT, RecorderClient
+from dakoku_core.protocol.connection import ConnectionString
 from kiosk.adapters.fingerprint_endpoints import FingerprintEndpoints
 from kiosk.adapters.manager_endpoints import ManagerEndpoints
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
@@ -278,7 +278,7 @@ class KioskRecorderClient(FingerprintEndpoints, ManagerEndpoints):
 
 
 def punch_to_wire(punch: Punch | Correction) -> dict:
-    if isinstance(punch, Correction):          # 取り消し: an item of its own (kiosk.protocol.schemas.CORRECTION)
+    if isinstance(punch, Correction):          # 取り消し: an item of its own (dakoku_core.protocol.schemas.CORRECTION)
         return {"uuid": punch.uuid, "kind": CANCEL, "cancels": punch.cancels, "employee_key": punch.employee_key,
                 "stamped_at": punch.stamped_at.isoformat(), "time_source": punch.time_source.value,
                 "offline": punch.offline, "recorder_code": punch.recorder_code}

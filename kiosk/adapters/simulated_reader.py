@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Callable
 
-from kiosk.domain.credentials import normalise_card_id
+from dakoku_core.domain.credentials import normalise_card_id
 from kiosk.ports import CardEvent, CardType, ReaderState, ReaderStatus
 
 NAME = "Dakoku simulated reader"

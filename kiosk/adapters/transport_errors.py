@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from kiosk.errors import KioskError, Situation, unexpected
-from kiosk.protocol.client import api_error
+from dakoku_core.errors import KioskError, Situation, unexpected
+from dakoku_core.protocol.client import api_error
 
 RECENT_ANSWER_SECONDS = 600.0       # 10 minutes: five missed heartbeats of the outbox worker (60 s each)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.fingerprint.template import FingerprintTemplate
 
 MAGIC = b"FP3"
 PRINT_TYPE = "(issbymsmsia{sv}v)"

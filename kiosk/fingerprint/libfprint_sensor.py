@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from kiosk.errors import Situation
+from dakoku_core.errors import Situation
 from kiosk.fingerprint.libfprint_drain import IdleDrain, retry_prompt
 from kiosk.fingerprint.libfprint_loop import GLibLoopThread, Result, load_fprint
 from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback,

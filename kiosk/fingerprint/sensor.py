@@ -1,13 +1,13 @@
 """The fingerprint SENSOR port: open a device, capture one impression, report prompts and presence.
 
 A sensor delivers what it captured, nothing more: an 8-bit grey image for our own extractor (image devices), or
-minutiae when a device only gives those. Matching is never the sensor's business (``kiosk.fingerprint.identify``).
+minutiae when a device only gives those. Matching is never the sensor's business (``dakoku_core.fingerprint.identify``).
 
 Callbacks run on the sensor's own thread (libfprint's GLib loop, or the caller's thread for the simulator); the UI
 moves them onto the Kivy thread through its bridge. Prompts are not errors: "place your finger", "swipe too short",
 "centre your finger" are shown and the capture goes on.
 
-Errors are :class:`~kiosk.errors.KioskError` with catalogue keys, decided by the situation the capture serves:
+Errors are :class:`~dakoku_core.errors.KioskError` with catalogue keys, decided by the situation the capture serves:
 
 =========================================  ==============================  =====================================
 what happened                              enrolment (registration,        anything else (punch, browser)
@@ -33,8 +33,8 @@ from typing import Callable, Optional, Protocol
 
 import numpy as np
 
-from kiosk.errors import KioskError, Situation
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.fingerprint.template import FingerprintTemplate
 
 DEFAULT_DPI = 500
 ENROLMENT_SITUATIONS = frozenset({Situation.REGISTRATION, Situation.HELP_REGISTRATION})

@@ -1,4 +1,4 @@
-"""A simulated sensor for the demo: synthetic impressions (``kiosk.fingerprint.synth``) of chosen fingers.
+"""A simulated sensor for the demo: synthetic impressions (``dakoku_core.fingerprint.synth``) of chosen fingers.
 
 The demo panel calls ``place_finger(n)`` ("place synthetic finger N"); a ``capture`` waiting on the sensor then
 returns a fresh impression of that finger (a new impression index on every placement, so repeated placements
@@ -19,10 +19,10 @@ import time
 from collections import deque
 from functools import lru_cache
 
-from kiosk.errors import Situation
+from dakoku_core.errors import Situation
 from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback, SensorStatus,
                                       StatusCallback, device_failure, init_failed, user_cancelled)
-from kiosk.fingerprint.synth import ImpressionParams, make_impression, make_master
+from dakoku_core.fingerprint.synth import ImpressionParams, make_impression, make_master
 
 log = logging.getLogger(__name__)
 DEMO_SEED_BASE = 700_000

@@ -4,7 +4,7 @@ adapter, and this package imports only the domain, the protocol and the error ca
 - :mod:`kiosk.ports.ledger`: the offline ledger, master data, fingerprint templates, audit log, connection file.
 - :mod:`kiosk.ports.recorder_api`: the attendance server (Recorder API) and its value types.
 - :mod:`kiosk.ports.devices`: card reader, sound, clock, browser.
-- the fingerprint sensor, key provider and minutiae extractor ports stay in :mod:`kiosk.fingerprint` (shared with
+- the fingerprint sensor, key provider and minutiae extractor ports stay in :mod:`dakoku_core.fingerprint` (shared with
   the server); they are re-exported here on first use, so importing this package never loads numpy.
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from kiosk.ports.recorder_api import (
     ClientProvider, CredentialsApi, PairingFetcher, PresenceApi, RecorderApi,
 )
 
-_FINGERPRINT_PORTS = {"FingerprintSensor": "kiosk.fingerprint.sensor", "KeyProvider": "kiosk.fingerprint.crypto",
-                      "MinutiaeExtractor": "kiosk.fingerprint.extractors.base"}
+_FINGERPRINT_PORTS = {"FingerprintSensor": "kiosk.fingerprint.sensor", "KeyProvider": "dakoku_core.fingerprint.crypto",
+                      "MinutiaeExtractor": "dakoku_core.fingerprint.extractors.base"}
 
 __all__ = ["AuditLog", "Browser", "CardCache", "CardEvent", "CardReader", "CardType", "ClientProvider", "Clock",
            "CorrectionLedger", "CredentialsApi", "DayPunches", "FingerCache", "FingerprintStore",

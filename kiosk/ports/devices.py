@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from kiosk.domain.model import ClockReading
+from dakoku_core.domain.model import ClockReading
 
 if TYPE_CHECKING:
-    from kiosk.errors import KioskError
+    from dakoku_core.errors import KioskError
 
 
 class Clock(Protocol):

@@ -7,19 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Protocol, Sequence
 
-from kiosk.domain.model import (
+from dakoku_core.domain.model import (
     AuthMethod, Correction, Credential, Department, Employee, EmploymentType, Punch, Recorder,
 )
-from kiosk.errors import Situation
+from dakoku_core.errors import Situation
 from kiosk.ports.recorder_api import (
     ConnectionSettings, FingerprintSnapshot, FingerprintVersion, MasterSnapshot, MasterVersion,
 )
 
 if TYPE_CHECKING:
-    from kiosk.fingerprint.gallery import Gallery
-    from kiosk.fingerprint.mcc import CylinderCode
-    from kiosk.fingerprint.template import FingerprintTemplate
-    from kiosk.protocol.recorder_settings import RecorderSettings
+    from dakoku_core.fingerprint.gallery import Gallery
+    from dakoku_core.fingerprint.mcc import CylinderCode
+    from dakoku_core.fingerprint.template import FingerprintTemplate
+    from dakoku_core.protocol.recorder_settings import RecorderSettings
 
 
 class PunchLedger(Protocol):
@@ -59,7 +59,7 @@ class MasterData(Protocol):
     def departments(self) -> list[Department]: ...
 
     def card_key(self) -> bytes | None:
-        """The company's key for hashing card IDs (kiosk.domain.credentials.card_ref)."""
+        """The company's key for hashing card IDs (dakoku_core.domain.credentials.card_ref)."""
 
     def recorder_settings(self) -> "RecorderSettings":
         """The server's recorder settings of the last データ更新 (its shared defaults before the first)."""

@@ -1,7 +1,7 @@
 """The Recorder API port: what the services ask of the attendance server, and the value types it answers with.
 
 The requests + tenacity adapter (``kiosk.adapters.recorder_client`` and its endpoint modules) implements
-:class:`RecorderApi`; every failure leaves it as a :class:`kiosk.errors.KioskError` with a catalogue key, never as
+:class:`RecorderApi`; every failure leaves it as a :class:`dakoku_core.errors.KioskError` with a catalogue key, never as
 a library exception. The narrower views some services take (:class:`CredentialsApi`, :class:`PresenceApi`,
 :class:`PairingFetcher`) are parts of the same server."""
 from __future__ import annotations
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from kiosk.domain.model import Credential, Department, Employee, EmploymentType, Punch, PunchKind, Recorder
-from kiosk.errors import Situation
+from dakoku_core.domain.model import Credential, Department, Employee, EmploymentType, Punch, PunchKind, Recorder
+from dakoku_core.errors import Situation
 
 if TYPE_CHECKING:   # numpy stays unimported for kiosks without a fingerprint sensor
-    from kiosk.fingerprint.template import FingerprintTemplate
-    from kiosk.protocol.pairing import PairingInput
+    from dakoku_core.fingerprint.template import FingerprintTemplate
+    from dakoku_core.protocol.pairing import PairingInput
 
 REG = Situation.REGISTRATION
 MASK_CHARS = 4
@@ -190,7 +190,7 @@ class RecorderApi(Protocol):
         """The fingers of this recorder's scope; None when ``etag`` is still current (304)."""
 
     def finger_outside_scope(self, code: bytes, situation: Situation | None = Situation.PUNCH) -> bool:
-        """A probe (``kiosk.fingerprint.code_codec.encode_code``) that matched nobody at the kiosk: True when the
+        """A probe (``dakoku_core.fingerprint.code_codec.encode_code``) that matched nobody at the kiosk: True when the
         server finds it enrolled for an employee outside this recorder's scope (never says whom)."""
 
     def close(self) -> None: ...

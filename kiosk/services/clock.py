@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Callable
 
-from kiosk.domain.model import ClockReading, TimeSource
+from dakoku_core.domain.model import ClockReading, TimeSource
 
 DEFAULT_FRESH_FOR = 3 * 3600.0   # seconds an anchor stays valid without a new measurement
 JUMP_THRESHOLD = 2.0             # seconds the machine clock may move against the boot clock between two ticks

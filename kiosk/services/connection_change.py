@@ -1,6 +1,6 @@
 """接続先変更: take a new connection string and certificate, prove they work, then keep them.
 
-1. Parse locally (kiosk.protocol): a malformed connection string is 000, a malformed certificate or one
+1. Parse locally (dakoku_core.protocol): a malformed connection string is 000, a malformed certificate or one
    for another recorder (or another CA than the pinned one) is 012. Nothing is sent yet.
 2. Pull the full master data with the new settings (004-007, 009, 012 as the client maps them, with the
    message variant of 接続先変更: 「データの取得に失敗しました」).
@@ -18,10 +18,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk.errors import KioskError, Situation, unexpected
+from dakoku_core.errors import KioskError, Situation, unexpected
 from kiosk.ports import SettingsFile
-from kiosk.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
-from kiosk.protocol.connection import ConnectionString, parse_connection_string
+from dakoku_core.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
+from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
 from kiosk.services.recorder_api import ClientSlot, ConnectionSettings, MasterSnapshot, MasterStore, RecorderApi
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from kiosk.domain.model import AuthMethod, Employee
-from kiosk.errors import Situation
+from dakoku_core.domain.model import AuthMethod, Employee
+from dakoku_core.errors import Situation
 from kiosk.ports import MasterData
 from kiosk.ports import CardCache, CredentialsApi, FingerCache
 from kiosk.ports.recorder_api import EmployeeCredentials, EnrolledFinger, RegisteredCard  # noqa: F401 - re-exported

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Sequence
 
-from kiosk.errors import KioskError, Situation, unexpected
+from dakoku_core.errors import KioskError, Situation, unexpected
 from kiosk.services.recorder_api import ClientProvider, MasterSnapshot, MasterStore
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.settings import BREAK_PAIR, Settings, save_settings_value
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from kiosk.errors import KioskError
-from kiosk.i18n import Text, text
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import Text, text
 from kiosk.ports import ClientProvider, Clock
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"

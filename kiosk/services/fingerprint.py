@@ -24,19 +24,19 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from kiosk.domain.model import AuthMethod, Employee, PunchKind, PunchResult
-from kiosk.domain.rules import may_punch_at_department
-from kiosk.errors import KioskError, Situation
-from kiosk.fingerprint.code_codec import encode_code
-from kiosk.fingerprint.enroll import CaptureFeedback, assess_capture, check_duplicates, consolidate
-from kiosk.fingerprint.gallery import Gallery
-from kiosk.fingerprint.identify import FingerprintIdentifier, Match
-from kiosk.fingerprint.matcher import Matcher
-from kiosk.fingerprint.mcc import CylinderCode
-from kiosk.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
-from kiosk.fingerprint.extractors.base import MinutiaeExtractor
+from dakoku_core.domain.model import AuthMethod, Employee, PunchKind, PunchResult
+from dakoku_core.domain.rules import may_punch_at_department
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.fingerprint.code_codec import encode_code
+from dakoku_core.fingerprint.enroll import CaptureFeedback, assess_capture, check_duplicates, consolidate
+from dakoku_core.fingerprint.gallery import Gallery
+from dakoku_core.fingerprint.identify import FingerprintIdentifier, Match
+from dakoku_core.fingerprint.matcher import Matcher
+from dakoku_core.fingerprint.mcc import CylinderCode
+from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+from dakoku_core.fingerprint.extractors.base import MinutiaeExtractor
 from kiosk.fingerprint.sensor import FingerprintSensor
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.fingerprint.template import FingerprintTemplate
 from kiosk.ports import ClientProvider, FingerprintStore, MasterData
 from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import online_client

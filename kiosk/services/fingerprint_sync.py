@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk.domain.model import Recorder
-from kiosk.errors import KioskError, Situation, unexpected
+from dakoku_core.domain.model import Recorder
+from dakoku_core.errors import KioskError, Situation, unexpected
 from kiosk.ports import MasterData
 from kiosk.ports import FingerprintSyncStore
 from kiosk.services.recorder_api import ClientProvider, FingerprintSnapshot, FingerprintVersion

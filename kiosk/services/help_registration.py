@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, Employee
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.domain.model import AuthMethod, Employee
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import ClientProvider, MasterData
 
 HELP = Situation.HELP_REGISTRATION

@@ -7,8 +7,8 @@ import threading
 import time
 from typing import Callable
 
-from kiosk.domain.passwords import verify_password
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.passwords import verify_password
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import AuditLog
 
 MAX_FAILURES = 5

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import PairingFetcher
-from kiosk.protocol.certificate import ca_fingerprint
-from kiosk.protocol.pairing import PairingInput, parse_input
+from dakoku_core.protocol.certificate import ca_fingerprint
+from dakoku_core.protocol.pairing import PairingInput, parse_input
 from kiosk.services.connection_change import ChangeResult, validate_texts
 
 

@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Callable, Iterable
 
-from kiosk.domain.model import Employee, Punch, PunchKind
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import Employee, Punch, PunchKind
+from dakoku_core.errors import KioskError
 from kiosk.ports import MasterData
 from kiosk.ports import DayPunches, PresenceApi  # noqa: F401 - PresenceApi: the client this service reads
 from kiosk.ports.recorder_api import LastPunch

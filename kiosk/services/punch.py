@@ -1,6 +1,6 @@
 """The punch use case: credential → employee → rules → durable ledger row → confirmation.
 
-The rules are kiosk.domain.rules (the server judges with the same module) with the server's recorder settings
+The rules are dakoku_core.domain.rules (the server judges with the same module) with the server's recorder settings
 of the last データ更新 (``MasterData.recorder_settings``): the re-authentication interval and the sequence
 warning (打刻時警告), which raises :class:`SequenceQuestion` instead of recording."""
 from __future__ import annotations
@@ -10,14 +10,14 @@ import time
 from datetime import timedelta
 from typing import Callable
 
-from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, ClockReading, Employee, Punch, PunchKind, PunchResult, Recorder
-from kiosk.domain.passwords import verify_password
-from kiosk.domain.rules import WORK_DAY, PunchContext, check_punch, greeting_key, missing_before
-from kiosk.errors import KioskError, Situation
-from kiosk.i18n import tr
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.domain.model import AuthMethod, ClockReading, Employee, Punch, PunchKind, PunchResult, Recorder
+from dakoku_core.domain.passwords import verify_password
+from dakoku_core.domain.rules import WORK_DAY, PunchContext, check_punch, greeting_key, missing_before
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.i18n import tr
 from kiosk.ports import Clock, MasterData, PunchLedger
-from kiosk.protocol.recorder_settings import RecorderSettings, punch_label_key
+from dakoku_core.protocol.recorder_settings import RecorderSettings, punch_label_key
 
 PUNCH = Situation.PUNCH
 
@@ -174,7 +174,7 @@ class PunchService:
 
     def _check(self, employee: Employee, kind: PunchKind, method: AuthMethod, clock: ClockReading,
                recorder: Recorder, settings: RecorderSettings) -> None:
-        """The rules the server applies too, with the server's settings (kiosk.domain.rules)."""
+        """The rules the server applies too, with the server's settings (dakoku_core.domain.rules)."""
         check_punch(employee, PunchContext(
             kind=kind, method=method, clock=clock, recorder_department=recorder.department_code,
             employment_type=self._master.employment_type(employee.employment_type_code),

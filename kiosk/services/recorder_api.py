@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports.ledger import MasterStore
 from kiosk.ports.recorder_api import (  # noqa: F401 - re-exported
     ClientProvider, ConnectionSettings, DeletedFinger, FingerprintSnapshot, FingerprintVersion, MasterSnapshot,

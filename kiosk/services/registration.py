@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.domain.credentials import card_ref, normalise_card_id
-from kiosk.domain.kana import kana_row
-from kiosk.domain.model import AuthMethod, Employee
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.credentials import card_ref, normalise_card_id
+from dakoku_core.domain.kana import kana_row
+from dakoku_core.domain.model import AuthMethod, Employee
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import MasterData
 from kiosk.services.recorder_api import online_client
 

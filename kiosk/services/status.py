@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from kiosk.domain.model import Correction, Punch
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.model import Correction, Punch
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 from kiosk.ports import MasterData
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from kiosk.domain.model import Punch
-from kiosk.errors import KioskError, unexpected
+from dakoku_core.domain.model import Punch
+from dakoku_core.errors import KioskError, unexpected
 from kiosk.ports import Outbox
 from kiosk.services.recorder_api import ClientProvider, PunchOutcome
 

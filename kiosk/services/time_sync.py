@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk.domain.model import TimeSource
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import TimeSource
+from dakoku_core.errors import KioskError
 from kiosk.services.clock import DEFAULT_FRESH_FOR, KioskClock
 from kiosk.services.recorder_api import ClientProvider
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, Employee
-from kiosk.domain.passwords import verify_password
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.domain.model import AuthMethod, Employee
+from dakoku_core.domain.passwords import verify_password
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import Browser, ClientProvider, MasterData
 from kiosk.services.punch import PasswordGuard
 

@@ -6,16 +6,16 @@ uploads it after the punch: the ledger's order). The punch's row is never change
 kiosk treats the punch as not made: the history, the re-authentication interval and the sequence warning skip
 it (kiosk.adapters.ledger.punch_store), so the employee can punch the right type at once.
 
-The window is the device setting ``display.undo_seconds`` (kiosk.domain.rules.UNDO_SECONDS_DEFAULT); the same
-rule, ``kiosk.domain.rules.check_correction``, judges it here and on the server. No Kivy here."""
+The window is the device setting ``display.undo_seconds`` (dakoku_core.domain.rules.UNDO_SECONDS_DEFAULT); the same
+rule, ``dakoku_core.domain.rules.check_correction``, judges it here and on the server. No Kivy here."""
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Callable
 
-from kiosk.domain.model import Correction, Punch
-from kiosk.domain.rules import check_correction
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import Correction, Punch
+from dakoku_core.domain.rules import check_correction
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import Clock, CorrectionLedger
 
 

@@ -18,10 +18,10 @@ from kivymd.uix.screenmanager import MDScreenManager
 
 from kiosk.adapters.wedge_reader import WedgeCardReader
 from kiosk.app_factory import Kiosk
-from kiosk.domain.modes import auto_kind
-from kiosk.errors import KioskError, Situation
-from kiosk.i18n import set_language
-from kiosk.protocol.recorder_settings import RecorderSettings, punch_label_key
+from dakoku_core.domain.modes import auto_kind
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.i18n import set_language
+from dakoku_core.protocol.recorder_settings import RecorderSettings, punch_label_key
 from kiosk.ports import CardEvent, ReaderState, ReaderStatus, Sound
 from kiosk.settings import BREAK_PAIR, DisplaySettings
 from kiosk.ui import format as fmt
@@ -32,10 +32,10 @@ from kiosk.ui.wedge_input import WedgeKeyboard
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
-from kiosk.resources import resource_root
+from dakoku_core.resources import resource_root
 
 log = logging.getLogger(__name__)
-KV_DIR = resource_root() / "kv"   # the checkout, or the frozen bundle (kiosk/resources.py)
+KV_DIR = resource_root() / "kv"   # the checkout, or the frozen bundle (dakoku_core/resources.py)
 KV_FILES = ("common.kv", "employee_entry.kv", "standby.kv", "punch.kv", "password.kv", "settings.kv",
             "connection.kv", "error_presenter.kv", "demo_panel.kv", "sequence_question.kv")
 _kv_loaded = False

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from kivy.clock import Clock
 
-from kiosk.errors import KioskError, unexpected
+from dakoku_core.errors import KioskError, unexpected
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, Str
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
-from kiosk.protocol.pairing import CHECK_LENGTH, PREFIX, normalise, split_scanned
+from dakoku_core.protocol.pairing import CHECK_LENGTH, PREFIX, normalise, split_scanned
 from kiosk.ui.keypad import Keypad  # noqa: F401 - kv/connection.kv places it
 from kiosk.ui.widgets import BigButton  # noqa: F401 - kv/connection.kv places it
 

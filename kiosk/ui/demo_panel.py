@@ -7,12 +7,12 @@ from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.adapters.simulated_reader import SimulatedCardReader
-from kiosk.demo import DEMO_CARDS, EMPLOYEES
-from kiosk.i18n import tr
+from dakoku_core.demo import DEMO_CARDS, EMPLOYEES
+from dakoku_core.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 FINGER_KEYS = "qwer"
-# The demo company is the same offline and on the demo server (kiosk/demo.py): label the buttons from its
+# The demo company is the same offline and on the demo server (dakoku_core/demo.py): label the buttons from its
 # definition, not from master data that a freshly connected demo is still pulling.
 DEMO_NAMES = {row[0]: row[1] for row in EMPLOYEES}
 FINGER_COLOUR = (0.24, 0.33, 0.30, 1)

@@ -7,9 +7,9 @@ from kivy.metrics import dp
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.domain.kana import ROWS, kana_row
-from kiosk.domain.model import Employee
-from kiosk.i18n import tr
+from dakoku_core.domain.kana import ROWS, kana_row
+from dakoku_core.domain.model import Employee
+from dakoku_core.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 ROW_FACE, ACTIVE_FACE = (0.88, 0.90, 0.93, 1), (0.20, 0.36, 0.62, 1)

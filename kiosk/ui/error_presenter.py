@@ -22,7 +22,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.ui import format as fmt
 from kiosk.ui import wrap_label  # noqa: F401  (WrapLabel, used by kv/error_presenter.kv)
 

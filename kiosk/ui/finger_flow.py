@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 
-from kiosk.domain.model import Employee
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError
 from kiosk.fingerprint.sensor import RETRY_PROMPTS, FingerPrompt, SensorStatus
-from kiosk.i18n import tr
+from dakoku_core.i18n import tr
 from kiosk.ui.flow_events import FlowEvents
 
 if TYPE_CHECKING:

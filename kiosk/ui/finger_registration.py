@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable
 
-from kiosk.domain.model import Employee
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 
 if TYPE_CHECKING:
     from kiosk.ui.registration_flow import RegistrationFlow

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from kiosk.app_factory import Kiosk
     from kiosk.ports import ReaderState, Sound
-    from kiosk.protocol.recorder_settings import RecorderSettings
+    from dakoku_core.protocol.recorder_settings import RecorderSettings
     from kiosk.settings import DisplaySettings
     from kiosk.ui.bridge import UiBridge
     from kiosk.ui.error_presenter import ErrorPresenter

@@ -16,7 +16,7 @@ import struct
 import tempfile
 from pathlib import Path
 
-from kiosk.resources import resource_root
+from dakoku_core.resources import resource_root
 
 FONTS_DIR = resource_root() / "fonts"   # the checkout, or the frozen bundle
 MONO = "BIZUDGothic"          # fixed width: the clock's digits do not jitter

@@ -6,9 +6,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Callable
 
-from kiosk.domain.model import Punch, PunchKind, TimeSource
-from kiosk.errors import catalogue
-from kiosk.i18n import text, tr
+from dakoku_core.domain.model import Punch, PunchKind, TimeSource
+from dakoku_core.errors import catalogue
+from dakoku_core.i18n import text, tr
 from kiosk.ports import ReaderState
 
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kiosk.i18n import LANGUAGES, language
+from dakoku_core.i18n import LANGUAGES, language
 from kiosk.settings import Settings, save_settings_value
 
 if TYPE_CHECKING:

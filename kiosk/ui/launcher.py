@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)

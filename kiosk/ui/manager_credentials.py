@@ -10,9 +10,9 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.domain.model import Employee
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 from kiosk.services.credentials import EmployeeCredentials, EnrolledFinger, RegisteredCard
 from kiosk.ui.employee_picker import EmployeePicker
 from kiosk.ui.finger_registration import finger_label

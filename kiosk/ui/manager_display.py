@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Callable
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 from kiosk.services.device_settings import LABEL_CHOICES, NEEDS_RESTART, DeviceSettingsService
 from kiosk.settings import Settings
 from kiosk.ui import format as fmt

@@ -11,8 +11,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from kiosk import __version__
-from kiosk.errors import KioskError, catalogue
-from kiosk.i18n import tr
+from dakoku_core.errors import KioskError, catalogue
+from dakoku_core.i18n import tr
 from kiosk.ports import CardEvent
 from kiosk.ui import format as fmt
 from kiosk.ui.language import other_language, switch_language

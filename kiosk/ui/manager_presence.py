@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 from kiosk.services.presence import Presence, PresenceBoard, PresenceRow
 from kiosk.ui import format as fmt
 from kiosk.ui.manager_pages import ensure_kv

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.domain.model import PunchResult
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import PunchResult
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 

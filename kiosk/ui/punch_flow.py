@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 
-from kiosk.domain.model import PunchKind, PunchResult
-from kiosk.domain.modes import auto_kind
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import PunchKind, PunchResult
+from dakoku_core.domain.modes import auto_kind
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import CardEvent
 from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt

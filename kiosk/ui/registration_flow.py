@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from kiosk.domain.kana import ROWS
-from kiosk.domain.model import Employee
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.kana import ROWS
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 from kiosk.ports import CardEvent
 from kiosk.services.credential_window import WaitingWindow
 from kiosk.ui.finger_registration import FingerRegistration, finger_label

@@ -10,7 +10,7 @@ from kivy.clock import Clock
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.punch import SequenceQuestion
 from kiosk.ui import format as fmt
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Callable
 
 from kivy.clock import Clock
 
-from kiosk.domain.model import Correction, PunchResult
-from kiosk.errors import KioskError
-from kiosk.i18n import tr
+from dakoku_core.domain.model import Correction, PunchResult
+from dakoku_core.errors import KioskError
+from dakoku_core.i18n import tr
 
 if TYPE_CHECKING:
     from kiosk.ui.flow_host import FlowHost

@@ -4,7 +4,7 @@ from __future__ import annotations
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
 from kivymd.uix.card import MDCard
 
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 
 KIND_COLOURS = {
     PunchKind.CLOCK_IN: (0.10, 0.52, 0.32, 1),

@@ -18,7 +18,7 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kiosk.errors import KioskError, catalogue
+from dakoku_core.errors import KioskError, catalogue
 
 from tests.campaigns.device_sides import BOUND, CardSide, NotRecovered, SensorSide
 
@@ -113,7 +113,7 @@ def one_round(figures: Figures, side, kind: str, rng: random.Random) -> None:
 
 
 def run_campaign(rounds: int, seed: int, log=None) -> Figures:
-    from kiosk.fingerprint.synth import TEST, impressions_of
+    from dakoku_core.fingerprint.synth import TEST, impressions_of
 
     rng = random.Random(seed)
     figures = Figures()

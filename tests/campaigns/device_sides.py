@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import ReaderState
 from tests.pcsc.harness import OTHER, PASORI, PrivatePcscd, VirtualReader, free_port_pair, wait_reader_card
 from tests.pcsc.virtual_card import felica

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from kiosk.server.tls import create_local_ca
+from dakoku_server.tls import create_local_ca
 
 MODES = ("pass", "503", "503_after", "429", "truncated", "garbage")
 FORWARDED_HEADERS = ("Content-Type", "X-Dakoku-Key-Id", "X-Dakoku-Timestamp", "X-Dakoku-Nonce", "X-Dakoku-Signature",

@@ -21,8 +21,8 @@ from pathlib import Path
 from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.adapters.recorder_client import RetryPolicy
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.errors import KioskError, catalogue
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.errors import KioskError, catalogue
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
 from tests.campaigns.http_faults import HttpFaultLayer, Stopwatch

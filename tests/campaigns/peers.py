@@ -11,8 +11,8 @@ from pathlib import Path
 
 import requests
 
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.protocol.client import RecorderAuth
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.client import RecorderAuth
 from tests.sync.harness import Provisioning, ServerProcess, free_port
 
 
@@ -45,7 +45,7 @@ def demo_peer(work: Path, *, workers: int = 2, port: int | None = None) -> DemoP
     port = port or free_port()
     db_path = work / "server.sqlite"
     db_url = f"sqlite:///{db_path}"
-    subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db_url, "demo", "--dir", str(work / "demo"),
+    subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db_url, "demo", "--dir", str(work / "demo"),
                     "--port", str(port)], check=True, capture_output=True, timeout=120)
     process = ServerProcess(db_url, db_path, work / "demo" / "tls", port, work / "server.log", workers=workers)
     provisioning = Provisioning.from_text((work / "demo" / "recorder.txt").read_text("utf-8"))

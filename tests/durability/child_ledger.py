@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
-from kiosk.demo import DEMO_CARDS, seed_demo
-from kiosk.domain.model import ClockReading, TimeSource
+from dakoku_core.demo import DEMO_CARDS, seed_demo
+from dakoku_core.domain.model import ClockReading, TimeSource
 from kiosk.services.punch import PunchService
 
 CARDS = [c.card_id for c in DEMO_CARDS[:2]]

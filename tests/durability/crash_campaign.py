@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.settings import load_settings, save_settings_value
 from tests.campaigns.peers import DemoPeer, demo_peer
 from tests.durability.crash_child import SETTINGS_KEY, settings_value

@@ -30,9 +30,9 @@ from pathlib import Path
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.adapters.recorder_client import RetryPolicy
-from kiosk.demo import seed_demo
-from kiosk.errors import KioskError
-from kiosk.domain.model import ClockReading, PunchKind, TimeSource
+from dakoku_core.demo import seed_demo
+from dakoku_core.errors import KioskError
+from dakoku_core.domain.model import ClockReading, PunchKind, TimeSource
 from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
@@ -122,7 +122,7 @@ def migrate(cmd: dict, ack) -> None:
     if master.recorder() is None:
         seed_demo(master, datetime(2026, 11, 25).date())
         ack("seeded")
-    from kiosk.demo import DEMO_CARDS
+    from dakoku_core.demo import DEMO_CARDS
 
     service = PunchService(master, SqlitePunchLedger(db), MinuteClock(datetime.fromisoformat(cmd["base"])),
                            reauth_interval=timedelta(0))

@@ -5,7 +5,7 @@ would acknowledge on screen."""
 import sys
 
 from child_ledger import CARDS, open_punching, say
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 
 
 def main(path: str) -> None:

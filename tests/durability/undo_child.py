@@ -4,7 +4,7 @@ acknowledged (UndoService.cancel returned: the ledger commit), i.e. exactly what
 import sys
 
 from child_ledger import CARDS, open_punching, say
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 from kiosk.services.undo import UndoService
 
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
-from kiosk.fingerprint import FingerprintTemplate, Matcher, StaticKeyProvider, TemplateCipher
-from kiosk.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint import FingerprintTemplate, Matcher, StaticKeyProvider, TemplateCipher
+from dakoku_core.fingerprint.extractors import MindtctExtractor
 from kiosk.fingerprint.simulated_sensor import SimulatedSensor
-from kiosk.fingerprint.synth.dataset import TEST, impressions_of
+from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
 from kiosk.services.fingerprint import FingerprintService
 
 from .fake_server import FakeFingerprintServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.recorder_api import RegisteredFinger
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from kiosk.fingerprint.calibration import MAX_SCORE, Calibration, default_calibration, fit
+from dakoku_core.fingerprint.calibration import MAX_SCORE, Calibration, default_calibration, fit
 
 
 def test_default_table_is_monotonic_and_anchored():

@@ -7,10 +7,10 @@ import zlib
 import numpy as np
 import pytest
 
-from kiosk.fingerprint import EnrolledTemplate, Gallery, Matcher
-from kiosk.fingerprint import prefilter as pf
-from kiosk.fingerprint.code_codec import CodeFormatError, decode_code, encode_code
-from kiosk.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher
+from dakoku_core.fingerprint import EnrolledTemplate, Gallery, Matcher
+from dakoku_core.fingerprint import prefilter as pf
+from dakoku_core.fingerprint.code_codec import CodeFormatError, decode_code, encode_code
+from dakoku_core.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher
 
 ARRAYS = ("xy", "angles", "packed_bits", "packed_valid")
 

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from kiosk.fingerprint import (
+from dakoku_core.fingerprint import (
     FileKeyProvider, StaticKeyProvider, TemplateBinding, TemplateCipher, TemplateSealError, to_iso,
 )
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from kiosk.domain.model import Employee
-from kiosk.errors import KioskError
-from kiosk.fingerprint import EnrolledTemplate, FingerprintTemplate, Gallery, check_duplicates, consolidate
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint import EnrolledTemplate, FingerprintTemplate, Gallery, check_duplicates, consolidate
 
 from .conftest import FINGERS
 

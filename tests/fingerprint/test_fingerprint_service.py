@@ -6,10 +6,10 @@ import threading
 import pytest
 
 from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
-from kiosk.domain.model import AuthMethod, PunchKind
-from kiosk.errors import KioskError
-from kiosk.fingerprint import Matcher, StaticKeyProvider, TemplateCipher
-from kiosk.fingerprint.code_codec import encode_code
+from dakoku_core.domain.model import AuthMethod, PunchKind
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint import Matcher, StaticKeyProvider, TemplateCipher
+from dakoku_core.fingerprint.code_codec import encode_code
 
 from .fake_server import employee, error_of
 

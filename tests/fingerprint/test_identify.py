@@ -1,7 +1,7 @@
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
 
 from .conftest import FINGERS
 
@@ -79,7 +79,7 @@ def test_verify_one_to_one(gallery, tiny_codes):
 
 
 def test_identify_threshold_grows_with_gallery_size():
-    from kiosk.fingerprint import Thresholds
+    from dakoku_core.fingerprint import Thresholds
     t = Thresholds()
     assert t.identify(1) == t.identify_base == 30.0          # FPIR 0.1 % per search
     assert t.identify(10_000) == pytest.approx(t.identify(1_000) + 10)

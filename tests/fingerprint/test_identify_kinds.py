@@ -4,13 +4,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher
-from kiosk.fingerprint.calibration import Calibration, fit, fit_tail, raw_at, worst_of
-from kiosk.fingerprint.identify_calibration import PAIR_GROUPS, identify_calibration, pair_group
-from kiosk.fingerprint.open_set import Search, SearchRun, enrol_half, summarise
-from kiosk.fingerprint.synth.dataset import SeedRange
-from kiosk.fingerprint.synth.kinds import KINDS, kind_templates
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher
+from dakoku_core.fingerprint.calibration import Calibration, fit, fit_tail, raw_at, worst_of
+from dakoku_core.fingerprint.identify_calibration import PAIR_GROUPS, identify_calibration, pair_group
+from dakoku_core.fingerprint.open_set import Search, SearchRun, enrol_half, summarise
+from dakoku_core.fingerprint.synth.dataset import SeedRange
+from dakoku_core.fingerprint.synth.kinds import KINDS, kind_templates
 
 
 def test_raw_at_inverts_a_calibration_inside_and_along_its_tail():

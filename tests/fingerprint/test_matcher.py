@@ -1,7 +1,7 @@
 import numpy as np
 
-from kiosk.fingerprint import Thresholds
-from kiosk.fingerprint.mcc import local_similarities
+from dakoku_core.fingerprint import Thresholds
+from dakoku_core.fingerprint.mcc import local_similarities
 
 from .conftest import FINGERS, IMPRESSIONS, rotated
 
@@ -46,7 +46,7 @@ def test_local_similarity_is_one_on_identical_cylinders(tiny_codes):
 
 
 def test_empty_templates_score_zero(matcher):
-    from kiosk.fingerprint import FingerprintTemplate
+    from dakoku_core.fingerprint import FingerprintTemplate
     empty = matcher.encode(FingerprintTemplate(np.zeros((0, 5)), 320, 384))
     assert len(empty) == 0
     assert matcher.raw_score(empty, empty) == 0.0

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.fingerprint import mcc, mcc_cells
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.fingerprint import mcc, mcc_cells
+from dakoku_core.fingerprint.template import FingerprintTemplate
 
 GOLDEN = Path(__file__).parent / "data" / "mcc_golden.npz"
 FIELDS = ("xy", "angles", "packed_bits", "packed_valid")

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from kiosk.fingerprint import EnrolledTemplate, Gallery, mcc
-from kiosk.fingerprint import prefilter as pf
-from kiosk.fingerprint.code_codec import encode_code
+from dakoku_core.fingerprint import EnrolledTemplate, Gallery, mcc
+from dakoku_core.fingerprint import prefilter as pf
+from dakoku_core.fingerprint.code_codec import encode_code
 
 from .conftest import FINGERS
 

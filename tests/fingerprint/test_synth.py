@@ -1,9 +1,9 @@
 import numpy as np
 
-from kiosk.fingerprint.synth.dataset import REPORTING, TEST, TUNING, impressions_of, synthetic_set
-from kiosk.fingerprint.synth.impression import SENSOR_SHAPE, ImpressionParams
-from kiosk.fingerprint.synth.master import make_master
-from kiosk.fingerprint.synth.minutiae import minutiae_template
+from dakoku_core.fingerprint.synth.dataset import REPORTING, TEST, TUNING, impressions_of, synthetic_set
+from dakoku_core.fingerprint.synth.impression import SENSOR_SHAPE, ImpressionParams
+from dakoku_core.fingerprint.synth.master import make_master
+from dakoku_core.fingerprint.synth.minutiae import minutiae_template
 
 
 def test_same_seed_same_images_and_different_seeds_differ():

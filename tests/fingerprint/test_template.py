@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kiosk.fingerprint import FingerprintTemplate, MinutiaKind, TemplateFormatError, from_iso, to_iso
+from dakoku_core.fingerprint import FingerprintTemplate, MinutiaKind, TemplateFormatError, from_iso, to_iso
 
 
 def sample() -> FingerprintTemplate:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
 
 from .fake_server import employee, error_of
 

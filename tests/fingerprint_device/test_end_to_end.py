@@ -5,13 +5,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kiosk.errors import Situation
-from kiosk.fingerprint import Matcher
-from kiosk.fingerprint.enroll import consolidate
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.policy import Thresholds
+from dakoku_core.errors import Situation
+from dakoku_core.fingerprint import Matcher
+from dakoku_core.fingerprint.enroll import consolidate
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.policy import Thresholds
 from kiosk.fingerprint.sensor import FingerPrompt
-from kiosk.fingerprint.synth import TEST, impressions_of
+from dakoku_core.fingerprint.synth import TEST, impressions_of
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from fingerprint_device.virtual_kiosk import keypad, libfprint_kiosk
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import AuthMethod, PunchKind
-from kiosk.errors import catalogue
-from kiosk.fingerprint.synth import TEST, impressions_of
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import AuthMethod, PunchKind
+from dakoku_core.errors import catalogue
+from dakoku_core.fingerprint.synth import TEST, impressions_of
 from kivy_harness import advance, screenshot, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(180)]

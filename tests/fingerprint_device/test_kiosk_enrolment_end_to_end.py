@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from fingerprint_device.virtual_kiosk import libfprint_kiosk
-from kiosk.domain.model import AuthMethod, PunchKind
-from kiosk.errors import KioskError, catalogue
-from kiosk.fingerprint.enroll import consolidate
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.synth import TEST, impressions_of
+from dakoku_core.domain.model import AuthMethod, PunchKind
+from dakoku_core.errors import KioskError, catalogue
+from dakoku_core.fingerprint.enroll import consolidate
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.synth import TEST, impressions_of
 from kivy_harness import screenshot, touch, wait_until
 from registration_screens import action, choose_employee, open_registration
 from sync.conftest import sync_server  # noqa: F401  (the reference server over TLS, one per module using it)
@@ -116,7 +116,7 @@ def test_a_finger_another_department_registered_is_a_duplicate_said_by_the_serve
                                                                                  sync_server):  # noqa: F811
     """伊藤 (STORE) enrolled this finger at a STORE kiosk; this HQ kiosk never pulls STORE's fingers, so only the
     server's company-wide check can refuse it for 山田."""
-    from kiosk.server import admin, recorders
+    from dakoku_server import admin, recorders
 
     sync_server.bind()
     store_kiosk = Provisioning.from_text(recorders.add_recorder(

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from kiosk.fingerprint import libfprint_print as lp
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.synth import TEST, impressions_of
-from kiosk.fingerprint.synth.minutiae import minutiae_template
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.synth import TEST, impressions_of
+from dakoku_core.fingerprint.synth.minutiae import minutiae_template
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
-from kiosk.fingerprint.synth import TEST, impressions_of
+from dakoku_core.fingerprint.synth import TEST, impressions_of
 from fingerprint_device.conftest import VirtualImageClient
 
 

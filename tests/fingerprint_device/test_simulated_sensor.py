@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
 from kiosk.fingerprint.simulated_sensor import SimulatedSensor
-from kiosk.fingerprint.synth import make_impression, make_master
+from dakoku_core.fingerprint.synth import make_impression, make_master
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fingerprint_device.conftest import Recorder, VirtualImageClient
-from kiosk.domain.model import Employee
-from kiosk.fingerprint.enroll import consolidate
+from dakoku_core.domain.model import Employee
+from dakoku_core.fingerprint.enroll import consolidate
 from kiosk.fingerprint.sensor import FingerPrompt
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, touch, wait_until

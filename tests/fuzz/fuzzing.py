@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from kiosk.errors import KioskError, catalogue
+from dakoku_core.errors import KioskError, catalogue
 
 COUNTS: Counter = Counter()
 CPU_BOUND = 2.0      # CPU seconds per input (the parsers take milliseconds)

@@ -8,8 +8,8 @@ from dataclasses import fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.protocol.certificate import BEGIN, END, issue_certificate, parse_certificate
-from kiosk.protocol.connection import _OPTIONAL, _REQUIRED, parse_connection_string
+from dakoku_core.protocol.certificate import BEGIN, END, issue_certificate, parse_certificate
+from dakoku_core.protocol.connection import _OPTIONAL, _REQUIRED, parse_connection_string
 from kiosk.settings import DisplaySettings, FingerprintSettings, ReaderSettings, Settings, SyncSettings, load_settings
 
 from .fuzzing import ends_well, examples

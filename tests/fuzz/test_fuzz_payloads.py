@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from kiosk.adapters import pcsc_calls
 from kiosk.adapters.fingerprint_endpoints import fingerprints_from_payload
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
-from kiosk.errors import Situation
-from kiosk.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher, TemplateSealError
-from kiosk.fingerprint.iso19794 import from_iso, to_iso
-from kiosk.fingerprint.template import FingerprintTemplate, TemplateFormatError, decode
+from dakoku_core.errors import Situation
+from dakoku_core.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher, TemplateSealError
+from dakoku_core.fingerprint.iso19794 import from_iso, to_iso
+from dakoku_core.fingerprint.template import FingerprintTemplate, TemplateFormatError, decode
 
 from .fuzzing import ends_well, examples
 from .strategies import JSON, ODD_TEXT, mutated_bytes, replaced

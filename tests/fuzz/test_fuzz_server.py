@@ -1,6 +1,6 @@
 """Fuzz every endpoint of the reference server (kiosk-server serve over TLS on loopback) with bodies, path segments
 and query strings, signed like the demo recorder: every answer is below 500 and, when it refuses, carries a catalogue
-key (the error body of kiosk.protocol.error_body), within a time bound."""
+key (the error body of dakoku_core.protocol.error_body), within a time bound."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.errors import catalogue
+from dakoku_core.errors import catalogue
 from tests.campaigns.peers import demo_peer
 
 from .fuzzing import COUNTS, examples
@@ -42,7 +42,7 @@ def wire(value) -> bytes:
 
 
 def template_text() -> str:
-    from kiosk.fingerprint.template import FingerprintTemplate
+    from dakoku_core.fingerprint.template import FingerprintTemplate
 
     rows = np.column_stack([RNG.uniform(0, 300, 40), RNG.uniform(0, 400, 40), RNG.uniform(0, 6.28, 40),
                             RNG.uniform(40, 100, 40), RNG.integers(1, 3, 40)]).astype(np.float32)
@@ -51,9 +51,9 @@ def template_text() -> str:
 
 def code_text(mutate: bytes | None = None) -> str:
     """A cylinder code (what the kiosk sends to /v1/fingerprints/identify), or the given bytes instead."""
-    from kiosk.fingerprint.code_codec import encode_code
-    from kiosk.fingerprint.matcher import Matcher
-    from kiosk.fingerprint.template import FingerprintTemplate
+    from dakoku_core.fingerprint.code_codec import encode_code
+    from dakoku_core.fingerprint.matcher import Matcher
+    from dakoku_core.fingerprint.template import FingerprintTemplate
 
     if mutate is not None:
         return base64.b64encode(mutate).decode()

@@ -54,9 +54,9 @@ def test_the_bundle_holds_the_kiosk_files(bundle):
         assert (internal / "kv" / kv.name).is_file(), kv.name
     assert sorted(p.name for p in (internal / "fonts").glob("*.ttf")) == sorted(
         p.name for p in (ROOT / "fonts").glob("*.ttf"))
-    assert (internal / "kiosk" / "data" / "catalogue.json").is_file()
+    assert (internal / "dakoku_core" / "data" / "catalogue.json").is_file()
     assert list((internal / "kivymd").rglob("*.glsl")) or list((internal / "kivymd").rglob("*.kv"))
-    assert not (internal / "kiosk" / "server").exists()   # the server is not part of the kiosk bundle
+    assert not (internal / "dakoku_server").exists()   # the server is not part of the kiosk bundle
 
 
 def test_the_frozen_kiosk_renders_the_standby_screen_offscreen(bundle, tmp_path):

@@ -1,5 +1,5 @@
 """Issue 13, logs: rotating files in the data directory, and no card ID, password, template or timecard token in
-them (kiosk/logs.py, with the rules of kiosk/redaction.py that the server's log uses too)."""
+them (kiosk/logs.py, with the rules of dakoku_core/redaction.py that the server's log uses too)."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.app_factory import build_kiosk
-from kiosk.demo import DEMO_PASSWORD, demo_card
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
+from dakoku_core.demo import DEMO_PASSWORD, demo_card
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
 from kiosk.logs import BACKUPS, LOG_FILE, KioskLogs
-from kiosk.redaction import CARD, redact, redact_timecard
+from dakoku_core.redaction import CARD, redact, redact_timecard
 from kiosk.settings import load_settings
 
 WRONG_PASSWORD = "86420975"
@@ -113,6 +113,6 @@ def test_redaction_rules(raw, kept):
 
 
 def test_the_server_uses_the_same_timecard_rule():
-    from kiosk.server.log_redaction import redact as server_redact
+    from dakoku_server.log_redaction import redact as server_redact
 
     assert server_redact is redact_timecard

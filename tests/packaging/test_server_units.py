@@ -45,7 +45,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
 
 
 def test_the_service_runs_the_projects_nginx_front_in_a_private_runtime_dir():
-    """One nginx configuration: the one kiosk-server writes (kiosk/server/front_proxy.py), in the service's
+    """One nginx configuration: the one kiosk-server writes (dakoku_server/front_proxy.py), in the service's
     private runtime directory; no second config in packaging/server."""
     unit = (SERVER / "dakoku-server.service").read_text("utf-8")
     command = unit.split("ExecStart=", 1)[1].split("\n# ", 1)[0]
@@ -91,7 +91,7 @@ def test_setup_gives_a_plain_owner_role_and_nobody_else_connects(cluster):
                                    f"WHERE rolname = '{role}'").stdout.strip()
     owner = _psql(cluster, "-Atc", f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{db}'")
     assert flags == "f|f|f" and owner.stdout.strip() == role
-    subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", url, "init"], check=True, timeout=120,
+    subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", url, "init"], check=True, timeout=120,
                    capture_output=True)
     tables = _psql(cluster, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
                    user=role, password=f"pw-{role}", dbname=db)
@@ -104,7 +104,7 @@ def test_setup_gives_a_plain_owner_role_and_nobody_else_connects(cluster):
 def test_backups_are_private_rotated_and_restore(cluster, tmp_path):
     role, db = f"srv_{uuid.uuid4().hex[:6]}", f"dk_{uuid.uuid4().hex[:6]}"
     url = _set_up(cluster, role, db)
-    subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", url, "companies", "add", "ACME", "アクメ"],
+    subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", url, "companies", "add", "ACME", "アクメ"],
                    check=True, timeout=120, capture_output=True)
     env = {**os.environ, "PATH": f"{cluster.bindir}:{os.environ['PATH']}",
            "DAKOKU_SERVER_DB": url.replace("postgresql://", "postgresql+pool://") + "?max_connections=4&timeout=5"}

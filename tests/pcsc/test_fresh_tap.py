@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import AuthMethod, PunchKind
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import AuthMethod, PunchKind
 from kiosk.ports import ReaderState
 from kivy_harness import advance, running_app, touch, wait_until
 from registration_screens import open_settings

@@ -227,7 +227,7 @@ def test_no_readers_at_all_is_init_failed(pcsc, recorder, start_reader):
 
 def test_list_readers_without_pcscd_is_device_init_failed(pcsc):
     from kiosk.adapters.pcsc_reader import list_readers
-    from kiosk.errors import KioskError
+    from dakoku_core.errors import KioskError
 
     pcsc.daemon.stop()
     with pytest.raises(KioskError) as caught:

@@ -18,12 +18,12 @@ from typing import Iterator
 import pytest
 import requests
 
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.protocol.client import RecorderClient
-from kiosk.protocol.connection import parse_connection_string
-from kiosk.server import admin, recorders
-from kiosk.server.db import create_tables, open_database
-from kiosk.server.demo import create_demo
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.client import RecorderClient
+from dakoku_core.protocol.connection import parse_connection_string
+from dakoku_server import admin, recorders
+from dakoku_server.db import create_tables, open_database
+from dakoku_server.demo import create_demo
 
 JST = timezone(timedelta(hours=9))
 READY_DEADLINE = 45.0
@@ -107,7 +107,7 @@ def serving(directory: Path, db_url: str, db_path: Path,
     keys_option = ["--template-keys", str(template_keys)] if template_keys else []
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *keys_option, "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *keys_option, "serve", "--host", "127.0.0.1",
              "--port", str(port), "--tls-dir", str(directory / "demo" / "tls"), "--workers", "2"],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     running = RunningServer(demo.url, db_url, db_path, str(directory / "demo" / "tls" / "ca.pem"), directory,

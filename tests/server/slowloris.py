@@ -23,9 +23,9 @@ from typing import Iterator
 
 import requests
 
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.protocol.client import RecorderClient
-from kiosk.protocol.connection import parse_connection_string
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.client import RecorderClient
+from dakoku_core.protocol.connection import parse_connection_string
 
 
 class SlowClients:
@@ -141,7 +141,7 @@ class IsolatedServer:
 
 
 def _cli(db_url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *args]
+    return [sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *args]
 
 
 def free_port() -> int:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from kiosk.protocol.signing import sign_request
-from kiosk.server import admin, recorders
-from kiosk.server.db import Punch
+from dakoku_core.protocol.signing import sign_request
+from dakoku_server import admin, recorders
+from dakoku_server.db import Punch
 
 pytestmark = pytest.mark.timeout(120)
 JST = timezone(timedelta(hours=9))

@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from kiosk.protocol.certificate import check_pair, parse_certificate
-from kiosk.protocol.connection import parse_connection_string
+from dakoku_core.protocol.certificate import check_pair, parse_certificate
+from dakoku_core.protocol.connection import parse_connection_string
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def run(db_url: str, *args: str, stdin: str = "") -> str:
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *args], input=stdin,
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *args], input=stdin,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -45,9 +45,9 @@ def test_operator_sets_up_a_company_and_a_recorder(tmp_path):
 
 def test_cli_errors_are_one_line_not_tracebacks(tmp_path):
     db = f"sqlite:///{tmp_path / 'admin.sqlite'}"
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db, "departments", "add", "NOPE",
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db, "departments", "add", "NOPE",
                            "HQ", "x"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "no company 'NOPE'" in done.stderr and "Traceback" not in done.stderr
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db, "serve", "--port", "1"],
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db, "serve", "--port", "1"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "TLS is on by default" in done.stderr

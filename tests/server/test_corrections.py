@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from kiosk.server import admin, recorders
-from kiosk.server.db import Correction, Punch
+from dakoku_server import admin, recorders
+from dakoku_server.db import Correction, Punch
 from tests.server.test_credentials_and_presence import midday_zone
 
 pytestmark = pytest.mark.timeout(60)
@@ -103,7 +103,7 @@ def test_refused_corrections_say_why(client, client_at, employees, stamp):
 
 
 def test_a_correction_before_its_punch_is_refused_and_the_punch_still_counts(server, client, employees, stamp):
-    """The choice (kiosk.server.api_corrections): refused at once, never kept to apply later; a kiosk never
+    """The choice (dakoku_server.api_corrections): refused at once, never kept to apply later; a kiosk never
     sends one before its punch (its outbox goes in the order entries were made)."""
     later = punch(employees["1002"], stamp(64, 18), "clock_out")
     undo = correction(later)

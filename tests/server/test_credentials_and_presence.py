@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.server import admin, recorders
-from kiosk.server.db import FingerprintTemplate
+from dakoku_server import admin, recorders
+from dakoku_server.db import FingerprintTemplate
 
 H6_MIN = timedelta(minutes=1)
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from kiosk.server.punch_items import invalid, unparseable
+from dakoku_server.punch_items import invalid, unparseable
 
 pytestmark = pytest.mark.timeout(60)
 SECRET = "SECRET4a7e"                       # stands for a card ID or a template
@@ -84,14 +84,14 @@ def test_a_malformed_correction_is_refused_without_its_value(client, fields):
 
 def test_a_timecard_token_stays_out_of_the_error_log(server, caplog):
     """An unexpected error on a timecard page is logged with its traceback and the path, the token redacted
-    (kiosk.server.log_redaction; gunicorn's and nginx's access logs: tests/server/test_slow_clients.py)."""
+    (dakoku_server.log_redaction; gunicorn's and nginx's access logs: tests/server/test_slow_clients.py)."""
     import logging
     import time
 
-    from kiosk.server import admin, recorders
-    from kiosk.server.app import ServerConfig, create_app
-    from kiosk.server.db import Company, Recorder, RecorderKey
-    from kiosk.server.timecard import make_token
+    from dakoku_server import admin, recorders
+    from dakoku_server.app import ServerConfig, create_app
+    from dakoku_server.db import Company, Recorder, RecorderKey
+    from dakoku_server.timecard import make_token
 
     code = f"TZ{uuid.uuid4().hex[:6]}"
     comp = admin.add_company(code, "壊れた会社")
@@ -103,7 +103,7 @@ def test_a_timecard_token_stays_out_of_the_error_log(server, caplog):
     token = make_token(emp.key, code, int(time.time()) + 60, key.key_id)
     Company.update(timezone="Nowhere/Broken").where(Company.id == comp.id).execute()   # the page will fail
     app = create_app(ServerConfig(db_url=server.db_url))
-    with caplog.at_level(logging.ERROR, logger="kiosk.server"):
+    with caplog.at_level(logging.ERROR, logger="dakoku_server"):
         response = app.test_client().get(f"/timecard/{token}", headers={"Accept": "application/json"})
     assert response.status_code == 500 and response.get_json()["error"]["key"] == "server_error"
     assert "unhandled error on GET /timecard/" in caplog.text and "Traceback" in caplog.text

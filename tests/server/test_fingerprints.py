@@ -1,7 +1,7 @@
 """Fingerprint templates with the server: registration with the company-wide duplicate check, deletion with
 tombstones, the department-scoped pull (since/ETag/304), and sealing at rest.
 
-Fingers are synthetic (kiosk.fingerprint.synth, TEST seeds): two impressions of each, minutiae extracted by
+Fingers are synthetic (dakoku_core.fingerprint.synth, TEST seeds): two impressions of each, minutiae extracted by
 mindtct, so a genuine pair is two different captures of one finger, as at a kiosk. Each test uses its own
 fingers and its own employees, so the tests do not depend on one another.
 """
@@ -17,17 +17,17 @@ import jsonschema
 import numpy as np
 import pytest
 
-from kiosk.fingerprint import FingerprintTemplate, Matcher, TemplateCipher, TemplateSealError
-from kiosk.fingerprint.code_codec import decode_code, encode_code
-from kiosk.fingerprint.crypto import FileKeyProvider
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.synth import TEST, synthetic_set
-from kiosk.protocol.schemas import FINGERPRINT_SET
-from kiosk.server import admin
-from kiosk.server.db import Company, Employee, HelpRegistration
-from kiosk.server.db import FingerprintTemplate as Row
-from kiosk.server.fingerprint_gallery import GalleryCache
-from kiosk.server.template_vault import TemplateVault, binding, resolve_keys_dir
+from dakoku_core.fingerprint import FingerprintTemplate, Matcher, TemplateCipher, TemplateSealError
+from dakoku_core.fingerprint.code_codec import decode_code, encode_code
+from dakoku_core.fingerprint.crypto import FileKeyProvider
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.synth import TEST, synthetic_set
+from dakoku_core.protocol.schemas import FINGERPRINT_SET
+from dakoku_server import admin
+from dakoku_server.db import Company, Employee, HelpRegistration
+from dakoku_server.db import FingerprintTemplate as Row
+from dakoku_server.fingerprint_gallery import GalleryCache
+from dakoku_server.template_vault import TemplateVault, binding, resolve_keys_dir
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -112,7 +112,7 @@ def register_new(client, employee_key: str, *templates: FingerprintTemplate):
 
 
 def distinct_fingers(first_seed: int, count: int) -> list[FingerprintTemplate]:
-    from kiosk.fingerprint.synth import minutiae_template
+    from dakoku_core.fingerprint.synth import minutiae_template
     return [minutiae_template(seed=first_seed + k) for k in range(count)]
 
 
@@ -322,7 +322,7 @@ def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, clien
     def no_encoding(template):
         raise AssertionError("a cold or updated gallery must not re-encode templates")
     assert register(client, new_employee("HQ").key, 1, prints[17][0]).status_code == 201
-    monkeypatch.setattr("kiosk.fingerprint.mcc.encode", no_encoding)
+    monkeypatch.setattr("dakoku_core.fingerprint.mcc.encode", no_encoding)
     vault, cache = CountingVault(FileKeyProvider(server.template_keys)), GalleryCache()
     demo = Company.get(Company.code == "DEMO")
     cold = cache.gallery(demo, vault)
@@ -332,7 +332,7 @@ def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, clien
     monkeypatch.undo()
     emp = new_employee("HQ")
     assert register(client, emp.key, 2, prints[16][0], prints[16][1]).status_code == 201
-    monkeypatch.setattr("kiosk.fingerprint.mcc.encode", no_encoding)
+    monkeypatch.setattr("dakoku_core.fingerprint.mcc.encode", no_encoding)
     updated = cache.gallery(Company.get_by_id(demo.id), vault)
     assert vault.opened == stored + 2 and len(updated) == stored + 2
     assert delete(client, emp.key, 2).json()["deleted"] is True
@@ -344,7 +344,7 @@ def test_gallery_cache_decrypts_stored_codes_and_only_what_changed(server, clien
 
 
 def test_a_finger_changed_while_the_gallery_loads_is_loaded_next_time(server, client, prints, monkeypatch):
-    from kiosk.server import fingerprint_gallery
+    from dakoku_server import fingerprint_gallery
     emp = new_employee("HQ")
     assert register(client, emp.key, 3, prints[18][0]).status_code == 201
     vault, cache = CountingVault(FileKeyProvider(server.template_keys)), GalleryCache()
@@ -371,7 +371,7 @@ def test_template_keys_directory(server, tmp_path):
 
 def test_serve_refuses_a_non_sqlite_database_without_template_keys():
     env = {k: v for k, v in os.environ.items() if k != "DAKOKU_TEMPLATE_KEYS"}
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", "postgresql://nobody@127.0.0.1:1/none",
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", "postgresql://nobody@127.0.0.1:1/none",
                            "serve", "--insecure-no-tls"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 2 and "--template-keys" in done.stderr and "Traceback" not in done.stderr
 

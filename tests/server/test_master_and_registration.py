@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from kiosk.domain.credentials import card_ref
-from kiosk.protocol.certificate import b64url_decode
-from kiosk.server import admin
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.protocol.certificate import b64url_decode
+from dakoku_server import admin
 
 pytestmark = pytest.mark.timeout(60)
 

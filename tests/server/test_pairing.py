@@ -9,12 +9,12 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import load_pem_x509_certificate
 
-from kiosk.protocol import pairing as proto
-from kiosk.protocol.certificate import check_pair, parse_certificate
-from kiosk.protocol.connection import parse_connection_string
-from kiosk.server import admin, db, pairing_store, recorders
-from kiosk.server.app import ServerConfig, create_app
-from kiosk.server.tls import create_local_ca
+from dakoku_core.protocol import pairing as proto
+from dakoku_core.protocol.certificate import check_pair, parse_certificate
+from dakoku_core.protocol.connection import parse_connection_string
+from dakoku_server import admin, db, pairing_store, recorders
+from dakoku_server.app import ServerConfig, create_app
+from dakoku_server.tls import create_local_ca
 
 pytestmark = pytest.mark.timeout(120)
 URL = "https://pair.example.jp:8443/"

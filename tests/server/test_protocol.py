@@ -1,15 +1,15 @@
-"""kiosk.protocol without a server: connection string, certificate, signing, trusted proxy header."""
+"""dakoku_core.protocol without a server: connection string, certificate, signing, trusted proxy header."""
 from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.errors import KioskError
-from kiosk.protocol.certificate import (
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.certificate import (
     RecorderCertificate, check_pair, issue_certificate, parse_certificate, raw_public_key,
 )
-from kiosk.protocol.connection import ConnectionString, parse_connection_string
-from kiosk.protocol.signing import (
+from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
+from dakoku_core.protocol.signing import (
     SignatureProblem, check_timestamp, read_headers, sign_request, verify_signature,
 )
 
@@ -94,7 +94,7 @@ def test_signature_covers_method_path_body_and_key():
 
 def test_trusted_proxy_header_is_off_by_default():
     from flask import Flask
-    from kiosk.server.auth import AuthConfig, client_address
+    from dakoku_server.auth import AuthConfig, client_address
     app = Flask(__name__)
     environ = {"REMOTE_ADDR": "127.0.0.1"}
     headers = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.server.db import Punch
+from dakoku_server.db import Punch
 
 pytestmark = pytest.mark.timeout(60)
 JST = timezone(timedelta(hours=9))

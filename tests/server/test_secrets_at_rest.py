@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.server import db, migrations
-from kiosk.server.template_vault import vault_at
+from dakoku_server import db, migrations
+from dakoku_server.template_vault import vault_at
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -36,7 +36,7 @@ def mode(path: Path) -> int:
 def cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ}
     env.pop("DAKOKU_TEMPLATE_KEYS", None)
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *args], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *args], capture_output=True,
                           text=True, timeout=120, env=env, umask=0o022)     # the usual, permissive umask
     assert done.returncode == 0, done.stderr
     return done

@@ -8,10 +8,10 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.protocol.certificate import RecorderCertificate
-from kiosk.protocol.client import RecorderClient
-from kiosk.protocol.signing import sign_request
-from kiosk.server import admin, recorders
+from dakoku_core.protocol.certificate import RecorderCertificate
+from dakoku_core.protocol.client import RecorderClient
+from dakoku_core.protocol.signing import sign_request
+from dakoku_server import admin, recorders
 
 pytestmark = pytest.mark.timeout(60)
 

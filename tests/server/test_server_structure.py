@@ -1,7 +1,7 @@
 """The server's code structure (issue 13): routes are registered explicitly, a blueprint per module imported at
 the top of the app; no import exists only for its side effects; no private name crosses a module boundary.
 
-The checks read kiosk/server with ``ast`` (nothing is imported to find a problem), and each is shown to catch
+The checks read dakoku_server with ``ast`` (nothing is imported to find a problem), and each is shown to catch
 a planted case in a synthetic source, so a check that silently finds nothing cannot pass.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Blueprint
 
-import kiosk.server as server_package
+import dakoku_server as server_package
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(server_package.__file__).parent        # wherever the server package lives (issue 13's split)
@@ -32,8 +32,8 @@ def _project_module(module: str | None, level: int) -> bool:
 
 
 def _imported_modules(tree: ast.Module) -> dict[str, str]:
-    """Local name → module path, for names bound to a project module (``from kiosk.server import db``,
-    ``import kiosk.server.db as db``). A name imported from a module may be a module too: both are recorded."""
+    """Local name → module path, for names bound to a project module (``from dakoku_server import db``,
+    ``import dakoku_server.db as db``). A name imported from a module may be a module too: both are recorded."""
     bound: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -138,10 +138,10 @@ def test_the_server_code_has_none(check):
 
 # -- each check catches a planted case ------------------------------------------------------------------------
 @pytest.mark.parametrize("source, expected", [
-    ("from kiosk.server.timecard import _secret\n", "from kiosk.server.timecard import _secret"),
+    ("from dakoku_server.timecard import _secret\n", "from dakoku_server.timecard import _secret"),
     ("from .admin import AdminError, _code\n", "from .admin import _code"),
-    ("from kiosk.server import api_fingerprints\nv = api_fingerprints._vault()\n", "api_fingerprints._vault"),
-    ("import kiosk.server.db as db\ndb._pg_serialised(None)\n", "db._pg_serialised"),
+    ("from dakoku_server import api_fingerprints\nv = api_fingerprints._vault()\n", "api_fingerprints._vault"),
+    ("import dakoku_server.db as db\ndb._pg_serialised(None)\n", "db._pg_serialised"),
 ])
 def test_a_private_import_is_caught(source, expected):
     assert [p.split(": ", 1)[1] for p in private_imports(source)] == [expected]
@@ -153,10 +153,10 @@ def test_private_names_of_ones_own_and_dunders_are_fine():
 
 
 @pytest.mark.parametrize("source", [
-    'from kiosk.server.app import api\n@api.post("/v1/x")\ndef x(): pass\n',                # another module's
+    'from dakoku_server.app import api\n@api.post("/v1/x")\ndef x(): pass\n',                # another module's
     'def _register_routes(app):\n    @app.get("/healthz")\n    def healthz(): pass\n',       # outside the factory
     'from flask import Flask\napp = Flask("x")\n@app.route("/x")\ndef x(): pass\n',          # a module-level app
-    'from kiosk.server.timecard import pages\npages.add_url_rule("/x", view_func=print)\n',
+    'from dakoku_server.timecard import pages\npages.add_url_rule("/x", view_func=print)\n',
 ])
 def test_a_route_outside_a_blueprint_of_the_module_is_caught(source):
     assert len(misplaced_routes(source)) == 1
@@ -164,23 +164,23 @@ def test_a_route_outside_a_blueprint_of_the_module_is_caught(source):
 
 def test_routes_on_the_modules_own_blueprint_or_in_the_factory_are_fine():
     assert misplaced_routes(
-        'from flask import Blueprint, Flask\nfrom kiosk.server.api_base import api_blueprint\n'
+        'from flask import Blueprint, Flask\nfrom dakoku_server.api_base import api_blueprint\n'
         'pages = Blueprint("p", __name__)\nblueprint = api_blueprint("b", __name__)\n'
         '@pages.get("/p")\ndef p(): pass\n@blueprint.post("/b")\ndef b(): pass\n'
         'def create_app():\n    app = Flask("x")\n    @app.get("/f")\n    def f(): pass\n    return app\n') == []
 
 
 @pytest.mark.parametrize("source", [
-    "from kiosk.server import api_punches  # noqa: F401\n",
-    "def _register(app):\n    from kiosk.server import api_master  # noqa: F401\n    app.register_blueprint(x)\n",
-    "import kiosk.server.api_identify\n",
+    "from dakoku_server import api_punches  # noqa: F401\n",
+    "def _register(app):\n    from dakoku_server import api_master  # noqa: F401\n    app.register_blueprint(x)\n",
+    "import dakoku_server.api_identify\n",
 ])
 def test_an_import_for_side_effects_is_caught(source):
     assert len(side_effect_imports(source)) == 1
 
 
 def test_used_and_exported_imports_are_fine():
-    assert side_effect_imports("import os\nfrom kiosk.server import db\nfrom kiosk.errors import KioskError\n"
+    assert side_effect_imports("import os\nfrom dakoku_server import db\nfrom dakoku_core.errors import KioskError\n"
                                "__all__ = ['KioskError']\ndb.open_database('x')\n") == []
 
 
@@ -203,7 +203,7 @@ def test_the_app_imports_every_route_module_at_its_top():
 def test_the_app_registers_every_blueprint_and_each_has_routes(server):
     from importlib import import_module
 
-    from kiosk.server.app import ServerConfig, create_app
+    from dakoku_server.app import ServerConfig, create_app
     app = create_app(ServerConfig(db_url=server.db_url))      # the session's database: create_app opens it
     made = {value for name in _blueprint_modules()
             for value in vars(import_module(f"{server_package.__name__}.{name}")).values() if isinstance(value, Blueprint)}

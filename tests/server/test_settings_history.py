@@ -1,5 +1,5 @@
 """Issue 9 on the server: a punch is judged with the recorder settings of the master-data version its kiosk
-judged it under (``master_version``), not with those in force when it is uploaded (kiosk.server.settings_history).
+judged it under (``master_version``), not with those in force when it is uploaded (dakoku_server.settings_history).
 Also run on PostgreSQL (tests/server_pg/test_pg_server.py imports the upload test)."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from kiosk.server import admin, db, migrations, recorders
-from kiosk.server.settings_history import SettingsHistory
+from dakoku_server import admin, db, migrations, recorders
+from dakoku_server.settings_history import SettingsHistory
 
 from .test_punches import punch, upload
 

@@ -1,8 +1,8 @@
 """The server re-checks punches with the kiosk's own rules (issue 13): for employees covering every rule (hire
 and retirement dates, department and help registration, password and break permission, the re-authentication
-interval), each punch's verdict from the server equals kiosk.domain.rules.check_punch's, given what a kiosk
+interval), each punch's verdict from the server equals dakoku_core.domain.rules.check_punch's, given what a kiosk
 would know from its master data. Both of the server's paths are compared: the batch (POST /v1/punches, over
-TLS) and the punch-by-punch one it falls back to after a unique-constraint race (kiosk.server.punch_single)."""
+TLS) and the punch-by-punch one it falls back to after a unique-constraint race (dakoku_server.punch_single)."""
 from __future__ import annotations
 
 import uuid
@@ -10,13 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.domain.model import AuthMethod, ClockReading, Employee, EmploymentType, PunchKind, TimeSource
-from kiosk.domain.rules import PunchContext, check_punch
-from kiosk.errors import KioskError
-from kiosk.server import admin
-from kiosk.server.db import Recorder
-from kiosk.server.punch_judging import Receipt
-from kiosk.server.punch_single import judge_one
+from dakoku_core.domain.model import AuthMethod, ClockReading, Employee, EmploymentType, PunchKind, TimeSource
+from dakoku_core.domain.rules import PunchContext, check_punch
+from dakoku_core.errors import KioskError
+from dakoku_server import admin
+from dakoku_server.db import Recorder
+from dakoku_server.punch_judging import Receipt
+from dakoku_server.punch_single import judge_one
 
 pytestmark = pytest.mark.timeout(120)
 JST = timezone(timedelta(hours=9))

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from kiosk.server.front_proxy import nginx_binary
+from dakoku_server.front_proxy import nginx_binary
 from tests.server.slowloris import SlowClients, isolated_server, measure
 
 pytestmark = pytest.mark.timeout(300)
@@ -72,7 +72,7 @@ def test_the_allow_list_sees_the_real_peer_through_the_front(front):
     import sys
 
     def admin(*args: str) -> None:
-        subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", f"sqlite:///{front.directory / 'server.sqlite'}",
+        subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", f"sqlite:///{front.directory / 'server.sqlite'}",
                         "ip-allow", *args], check=True, capture_output=True, timeout=60)
 
     client = front.client()

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.server import strict_json
-from kiosk.server.punch_times import naive_utc, out_of_range, parse_stamp
+from dakoku_server import strict_json
+from dakoku_server.punch_times import naive_utc, out_of_range, parse_stamp
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)

@@ -69,7 +69,7 @@ def test_internal_error_is_json_without_traceback(server, client):
 def test_openapi_is_served_and_lists_every_route(server):
     response = requests.get(server.url + "openapi.yaml", verify=server.ca_file, timeout=10)
     assert response.status_code == 200 and response.text.startswith("openapi: 3.")
-    from kiosk.server.app import ServerConfig, create_app
+    from dakoku_server.app import ServerConfig, create_app
     app = create_app(ServerConfig(db_url=server.db_url))
     documented = set(re.findall(r"^  (/\S*):\s*$", response.text, re.M))
     for rule in app.url_map.iter_rules():

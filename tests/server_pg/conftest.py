@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.server import db as server_db
-from kiosk.server.db import open_database
+from dakoku_server import db as server_db
+from dakoku_server.db import open_database
 from tests.server.conftest import (  # noqa: F401  (fixtures re-exported for the reused tests)
     RunningServer, client, client_at, employees, free_port, serving, stamp,
 )

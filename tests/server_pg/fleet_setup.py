@@ -2,7 +2,7 @@
 
 ``provision`` fills the database at ``db_url`` the way an operator would: ``init`` and ``tls init`` through the
 admin CLI (one process each), then companies, a department per kiosk, its employees and the recorders through the
-admin API (kiosk.server.admin / recorders: each recorder gets its own Ed25519 key and provisioning text).
+admin API (dakoku_server.admin / recorders: each recorder gets its own Ed25519 key and provisioning text).
 ``FleetServer`` runs ``kiosk-server serve`` (gunicorn, TLS on loopback, N workers) on it.
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from kiosk.server import admin, recorders
-from kiosk.server.db import create_tables, open_database
+from dakoku_server import admin, recorders
+from dakoku_server.db import create_tables, open_database
 
 READY_DEADLINE = 60.0
 
@@ -43,7 +43,7 @@ class FleetShape:
 
 def cli(db_url: str, *args: str, keys_dir: str = "") -> str:
     keys = ["--template-keys", keys_dir] if keys_dir else []
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db_url, *keys, *args],
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *keys, *args],
                           capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"kiosk-server {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -98,7 +98,7 @@ class FleetServer:
         return self.work / "server.log"
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "kiosk.server.cli", "--db", self.db_url,
+        command = [sys.executable, "-m", "dakoku_server.cli", "--db", self.db_url,
                    "--template-keys", str(self.work / "template-keys"), "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--tls-dir", str(self.work / "tls"), "--workers", str(self.workers),
                    "--threads", str(self.threads), *self.extra]

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 from kiosk.adapters.ledger.outbox import OutboxCounts
 from kiosk.adapters.recorder_client import KioskRecorderClient, RetryPolicy
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.errors import KioskError
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.protocol.connection import parse_connection_string
-from kiosk.server.db import Company, Punch as StoredPunch
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.connection import parse_connection_string
+from dakoku_server.db import Company, Punch as StoredPunch
 from kiosk.services.sync import SyncService
 from tests.server_pg.fleet_setup import KioskPlan
 

@@ -52,7 +52,7 @@ from tests.server.test_error_reasons import (  # noqa: F401  (refusals never ech
     test_a_malformed_body_is_refused_without_its_value, test_a_malformed_correction_is_refused_without_its_value,
     test_a_malformed_punch_is_refused_without_its_value,
 )
-from tests.server.test_shared_rules import (  # noqa: F401  (both punch paths judge as kiosk.domain.rules)
+from tests.server.test_shared_rules import (  # noqa: F401  (both punch paths judge as dakoku_core.domain.rules)
     test_the_batch_path_judges_as_the_kiosks_rules, test_the_punch_by_punch_path_judges_as_the_kiosks_rules,
 )
 from tests.server.test_settings_history import (  # noqa: F401  (issue 9: settings by master version)

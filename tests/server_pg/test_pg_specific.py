@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.server.api_punches import store_punches
-from kiosk.server import migrations
-from kiosk.server.db import Company, Punch, Recorder, database, write_transaction
+from dakoku_server.api_punches import store_punches
+from dakoku_server import migrations
+from dakoku_server.db import Company, Punch, Recorder, database, write_transaction
 from tests.server.test_admin_cli import run
 from tests.server.test_punches import punch, upload
 
@@ -32,7 +32,7 @@ def test_operator_cli_on_a_fresh_postgresql_database(postgres_cluster, tmp_path)
     run(db, "cards", "add", "ACME", "E1", "01:23:45:67:89:AB:CD:EF")
     import subprocess
     import sys
-    again = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", db, "cards", "add", "ACME", "E1",
+    again = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db, "cards", "add", "ACME", "E1",
                             "01:23:45:67:89:AB:CD:EF"], capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "registered already" in again.stderr and "Traceback" not in again.stderr
     run(db, "ip-allow", "add", "ACME", "192.0.2.10")
@@ -162,7 +162,7 @@ def test_url_with_a_percent_encoded_password_and_a_non_superuser_owner(postgres_
 
 
 def test_an_older_postgresql_database_is_migrated_to_per_company_uuids(postgres_cluster):
-    """The schema migration (kiosk/server/migrations.py) on PostgreSQL: a database with the old global
+    """The schema migration (dakoku_server/migrations.py) on PostgreSQL: a database with the old global
     punch UUID index and no schema version is brought up to date by the next command, once."""
     import psycopg2
 

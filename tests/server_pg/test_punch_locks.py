@@ -1,6 +1,6 @@
-"""Punch uploads lock per employee on PostgreSQL (kiosk/server/punch_locks.py), not the whole server: while one
+"""Punch uploads lock per employee on PostgreSQL (dakoku_server/punch_locks.py), not the whole server: while one
 batch's transaction is open, a batch of other employees goes through, and a batch of the same employee waits and
-then sees the first one's punch. The connection pool (kiosk/server/db_pool.py) hands a connection back and out
+then sees the first one's punch. The connection pool (dakoku_server/db_pool.py) hands a connection back and out
 again instead of opening one per request."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-from kiosk.server.api_punches import store_punches
-from kiosk.server.db import Company, Recorder, database, write_transaction
-from kiosk.server.db_pool import pooled_url
-from kiosk.server.punch_locks import employee_lock_keys, punch_transaction
+from dakoku_server.api_punches import store_punches
+from dakoku_server.db import Company, Recorder, database, write_transaction
+from dakoku_server.db_pool import pooled_url
+from dakoku_server.punch_locks import employee_lock_keys, punch_transaction
 from tests.server.test_punches import punch
 
 pytestmark = pytest.mark.timeout(120)

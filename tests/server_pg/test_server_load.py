@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.server.db import database
+from dakoku_server.db import database
 from tests.server.conftest import free_port
 from tests.server_pg.fleet_setup import FleetServer, FleetShape, provision
 from tests.server_pg.kiosk_fleet import count_in_database, drive

@@ -12,10 +12,10 @@ import pytest
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.server import admin, recorders
-from kiosk.server.db import create_tables, open_database
-from kiosk.server.demo import create_demo
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_server import admin, recorders
+from dakoku_server.db import create_tables, open_database
+from dakoku_server.demo import create_demo
 
 from .harness import Provisioning, ScriptedHttps, ServerProcess, free_port
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import requests
 
 from kiosk.adapters.recorder_client import KioskRecorderClient, RetryPolicy
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.protocol.connection import ConnectionString, parse_connection_string
-from kiosk.server.tls import create_local_ca
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
+from dakoku_server.tls import create_local_ca
 
 READY_DEADLINE = 45.0
 FAST_RETRY = RetryPolicy(attempts=4, max_elapsed=10.0, initial_wait=0.02, max_wait=0.1, max_retry_after=5.0)
@@ -96,7 +96,7 @@ class ServerProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.server.cli", "--db", self.db_url, "serve", "--host", "127.0.0.1",
+                [sys.executable, "-m", "dakoku_server.cli", "--db", self.db_url, "serve", "--host", "127.0.0.1",
                  "--port", str(self.port), "--tls-dir", str(self.tls_dir), "--workers", str(self.workers)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.wait_ready()

@@ -9,8 +9,8 @@ import zlib
 
 import pytest
 
-from kiosk.errors import KioskError, Situation
-from kiosk.server import admin, recorders
+from dakoku_core.errors import KioskError, Situation
+from dakoku_server import admin, recorders
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
 from kiosk.sync_wiring import AttentionErrors
@@ -25,7 +25,7 @@ CERT = "証明書が正しくありません"
 
 def admin_cli(sync_server, *args: str) -> str:
     """`kiosk-server recorders ...` against the session server's database, as an administrator runs it."""
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", sync_server.process.db_url,
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", sync_server.process.db_url,
                            "recorders", *args], capture_output=True, text=True, timeout=60, check=True)
     return done.stdout
 

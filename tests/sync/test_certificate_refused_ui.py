@@ -8,9 +8,9 @@ import zlib
 import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import PunchKind
-from kiosk.server import admin, recorders
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import PunchKind
+from dakoku_server import admin, recorders
 from kiosk.services.recorder_api import ConnectionSettings
 from kivy_harness import advance, running_app, touch, wait_until
 

@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from kiosk.adapters.recorder_client import KioskRecorderClient, RetryPolicy
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol.certificate import parse_certificate
-from kiosk.server import admin, recorders
-from kiosk.server.tls import create_local_ca
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_server import admin, recorders
+from dakoku_server.tls import create_local_ca
 
 from .fault_proxy import FaultProxy
 from .harness import Tinyproxy, free_port, json_answer

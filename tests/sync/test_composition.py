@@ -8,8 +8,8 @@ import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.app_factory import build_kiosk
-from kiosk.demo import demo_card
-from kiosk.domain.model import PunchKind
+from dakoku_core.demo import demo_card
+from dakoku_core.domain.model import PunchKind
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.settings import ReaderSettings, Settings
 
@@ -98,7 +98,7 @@ def test_timecard_opens_a_working_server_link_for_the_tapped_card(sync_server, t
 
 
 def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tmp_path):
-    from kiosk.errors import KioskError
+    from dakoku_core.errors import KioskError
 
     kiosk = provisioned_kiosk(sync_server, tmp_path)
     new_card = "0A0B0C0D0E0F1011"
@@ -123,7 +123,7 @@ def test_register_punch_and_delete_a_new_card_against_the_server(sync_server, tm
 
 
 def test_help_registration_lets_another_department_punch_here(sync_server, tmp_path):
-    from kiosk.errors import KioskError
+    from dakoku_core.errors import KioskError
 
     kiosk = provisioned_kiosk(sync_server, tmp_path)
     card = demo_card("other_department").card_id   # 伊藤 (店舗) at the 本社 recorder
@@ -139,7 +139,7 @@ def test_help_registration_lets_another_department_punch_here(sync_server, tmp_p
         assert kiosk.help_registration.register_by_card(card).created is False   # already: nothing to do
     finally:
         kiosk.close()
-        from kiosk.server import admin
+        from dakoku_server import admin
         sync_server.bind()
         admin.delete_help(admin.company("DEMO"), "1006", "HQ")      # the session's server: leave 1006 unhelped
 

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.adapters.recorder_client import KioskRecorderClient
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
 
@@ -114,7 +114,7 @@ def test_connection_file_round_trip_and_missing(sync_server, tmp_path):
 
 def test_first_setup_is_initial_setup_then_connection_change(sync_server, ledger, change):
     """The seed's 初期設定時 (no connection saved yet) and 接続先変更時 (one was) are told apart by the file."""
-    from kiosk.errors import Situation
+    from dakoku_core.errors import Situation
 
     service, file, slot = change
     with pytest.raises(KioskError) as info:

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.adapters.recorder_client import RetryPolicy
 from kiosk.adapters.transport_errors import AnswerLog
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 
 from .conftest import make_punches
 from .fault_proxy import FaultProxy

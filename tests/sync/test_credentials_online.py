@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod, PunchKind
-from kiosk.errors import KioskError
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.domain.model import AuthMethod, PunchKind
+from dakoku_core.errors import KioskError
 from kiosk.services.credentials import CredentialsService
 from kiosk.services.presence import Presence
 
@@ -107,16 +107,16 @@ def test_presence_merges_the_servers_view_with_unsent_punches(sync_server, tmp_p
 
 
 def _punch(body: dict):
-    from kiosk.domain.model import AuthMethod as Method, Punch, TimeSource
+    from dakoku_core.domain.model import AuthMethod as Method, Punch, TimeSource
     return Punch(employee_key=body["employee_key"], kind=PunchKind(body["kind"]),
                  stamped_at=datetime.fromisoformat(body["stamped_at"]), time_source=TimeSource.SERVER,
                  offline=False, auth_method=Method.CARD, recorder_code="R001", uuid=body["uuid"])
 
 
 def test_an_enrolled_finger_is_listed_and_deleted_here_and_on_the_server(sync_server, tmp_path):
-    from kiosk.fingerprint.extractors import MindtctExtractor
-    from kiosk.fingerprint.synth.dataset import TEST, impressions_of
-    from kiosk.server import admin
+    from dakoku_core.fingerprint.extractors import MindtctExtractor
+    from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
+    from dakoku_server import admin
 
     from .test_fingerprint_sync import kiosk_at
 

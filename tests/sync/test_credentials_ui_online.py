@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.domain.credentials import card_ref
-from kiosk.domain.model import AuthMethod
+from dakoku_core.domain.credentials import card_ref
+from dakoku_core.domain.model import AuthMethod
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.ui.manager_credentials import ConfirmDelete, CredentialItem
 from kivy_harness import advance, running_app, screenshot, touch, wait_until

@@ -5,8 +5,8 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.server import admin
+from dakoku_core.errors import KioskError
+from dakoku_server import admin
 from kiosk.services.data_update import (
     DataUpdateScheduler, DataUpdateService, RefreshPolicy, in_quiet_hours, is_due, parse_span,
 )

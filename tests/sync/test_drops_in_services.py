@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.errors import KioskError
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.errors import KioskError
 from kiosk.services.data_update import DataUpdateService
 from kiosk.services.help_registration import HelpRegistrationService
 from kiosk.services.recorder_api import ClientSlot

@@ -4,7 +4,7 @@ finds it outside the recorder's scope → cause C (ヘルプ登録). An unknown 
 mode the employee is named by code: C at once. After ヘルプ登録 the same finger punches.
 
 Kiosks run one after another in this process (one ledger at a time). Employees F911 (HQ) and F912 (STORE) are
-this module's own; fingers are synthetic (kiosk.fingerprint.synth, TEST seeds 80-82)."""
+this module's own; fingers are synthetic (dakoku_core.fingerprint.synth, TEST seeds 80-82)."""
 from __future__ import annotations
 
 import time
@@ -14,11 +14,11 @@ import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.app_factory import build_kiosk
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.synth.dataset import TEST, impressions_of
-from kiosk.server import admin, recorders
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
+from dakoku_server import admin, recorders
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
 
@@ -117,8 +117,8 @@ def test_the_server_never_says_whose_finger_it_is(sync_server, texts, impression
     """The answer is one word; a malformed probe is a 400, never a 500."""
     import base64
 
-    from kiosk.fingerprint.code_codec import encode_code
-    from kiosk.fingerprint.matcher import Matcher
+    from dakoku_core.fingerprint.code_codec import encode_code
+    from dakoku_core.fingerprint.matcher import Matcher
 
     client = texts["HQ"].client()
     response = client._api.request("POST", "v1/fingerprints/identify", json={

@@ -7,9 +7,9 @@ import base64
 import numpy as np
 import pytest
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.recorder_api import RegisteredFinger
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.fingerprint.template import FingerprintTemplate
 
 from .harness import json_answer
 

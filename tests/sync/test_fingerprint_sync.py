@@ -8,7 +8,7 @@ STORE:
   gallery never held it; help registration of F903 to HQ brings the finger to B, its removal takes it away;
 - A deletes F901's finger → B loses it at its next データ更新.
 
-Fingers are synthetic (kiosk.fingerprint.synth, TEST seeds): enrolment from impressions 0-3, probes 6-7."""
+Fingers are synthetic (dakoku_core.fingerprint.synth, TEST seeds): enrolment from impressions 0-3, probes 6-7."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -17,10 +17,10 @@ import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.app_factory import build_kiosk
-from kiosk.errors import KioskError
-from kiosk.fingerprint.extractors import MindtctExtractor
-from kiosk.fingerprint.synth.dataset import TEST, impressions_of
-from kiosk.server import admin, recorders
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint.extractors import MindtctExtractor
+from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
+from dakoku_server import admin, recorders
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.domain.model import AuthMethod, PunchKind
+from dakoku_core.domain.model import AuthMethod, PunchKind
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until

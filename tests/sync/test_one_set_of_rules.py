@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
 from kiosk.services.data_update import DataUpdateService
 from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import ClientSlot
@@ -35,14 +35,14 @@ class MovableClock:
         self.at = at
 
     def read(self):
-        from kiosk.domain.model import ClockReading, TimeSource
+        from dakoku_core.domain.model import ClockReading, TimeSource
 
         return ClockReading(self.at, TimeSource.NTP)
 
 
 def cli(sync_server, *args: str) -> str:
     """The admin CLI as the operator runs it, against the running server's database."""
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", sync_server.process.db_url, *args],
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", sync_server.process.db_url, *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout

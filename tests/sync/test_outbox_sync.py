@@ -9,7 +9,7 @@ import time
 import pytest
 
 from kiosk.adapters.recorder_client import RetryPolicy
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
 

@@ -15,9 +15,9 @@ import pytest
 from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.adapters.pairing_client import PairingClient
 from kiosk.adapters.recorder_client import KioskRecorderClient
-from kiosk.errors import KioskError, Situation
-from kiosk.protocol import pairing as proto
-from kiosk.server.tls import create_local_ca
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol import pairing as proto
+from dakoku_server.tls import create_local_ca
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.pairing import PairingService
 from kiosk.services.recorder_api import ClientSlot
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def cli(sync_server, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "kiosk.server.cli", "--db", sync_server.process.db_url, *args],
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", sync_server.process.db_url, *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -181,7 +181,7 @@ def test_malformed_input_is_refused_locally(kiosk, host, code, check):
 
 def test_lockout_and_server_errors_reach_the_kiosk_as_catalogue_errors(sync_server, kiosk, scripted):
     """A server (same CA) that answers the redeem with a lockout, then a 500: the kiosk shows 「…N分間…」 and 007."""
-    from kiosk.protocol.error_body import error_body
+    from dakoku_core.protocol.error_body import error_body
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509 import load_pem_x509_certificate
 

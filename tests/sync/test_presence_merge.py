@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.demo import seed_demo
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.errors import KioskError
+from dakoku_core.demo import seed_demo
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.errors import KioskError
 from kiosk.services.presence import LastPunch, Presence, PresenceService, business_day_start, merge
 
 JST = timezone(timedelta(hours=9))

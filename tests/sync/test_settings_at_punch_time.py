@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 from kiosk.services.data_update import DataUpdateService
 from kiosk.services.punch import PunchService, SequenceQuestion
 from kiosk.services.recorder_api import ClientSlot

@@ -8,7 +8,7 @@ import pytest
 import requests
 import zxingcpp
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kivy_harness import advance, running_app, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]

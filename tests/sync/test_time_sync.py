@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.domain.model import TimeSource
+from dakoku_core.domain.model import TimeSource
 from kiosk.services.clock import KioskClock, MachineClockPort
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.time_sync import TimeSyncService

@@ -14,10 +14,10 @@ import pytest
 import requests
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import Correction, PunchKind
-from kiosk.i18n import tr
-from kiosk.server import admin, recorders
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import Correction, PunchKind
+from dakoku_core.i18n import tr
+from dakoku_server import admin, recorders
 from kiosk.services.recorder_api import ConnectionSettings
 from kivy_harness import running_app, screenshot, touch, wait_until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.model import AuthMethod, PunchKind
+from dakoku_core.domain.model import AuthMethod, PunchKind
 from kivy_harness import SHOTS, advance, running_app, screenshot, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]

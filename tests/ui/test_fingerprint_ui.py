@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.model import AuthMethod, PunchKind
+from dakoku_core.domain.model import AuthMethod, PunchKind
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_registration

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import AuthMethod, PunchKind
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import AuthMethod, PunchKind
 from kiosk.ports import CardEvent, CardType
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, touch, wait_until

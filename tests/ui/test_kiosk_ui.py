@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError, Situation
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError, Situation
 from kiosk.settings import DisplaySettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 
@@ -118,7 +118,7 @@ def press_keys(screen, keys: str) -> None:
 
 
 def test_password_punch_on_the_keypad(app, window):
-    from kiosk.domain.model import AuthMethod
+    from dakoku_core.domain.model import AuthMethod
 
     touch(app.standby.punch_button(PunchKind.CLOCK_IN))
     touch(app.punch_screen.ids.password_button)

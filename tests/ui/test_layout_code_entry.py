@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.i18n import tr
+from dakoku_core.i18n import tr
 from kiosk.ui.window import display_dpi
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from layout_geometry import out_of_view, problems
@@ -20,7 +20,7 @@ SIZES = [(1280, 800), (1920, 1080), (800, 1280)]
 @pytest.fixture
 def entry(window, tmp_path):
     from kiosk.ui.keypad import CodeEntry
-    from kiosk.domain.kana import ROWS
+    from dakoku_core.domain.kana import ROWS
 
     with running_app(window, tmp_path) as app:
         open_settings(app)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import PunchKind
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import PunchKind
 from kiosk.ui.window import display_dpi
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from layout_geometry import problems

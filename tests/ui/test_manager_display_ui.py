@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import demo_card
-from kiosk.domain.model import PunchKind
+from dakoku_core.demo import demo_card
+from dakoku_core.domain.model import PunchKind
 from kiosk.services.presence import Presence
 from kiosk.ui.manager_presence import PresenceItem
 from kiosk.ui.widgets import BigButton

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.demo import DEMO_CARDS, TYPES
-from kiosk.domain.model import AuthMethod, EmploymentType, PunchKind
-from kiosk.errors import KioskError
-from kiosk.protocol.recorder_settings import defaults
+from dakoku_core.demo import DEMO_CARDS, TYPES
+from dakoku_core.domain.model import AuthMethod, EmploymentType, PunchKind
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.recorder_settings import defaults
 from kiosk.services.recorder_api import MasterSnapshot
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from kiosk import i18n
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError
+from dakoku_core import i18n
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError
 from kiosk.settings import load_settings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings

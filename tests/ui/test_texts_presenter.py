@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.ui import format as fmt
 from kiosk.ui.error_presenter import SHIELD_SECONDS, TOUCH_SECONDS, ErrorPresenter
 from kivy_harness import SHOTS, advance, running_app, touch, wait_until
@@ -130,7 +130,7 @@ def one_countdown(dialog) -> bool:
 
 
 def test_the_pairing_lockout_counts_its_minutes_down(app, now):
-    """The server's 429 names whole minutes (kiosk/server/pairing.py); the message counts them down and the dialog
+    """The server's 429 names whole minutes (dakoku_server/pairing.py); the message counts them down and the dialog
     closes when they are over."""
     error = KioskError("pairing_locked_out", situation=Situation.CONNECTION_CHANGE, context={"minutes": 15})
     app.presenter.show(error, auto_dismiss_after=30)

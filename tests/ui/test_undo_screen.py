@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.demo import DEMO_CARDS
-from kiosk.domain.model import PunchKind, TimeSource
-from kiosk.i18n import tr
+from dakoku_core.demo import DEMO_CARDS
+from dakoku_core.domain.model import PunchKind, TimeSource
+from dakoku_core.i18n import tr
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
@@ -117,7 +117,7 @@ def test_the_next_persons_card_punches_the_time_of_days_type(window, tmp_path):
 def test_the_next_persons_finger_ends_the_offer_and_punches(window, tmp_path):
     """The same with a finger: while 取り消し is on offer for 山田's card punch, 佐藤 (demo finger 2) places her
     finger; the offer ends and her finger punches the kept type."""
-    from kiosk.domain.model import AuthMethod
+    from dakoku_core.domain.model import AuthMethod
     from kiosk.settings import FingerprintSettings
 
     settings = FingerprintSettings(backend="simulated", demo_fingers=2)

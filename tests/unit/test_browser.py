@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.adapters import browser as browser_module
 from kiosk.adapters.browser import SystemBrowser
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 
 URL = "https://127.0.0.1:9/timecard/x?t=1&u=2"
 SYSTEM_PATH = "/usr/bin:/bin"

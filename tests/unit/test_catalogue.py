@@ -1,4 +1,4 @@
-"""The error catalogue (kiosk/data/catalogue.json) against the anchor product's catalogue.
+"""The error catalogue (dakoku_core/data/catalogue.json) against the anchor product's catalogue.
 
 The expected messages below are transcribed by hand from the seed
 (``../shared/seeds/000_125edd9b4e2fb69a.txt``, relative to the repo root); when that file is present the
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import i18n
-from kiosk.errors import Catalogue, KioskError, Situation, catalogue
+from dakoku_core import i18n
+from dakoku_core.errors import Catalogue, KioskError, Situation, catalogue
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "000_125edd9b4e2fb69a.txt"
 
@@ -101,7 +101,7 @@ CODE_PREFIX = re.compile(r"^\d{3}(?: |$)")
 
 @pytest.fixture
 def raw_entries() -> list[dict]:
-    return json.loads(resources.files("kiosk").joinpath("data/catalogue.json").read_text("utf-8"))["entries"]
+    return json.loads(resources.files("dakoku_core").joinpath("data/catalogue.json").read_text("utf-8"))["entries"]
 
 
 @pytest.fixture

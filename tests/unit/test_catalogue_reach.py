@@ -1,5 +1,5 @@
-"""Every catalogue key, named message variant and lettered cause is raised by product code (kiosk/, the reference
-server included), not only by tests. A static scan with the ast module; rules (docs/errors.md § Reach):
+"""Every catalogue key, named message variant and lettered cause is raised by product code (kiosk/,
+dakoku_core/, dakoku_server/), not only by tests. A static scan with the ast module; rules (docs/errors.md § Reach):
 
 - a key is raised where a string constant equal to it is an argument of ``KioskError(...)`` (or a subclass's
   ``super().__init__(...)``) or of the server's ``ApiError(...)``; or where it is assigned, returned or chosen
@@ -19,10 +19,10 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from kiosk.errors import Situation
+from dakoku_core.errors import Situation
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRIES = json.loads((ROOT / "kiosk" / "data" / "catalogue.json").read_text("utf-8"))["entries"]
+ENTRIES = json.loads((ROOT / "dakoku_core" / "data" / "catalogue.json").read_text("utf-8"))["entries"]
 KEYS = {e["key"] for e in ENTRIES}
 SITUATIONS = {s.value for s in Situation}
 RAISERS = {"KioskError", "ApiError", "__init__"}
@@ -129,7 +129,8 @@ def scan() -> dict[str, set[str]]:
 @lru_cache(maxsize=4)
 def _scan(root: Path) -> dict[str, set[str]]:
     reached: dict[str, set[str]] = defaultdict(set)
-    modules = [_Module(p) for p in sorted((root / "kiosk").rglob("*.py"))]
+    files = sorted(p for package in ("kiosk", "dakoku_core", "dakoku_server") for p in (root / package).rglob("*.py"))
+    modules = [_Module(p) for p in files]
     key_modules: dict[str, set[_Module]] = defaultdict(set)
     used = _used_names(modules)
     for module in modules:
@@ -148,7 +149,7 @@ def _scan(root: Path) -> dict[str, set[str]]:
             if _constant(letter):
                 reached[f"{key}#{_constant(letter)}"].add(where)
         if any(_name(n) == "unexpected" for n in ast.walk(module.tree) if isinstance(n, ast.Call)):
-            reached["unexpected"].add(where)           # kiosk.errors.unexpected(exc, situation): 999
+            reached["unexpected"].add(where)           # dakoku_core.errors.unexpected(exc, situation): 999
             key_modules["unexpected"].add(module)
         for fn in module.computed_key_functions():
             if not _in_use(fn, used):
@@ -197,7 +198,7 @@ def test_the_scan_can_fail(tmp_path, monkeypatch):
     assert "server_unreachable/exception" in reached and "auth_failed#C" in reached
     module = tmp_path / "kiosk" / "x.py"
     module.parent.mkdir()
-    module.write_text('from kiosk.errors import KioskError\n'
+    module.write_text('from dakoku_core.errors import KioskError\n'
                       'def f(e):\n    if e.key == "employee_not_selected":\n        return 1\n'
                       '    raise KioskError("auth_failed", cause_letter="Z")\n'
                       'def only_tests_call_me():\n    raise KioskError("employee_code_empty")\n'

@@ -2,7 +2,7 @@
 measurement falls back to the machine clock labelled local; jumps are noticed; the adjusting state."""
 from datetime import timedelta, timezone
 
-from kiosk.domain.model import TimeSource
+from dakoku_core.domain.model import TimeSource
 from kiosk.services.clock import KioskClock, MachineClockPort
 
 JST = timezone(timedelta(hours=9))

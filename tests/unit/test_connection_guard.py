@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.recorder_api import ConnectionSettings
 from kiosk.sync_wiring import SyncParts
 

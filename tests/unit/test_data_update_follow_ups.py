@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.data_update import DataUpdateService
 from kiosk.services.recorder_api import MasterVersion
 

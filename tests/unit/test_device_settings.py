@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.device_settings import DeviceSettingsService
 from kiosk.settings import ReaderSettings, load_settings
 

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.services.diagnose import server_checks
 
 

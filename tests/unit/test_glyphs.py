@@ -19,7 +19,7 @@ def cmap(name: str) -> frozenset[int]:
 
 
 def shown_texts() -> list[str]:
-    data = resources.files("kiosk").joinpath("data")
+    data = resources.files("dakoku_core").joinpath("data")
     texts = []
     for value in json.loads(data.joinpath("strings.json").read_text("utf-8")).values():
         texts += [value["ja"], value["en"]]
@@ -27,7 +27,7 @@ def shown_texts() -> list[str]:
         for table in ("messages", "causes", "remedies"):
             for text in entry[table].values():
                 texts += [text["ja"], text["en"]]
-    from kiosk.demo import demo_employees
+    from dakoku_core.demo import demo_employees
     from datetime import date
 
     texts += [e.display_name for e in demo_employees(date(2026, 1, 1))]

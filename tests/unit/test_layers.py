@@ -15,15 +15,16 @@ KIVY = ("kivy", "kivymd")
 
 # (the package a module is in, what it must not import)
 RULES: list[tuple[str, tuple[str, ...]]] = [
-    ("kiosk.domain", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("dakoku_core.domain", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
     # the rest of the shared core (the server installs it without the kiosk)
-    ("kiosk.protocol", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
-    ("kiosk.fingerprint", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
-    ("kiosk.errors", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("dakoku_core.protocol", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("dakoku_core.fingerprint", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
+    ("kiosk.fingerprint", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),   # the sensors
+    ("dakoku_core.errors", ("kiosk.ports", "kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
     ("kiosk.ports", ("kiosk.services", "kiosk.adapters", "kiosk.ui", *KIVY)),
     ("kiosk.services", ("kiosk.adapters", "kiosk.ui", *KIVY)),
     ("kiosk.adapters", ("kiosk.ui", *KIVY)),
-    ("kiosk.server", ("kiosk.ui", "kiosk.services", "kiosk.adapters", *KIVY)),
+    ("dakoku_server", ("kiosk.ui", "kiosk.services", "kiosk.adapters", *KIVY)),
 ]
 UI = "kiosk.ui"
 
@@ -73,14 +74,15 @@ def module_name(path: Path) -> tuple[str, bool]:
 
 
 def project_sources() -> list[Path]:
-    return sorted(p for p in (ROOT / "kiosk").rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(p for package in ("kiosk", "dakoku_core", "dakoku_server")
+                  for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts)
 
 
 # -- the checker itself catches what it must --------------------------------------------------------------------
 @pytest.mark.parametrize("module, source", [
-    ("kiosk.domain.rules", "from kiosk.services.punch import PunchService\n"),
-    ("kiosk.domain.model", "def f():\n    import kivy.clock\n"),                        # inside a function
-    ("kiosk.domain.model", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from kiosk.ui import app\n"),
+    ("dakoku_core.domain.rules", "from kiosk.services.punch import PunchService\n"),
+    ("dakoku_core.domain.model", "def f():\n    import kivy.clock\n"),                        # inside a function
+    ("dakoku_core.domain.model", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from kiosk.ui import app\n"),
     ("kiosk.ports.ledger", "from kiosk.adapters.ledger import SqlitePunchLedger\n"),
     ("kiosk.services.punch", "from kiosk.adapters.browser import SystemBrowser\n"),
     ("kiosk.services.punch", "from kiosk import adapters\n"),                            # a submodule by name
@@ -88,11 +90,11 @@ def project_sources() -> list[Path]:
     ("kiosk.services.punch", "from kivymd.app import MDApp\n"),
     ("kiosk.adapters.browser", "from kiosk.ui.bridge import UiBridge\n"),
     ("kiosk.adapters.browser", "import kivy\n"),
-    ("kiosk.server.app", "from kiosk.services.recorder_api import ClientSlot\n"),
-    ("kiosk.server.app", "from kiosk.adapters import memory\n"),
+    ("dakoku_server.app", "from kiosk.services.recorder_api import ClientSlot\n"),
+    ("dakoku_server.app", "from kiosk.adapters import memory\n"),
     ("kiosk.cli", "from kivy.core.window import Window\n"),                              # anything outside kiosk/ui
-    ("kiosk.errors", "import kivymd.uix\n"),
-    ("kiosk.protocol.signing", "from kiosk.services.clock import KioskClock\n"),
+    ("dakoku_core.errors", "import kivymd.uix\n"),
+    ("dakoku_core.protocol.signing", "from kiosk.services.clock import KioskClock\n"),
     ("kiosk.fingerprint.sensor", "from kiosk.adapters.ledger.db import LedgerDatabase\n"),
 ])
 def test_the_checker_catches_a_planted_import(module, source):
@@ -100,11 +102,11 @@ def test_the_checker_catches_a_planted_import(module, source):
 
 
 @pytest.mark.parametrize("module, source", [
-    ("kiosk.services.punch", "from kiosk.domain.model import Punch\nfrom kiosk.ports import MasterData\n"),
+    ("kiosk.services.punch", "from dakoku_core.domain.model import Punch\nfrom kiosk.ports import MasterData\n"),
     ("kiosk.services.punch", "from . import undo\nfrom .recorder_api import ClientSlot\n"),   # relative, same layer
     ("kiosk.adapters.browser", "from kiosk.services.timecard import TimecardService\n"),
     ("kiosk.ui.app", "from kivy.clock import Clock\nfrom kiosk.adapters.wedge_reader import WedgeCardReader\n"),
-    ("kiosk.server.app", "from kiosk.domain.model import Punch\nfrom kiosk.protocol import signing\n"),
+    ("dakoku_server.app", "from dakoku_core.domain.model import Punch\nfrom dakoku_core.protocol import signing\n"),
     ("kiosk.app_factory", "from kiosk.adapters.browser import SystemBrowser\nfrom kiosk.ui import app\n"),
     ("kiosk.services.punch", "import kivyish_but_not_kivy\n"),
 ])

@@ -13,8 +13,8 @@ import pytest
 
 from kiosk.adapters.ledger import SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.db import SCHEMA_VERSION
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.errors import KioskError
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.errors import KioskError
 
 JST = timezone(timedelta(hours=9))
 

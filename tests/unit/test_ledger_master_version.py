@@ -11,7 +11,7 @@ from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledg
 from kiosk.adapters.ledger.db import MIGRATIONS, SCHEMA_VERSION
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.adapters.recorder_client import punch_to_wire
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
 
 JST = timezone(timedelta(hours=9))
 

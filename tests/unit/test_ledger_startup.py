@@ -20,8 +20,8 @@ from kiosk.adapters.ledger.audit_store import SqliteAuditLog
 from kiosk.adapters.ledger.db import open_ledger, open_ledger_at_start
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.adapters.ledger.startup import marker_path
-from kiosk.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
+from dakoku_core.errors import KioskError, Situation
 
 JST = timezone(timedelta(hours=9))
 SAVE_MESSAGE = "打刻の保存に失敗しました。タイムレコーダーを再立ち上げしてもう一度打刻して下さい"
@@ -175,7 +175,7 @@ def test_a_nearly_full_disk_takes_punches_while_the_data_fits(tmp_path):
 
 def test_the_kiosk_starts_with_the_error_shown_and_signs_with_its_own_clock(tmp_path):
     from kiosk.app_factory import build_kiosk
-    from kiosk.protocol import signing
+    from dakoku_core.protocol import signing
     from kiosk.settings import ReaderSettings, Settings
 
     settings = Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated"))

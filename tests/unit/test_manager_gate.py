@@ -2,8 +2,8 @@
 import pytest
 
 from kiosk.adapters.ledger.audit_store import SqliteAuditLog
-from kiosk.domain.passwords import hash_password
-from kiosk.errors import KioskError
+from dakoku_core.domain.passwords import hash_password
+from dakoku_core.errors import KioskError
 from kiosk.services.manager import LOCKOUT_SECONDS, MAX_FAILURES, ManagerGate
 
 

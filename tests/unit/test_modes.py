@@ -2,8 +2,8 @@ from datetime import time
 
 import pytest
 
-from kiosk.domain.model import PunchKind
-from kiosk.domain.modes import AutoMode, auto_kind
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.domain.modes import AutoMode, auto_kind
 
 MODES = (
     AutoMode.parse({"start": "05:00", "end": "12:59", "kind": "clock_in"}),

@@ -1,14 +1,14 @@
 """Services, domain and the composition root import without Kivy (design.md §3), in a clean interpreter.
 
-Every module of kiosk.domain and kiosk.services is imported (walked, not listed by hand)."""
+Every module of dakoku_core.domain and kiosk.services is imported (walked, not listed by hand)."""
 import subprocess
 import sys
 
 CODE = """
 import importlib, pkgutil, sys
-import kiosk.domain, kiosk.services
+import dakoku_core.domain, kiosk.services
 names = ["kiosk.ports", "kiosk.settings", "kiosk.app_factory", "kiosk.adapters.ledger"]
-for package in (kiosk.domain, kiosk.services):
+for package in (dakoku_core.domain, kiosk.services):
     names += [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 for name in names:
     importlib.import_module(name)

@@ -9,9 +9,9 @@ import pytest
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.demo import demo_card, seed_demo
-from kiosk.domain.model import PunchKind, TimeSource
-from kiosk.errors import KioskError
+from dakoku_core.demo import demo_card, seed_demo
+from dakoku_core.domain.model import PunchKind, TimeSource
+from dakoku_core.errors import KioskError
 from kiosk.services.clock import KioskClock, MachineClockPort
 from kiosk.services.punch import PunchService
 

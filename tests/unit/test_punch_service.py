@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import DEMO_PASSWORD, demo_card
-from kiosk.domain.model import AuthMethod, PunchKind, TimeSource
-from kiosk.errors import KioskError
+from dakoku_core.demo import DEMO_PASSWORD, demo_card
+from dakoku_core.domain.model import AuthMethod, PunchKind, TimeSource
+from dakoku_core.errors import KioskError
 from datetime import timedelta, timezone
 
 class _Cards(dict):
@@ -130,9 +130,9 @@ def test_hire_and_retirement_days_themselves_are_allowed(ledger_db, clock):
     from datetime import date
 
     from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger
-    from kiosk.demo import DEMO_CARD_KEY, RECORDER
-    from kiosk.domain.credentials import card_ref
-    from kiosk.domain.model import Credential, Department, Employee, EmploymentType
+    from dakoku_core.demo import DEMO_CARD_KEY, RECORDER
+    from dakoku_core.domain.credentials import card_ref
+    from dakoku_core.domain.model import Credential, Department, Employee, EmploymentType
     from kiosk.services.punch import PunchService
 
     today = clock.at.date()

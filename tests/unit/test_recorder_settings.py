@@ -6,11 +6,11 @@ import pytest
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from kiosk.adapters.ledger.outbox import SqliteOutbox
-from kiosk.demo import demo_card, seed_demo
-from kiosk.domain.model import AuthMethod, PunchKind
-from kiosk.domain.rules import missing_before
-from kiosk.errors import KioskError
-from kiosk.protocol.recorder_settings import DEFAULTS, RecorderSettings, defaults
+from dakoku_core.demo import demo_card, seed_demo
+from dakoku_core.domain.model import AuthMethod, PunchKind
+from dakoku_core.domain.rules import missing_before
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.recorder_settings import DEFAULTS, RecorderSettings, defaults
 from kiosk.services.punch import PunchService, SequenceQuestion
 from kiosk.services.status import StatusService
 
@@ -39,7 +39,7 @@ def question_of(fn, *args) -> SequenceQuestion:
 
 # -- one value for every setting -------------------------------------------------------------------
 def test_server_and_kiosk_share_one_default_for_every_setting():
-    from kiosk.server.recorders import DEFAULT_SETTINGS
+    from dakoku_server.recorders import DEFAULT_SETTINGS
 
     assert DEFAULT_SETTINGS == defaults() == RecorderSettings().as_dict()
     assert DEFAULTS["reauth_interval_seconds"] == 60 and DEFAULTS["sequence_warning"] is True
@@ -173,7 +173,7 @@ def test_the_question_names_the_break_pair_as_the_server_does(kiosk, clock):
 
 
 def test_password_punches_are_asked_too(kiosk, clock):
-    from kiosk.demo import DEMO_PASSWORD
+    from dakoku_core.demo import DEMO_PASSWORD
 
     _, punches, service = kiosk
     question = question_of(service.punch_with_password, OUT, "sato", DEMO_PASSWORD)

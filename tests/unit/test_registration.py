@@ -1,9 +1,9 @@
 """認証登録 rules without a server (a fake client records what would be sent)."""
 import pytest
 
-from kiosk.demo import demo_card
-from kiosk.domain.kana import kana_row
-from kiosk.errors import KioskError
+from dakoku_core.demo import demo_card
+from dakoku_core.domain.kana import kana_row
+from dakoku_core.errors import KioskError
 from kiosk.services.registration import CardRegistrationService
 
 

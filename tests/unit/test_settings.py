@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from kiosk.errors import KioskError
+from dakoku_core.errors import KioskError
 from kiosk.settings import Settings, load_settings
 
 
@@ -15,7 +15,7 @@ def test_missing_file_gives_defaults(tmp_path):
 
 def test_server_owned_settings_are_not_device_settings():
     """The re-authentication interval, 打刻履歴を表示 and the refresh schedule are the server's recorder settings
-    (kiosk.protocol.recorder_settings): settings.json has no key for them."""
+    (dakoku_core.protocol.recorder_settings): settings.json has no key for them."""
     settings = Settings()
     assert not hasattr(settings, "reauth_interval_seconds")
     assert not hasattr(settings.display, "show_history")

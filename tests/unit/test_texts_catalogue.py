@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.errors import KioskError, catalogue
+from dakoku_core.errors import KioskError, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "docs" / "remedies"
-ROWS = json.loads(resources.files("kiosk").joinpath("data/catalogue.json").read_text("utf-8"))["entries"]
+ROWS = json.loads(resources.files("dakoku_core").joinpath("data/catalogue.json").read_text("utf-8"))["entries"]
 
 
 def _pages_named() -> set[str]:
@@ -72,8 +72,8 @@ def test_an_unregistered_card_is_explained_as_a_card():
 
 
 def test_the_card_paths_raise_with_the_card_texts(demo_kiosk):
-    from kiosk.demo import DEMO_CARDS
-    from kiosk.domain.model import PunchKind
+    from dakoku_core.demo import DEMO_CARDS
+    from dakoku_core.domain.model import PunchKind
 
     unknown = next(c.card_id for c in DEMO_CARDS if not c.employee_code)
     with pytest.raises(KioskError) as raised:   # the real punch service on a real ledger file
@@ -89,7 +89,7 @@ def test_lockout_messages_count_what_is_left():
 
 
 def test_the_server_serves_the_pages(tmp_path):
-    from kiosk.server.app import ServerConfig, create_app
+    from dakoku_server.app import ServerConfig, create_app
 
     client = create_app(ServerConfig(db_url=f"sqlite:///{tmp_path / 'server.db'}")).test_client()
     answer = client.get("/help/network")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import i18n
+from dakoku_core import i18n
 from kiosk.services.data_update import UpdateResult
 from kiosk.ui import format as fmt
 

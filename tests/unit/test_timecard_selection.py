@@ -1,8 +1,8 @@
 """タイムカード by selection (no card): the employee's password, with パスワード認証's permission and lock-out."""
 import pytest
 
-from kiosk.domain.model import PunchKind
-from kiosk.errors import KioskError, Situation
+from dakoku_core.domain.model import PunchKind
+from dakoku_core.errors import KioskError, Situation
 from kiosk.services.punch import PasswordGuard, PunchService
 from kiosk.services.timecard import TimecardService
 

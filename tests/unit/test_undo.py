@@ -12,11 +12,11 @@ from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledg
 from kiosk.adapters.ledger.db import MIGRATIONS, SCHEMA_VERSION
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from kiosk.adapters.recorder_client import punch_to_wire
-from kiosk.demo import demo_card, seed_demo
-from kiosk.domain.model import AuthMethod, Correction, Punch, PunchKind, TimeSource
-from kiosk.domain.rules import UNDO_GRACE, check_correction
-from kiosk.errors import KioskError
-from kiosk.protocol.schemas import CORRECTION
+from dakoku_core.demo import demo_card, seed_demo
+from dakoku_core.domain.model import AuthMethod, Correction, Punch, PunchKind, TimeSource
+from dakoku_core.domain.rules import UNDO_GRACE, check_correction
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.schemas import CORRECTION
 from kiosk.services.clock import KioskClock, MachineClockPort
 from kiosk.services.punch import PunchService, SequenceQuestion
 from kiosk.services.status import StatusService

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import from_utc_text, to_utc_text
-from kiosk.errors import Situation
+from dakoku_core.errors import Situation
 
 
 class SqliteAuditLog:

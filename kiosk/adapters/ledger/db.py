@@ -11,7 +11,7 @@ from typing import Iterator
 import peewee as pw
 
 from kiosk.adapters.ledger.models import database_proxy
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -25,12 +25,12 @@ from typing import Callable, Collection, Sequence, TypeVar
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import to_utc_text
-from kiosk.errors import Situation
-from kiosk.fingerprint.crypto import TemplateBinding, TemplateCipher, TemplateSealError
-from kiosk.fingerprint.gallery import EnrolledTemplate, Gallery
-from kiosk.fingerprint.matcher import Matcher
-from kiosk.fingerprint.mcc import CylinderCode
-from kiosk.fingerprint.template import FingerprintTemplate
+from dakoku_core.errors import Situation
+from dakoku_core.fingerprint.crypto import TemplateBinding, TemplateCipher, TemplateSealError
+from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
+from dakoku_core.fingerprint.matcher import Matcher
+from dakoku_core.fingerprint.mcc import CylinderCode
+from dakoku_core.fingerprint.template import FingerprintTemplate
 from kiosk.services.recorder_api import FingerprintSnapshot, FingerprintVersion, ServerFinger
 
 Key = tuple[str, int]     # (employee key, finger)

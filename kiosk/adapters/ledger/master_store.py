@@ -12,9 +12,9 @@ from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.models import (
     CredentialRow, DepartmentRow, EmployeeRow, EmploymentTypeRow, HelpRegistrationRow, MetaRow,
 )
-from kiosk.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
-from kiosk.errors import Situation
-from kiosk.protocol.recorder_settings import RecorderSettings
+from dakoku_core.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
+from dakoku_core.errors import Situation
+from dakoku_core.protocol.recorder_settings import RecorderSettings
 
 META_SETTINGS = "recorder_settings"   # the server's recorder settings of the last データ更新 (JSON)
 # ... and the master-data version they came with (written with them; before it existed: "master_version")

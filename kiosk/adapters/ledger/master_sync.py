@@ -14,8 +14,8 @@ import logging
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.master_store import META_SETTINGS, SqliteMasterData
 from kiosk.adapters.ledger.models import CredentialRow, HelpRegistrationRow, MetaRow
-from kiosk.domain.model import AuthMethod, Credential
-from kiosk.errors import Situation
+from dakoku_core.domain.model import AuthMethod, Credential
+from dakoku_core.errors import Situation
 from kiosk.services.recorder_api import MasterSnapshot, MasterVersion
 
 log = logging.getLogger(__name__)

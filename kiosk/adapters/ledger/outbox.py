@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.punch_store import _to_punch, from_utc_text, to_utc_text
 from kiosk.adapters.ledger.models import PunchRow
-from kiosk.domain.model import Correction, Punch
-from kiosk.errors import Situation
+from dakoku_core.domain.model import Correction, Punch
+from dakoku_core.errors import Situation
 
 PENDING, SYNCED, REJECTED = "pending", "synced", "rejected"
 

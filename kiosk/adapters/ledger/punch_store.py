@@ -7,7 +7,7 @@ import peewee as pw
 
 from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.models import PunchRow
-from kiosk.domain.model import CANCEL, AuthMethod, Correction, Punch, PunchKind, TimeSource
+from dakoku_core.domain.model import CANCEL, AuthMethod, Correction, Punch, PunchKind, TimeSource
 
 
 def to_utc_text(at: datetime) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kiosk.errors import KioskError, Situation
+from dakoku_core.errors import KioskError, Situation
 
 log = logging.getLogger(__name__)
 MARKER_SUFFIX = ".created"

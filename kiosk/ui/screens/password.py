@@ -7,8 +7,8 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
-from kiosk.domain.model import Employee, PunchKind
-from kiosk.i18n import tr
+from dakoku_core.domain.model import Employee, PunchKind
+from dakoku_core.i18n import tr
 from kiosk.ui.employee_picker import EmployeePicker
 from kiosk.ui.format import kind_label
 from kiosk.ui.keypad import edited

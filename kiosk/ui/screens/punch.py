@@ -9,8 +9,8 @@ import time
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
-from kiosk.domain.model import PunchKind, PunchResult
-from kiosk.i18n import tr
+from dakoku_core.domain.model import PunchKind, PunchResult
+from dakoku_core.i18n import tr
 from kiosk.ui.format import clock_line, kind_label
 from kiosk.ui.widgets import KIND_COLOURS
 

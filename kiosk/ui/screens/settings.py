@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivymd.uix.screen import MDScreen
 
-from kiosk.i18n import tr
+from dakoku_core.i18n import tr
 from kiosk.ui.widgets import BigButton
 
 BADGE_COLOURS = {"ok": (0.10, 0.52, 0.32, 1), "fail": (0.75, 0.18, 0.12, 1), "skipped": (0.5, 0.5, 0.5, 1)}

@@ -7,7 +7,7 @@ from kivy.metrics import sp
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
-from kiosk.domain.model import PunchKind
+from dakoku_core.domain.model import PunchKind
 from kiosk.ui.format import kind_label
 from kiosk.ui.widgets import KIND_COLOURS, BigButton
 

@@ -15,9 +15,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from kiosk.fingerprint import mcc  # noqa: E402
-from kiosk.fingerprint.template import FingerprintTemplate  # noqa: E402
-from kiosk.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
+from dakoku_core.fingerprint import mcc  # noqa: E402
+from dakoku_core.fingerprint.template import FingerprintTemplate  # noqa: E402
+from dakoku_core.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
 
 OUT = Path(__file__).with_name("mcc_golden.npz")
 W, H = 320, 384
@@ -51,8 +51,8 @@ def _edge_cases() -> dict[str, FingerprintTemplate]:
 
 
 def _image_level() -> dict[str, FingerprintTemplate]:
-    from kiosk.fingerprint.extractors import MindtctExtractor
-    from kiosk.fingerprint.synth.dataset import TEST, impressions_of
+    from dakoku_core.fingerprint.extractors import MindtctExtractor
+    from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
     extractor = MindtctExtractor()
     return {f"image_seed{seed}_imp{k}": extractor.extract(image)
             for seed in TEST.seeds(2) for k, image in enumerate(impressions_of(seed, 3))}

@@ -1,0 +1,111 @@
+"""Enrolment: several captures of one finger -> sub-templates, with per-capture feedback and a duplicate check.
+
+A capture is usable when it has enough minutiae of enough quality. The captures that agree with the best one
+(calibrated score at least the verify threshold) form the enrolment; the best capture and up to two others that
+add the most (the least similar of the agreeing ones, so more of the finger is covered) are kept as
+sub-templates. Fewer than two agreeing usable captures -> ``enrollment_failed``. Images are never kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from dakoku_core.domain.model import Employee
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.fingerprint.gallery import Gallery
+from dakoku_core.fingerprint.matcher import Matcher
+from dakoku_core.fingerprint.mcc import CylinderCode
+from dakoku_core.fingerprint.policy import Thresholds
+from dakoku_core.fingerprint.template import FingerprintTemplate
+
+MIN_MINUTIAE = 12
+MIN_MEAN_QUALITY = 20.0
+MIN_CYLINDERS = 8
+MIN_AGREEING = 2
+MAX_SUB_TEMPLATES = 3
+DUPLICATE_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class CaptureFeedback:
+    """What the register screen shows after each capture."""
+
+    index: int
+    minutiae: int
+    quality: float            # mean minutia quality, 0..100
+    usable: bool
+    reason: str = ""          # "", "too_few_minutiae", "low_quality", "does_not_match_others"
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    templates: tuple[FingerprintTemplate, ...]
+    codes: tuple[CylinderCode, ...]
+    feedback: tuple[CaptureFeedback, ...]
+
+
+def assess_capture(template: FingerprintTemplate, index: int, code: CylinderCode | None = None) -> CaptureFeedback:
+    """Quality feedback for one capture (shown while capturing)."""
+    quality = float(np.mean(template.qualities)) if len(template) else 0.0
+    cylinders = len(code) if code is not None else len(template)
+    if len(template) < MIN_MINUTIAE or cylinders < MIN_CYLINDERS:
+        return CaptureFeedback(index, len(template), quality, False, "too_few_minutiae")
+    if quality < MIN_MEAN_QUALITY:
+        return CaptureFeedback(index, len(template), quality, False, "low_quality")
+    return CaptureFeedback(index, len(template), quality, True)
+
+
+def consolidate(captures: Sequence[FingerprintTemplate], matcher: Matcher | None = None,
+                thresholds: Thresholds = Thresholds()) -> Enrollment:
+    """Sub-templates from several captures of one finger, or ``KioskError('enrollment_failed')``."""
+    matcher = matcher or Matcher()
+    codes = [matcher.encode(t) for t in captures]
+    feedback = [assess_capture(t, i, c) for i, (t, c) in enumerate(zip(captures, codes))]
+    usable = [i for i, f in enumerate(feedback) if f.usable]
+    scores = np.zeros((len(captures), len(captures)))
+    for a in usable:
+        for b in usable:
+            if a < b:
+                scores[a, b] = scores[b, a] = matcher.score(codes[a], codes[b])
+    if len(usable) < MIN_AGREEING:
+        raise KioskError("enrollment_failed", situation=Situation.REGISTRATION, detail=f"{len(usable)} usable captures")
+    primary = max(usable, key=lambda i: scores[i].sum())
+    agreeing = [i for i in usable if i == primary or scores[primary, i] >= thresholds.verify]
+    for i in usable:
+        if i not in agreeing:
+            feedback[i] = CaptureFeedback(i, feedback[i].minutiae, feedback[i].quality, False, "does_not_match_others")
+    if len(agreeing) < MIN_AGREEING:
+        raise KioskError("enrollment_failed", situation=Situation.REGISTRATION, detail="captures do not agree")
+    others = sorted((i for i in agreeing if i != primary), key=lambda i: scores[primary, i])
+    kept = [primary] + others[:MAX_SUB_TEMPLATES - 1]
+    return Enrollment(tuple(captures[i] for i in kept), tuple(codes[i] for i in kept), tuple(feedback))
+
+
+def check_duplicates(enrollment: Enrollment, employee_key: str, gallery: Gallery,
+                     employees: Mapping[str, Employee], matcher: Matcher | None = None,
+                     thresholds: Thresholds = Thresholds()) -> None:
+    """Raise if the new finger is already enrolled in the company-wide ``gallery``.
+
+    Another employee's -> ``credential_duplicate``; this employee's own -> ``credential_registered_to_employee``
+    with the employee's name and code. The strongest match decides.
+    """
+    matcher = matcher or Matcher()
+    threshold = thresholds.duplicate(len(gallery))
+    best: tuple[float, str] | None = None
+    for code in enrollment.codes:
+        for index in gallery.prefilter(code, DUPLICATE_CANDIDATES):
+            entry = gallery.entries[index]
+            score = matcher.score(code, entry.code)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, entry.employee_key)
+    if best is None:
+        return
+    owner = best[1]
+    if owner != employee_key:
+        raise KioskError("credential_duplicate", situation=Situation.REGISTRATION, detail=f"score {best[0]:.1f}")
+    employee = employees.get(owner)
+    context = {"name": employee.display_name, "code": employee.code} if employee else {"name": "", "code": owner}
+    raise KioskError("credential_registered_to_employee", situation=Situation.REGISTRATION, context=context,
+                     detail=f"score {best[0]:.1f}")

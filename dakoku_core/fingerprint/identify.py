@@ -1,0 +1,112 @@
+"""1:N identification within the recorder's department and 1:1 verification, with catalogue errors.
+
+The caller passes the candidate employees (the recorder's own department plus help-registered employees); only
+their templates are searched. Outcomes: one employee above the identify threshold -> a match; two or more
+different employees above it -> ``fingerprint_ambiguous_enter_id`` when the 2-factor mode (login ID / employee
+code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolled fingers than the department
+limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
+
+Scores are those of the identify path itself: each candidate's LSS-R score is put on a per-comparison scale that
+depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
+to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
+(:mod:`dakoku_core.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +
+10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1
+verify) keep :class:`Matcher`'s own calibration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from dakoku_core.errors import KioskError, Situation
+from dakoku_core.fingerprint import mcc, relaxation
+from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
+from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, fuse, identify_calibration
+from dakoku_core.fingerprint.matcher import Matcher
+from dakoku_core.fingerprint.mcc import CylinderCode
+from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+
+PREFILTER_CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Match:
+    employee_key: str
+    finger: int
+    score: float          # calibrated: -10 log10 FMR (identify: per enrolled finger; verify: per comparison)
+    threshold: float
+
+
+class FingerprintIdentifier:
+    """Identification and verification against a gallery; reusable across punches (thread-safe reads)."""
+
+    def __init__(self, gallery: Gallery, matcher: Matcher | None = None, *,
+                 thresholds: Thresholds = Thresholds(), pattern_limit: int = DEFAULT_PATTERN_LIMIT,
+                 candidates: int = PREFILTER_CANDIDATES, calibration: IdentifyCalibration | None = None):
+        self.gallery = gallery
+        self.matcher = matcher or Matcher()
+        self.calibration = calibration or identify_calibration()
+        self.thresholds = thresholds
+        self.pattern_limit = pattern_limit
+        self.candidates = candidates
+        self._restricted: tuple[frozenset[str], Gallery] | None = None
+
+    def _gallery_for(self, employee_keys: Iterable[str] | None) -> Gallery:
+        if employee_keys is None:
+            return self.gallery
+        keys = frozenset(employee_keys)
+        if self._restricted is None or self._restricted[0] != keys:
+            self._restricted = (keys, self.gallery.restricted_to(keys))
+        return self._restricted[1]
+
+    def candidate_scores(self, probe: CylinderCode, gallery: Gallery) -> list[tuple[EnrolledTemplate, float, int]]:
+        """The prefilter's candidates with their raw LSS-R scores and how many pairs each score averaged."""
+        entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
+        codes = [e.code for e in entries]                  # decompressed once each
+        sims = mcc.local_similarities_many(probe, codes)
+        return [(e, relaxation.lss_r_score(probe, c, s), relaxation.pair_count(*s.shape))
+                for e, c, s in zip(entries, codes, sims)]
+
+    def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+        """Best fused stage-1 score (:func:`fuse` of a finger's sub-templates) and finger per employee."""
+        levels: dict[tuple[str, int], list[float]] = {}
+        for entry, raw, pairs in self.candidate_scores(probe, gallery):
+            levels.setdefault((entry.employee_key, entry.finger), []).append(self.calibration.comparison(raw, pairs))
+        best: dict[str, tuple[float, int]] = {}
+        for (employee_key, finger), values in levels.items():
+            score = fuse(values)
+            if score > best.get(employee_key, (-1.0, 0))[0]:
+                best[employee_key] = (score, finger)
+        return best
+
+    def scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+        """Best identify-calibrated score (per enrolled finger) and finger per employee among the candidates."""
+        return {k: (self.calibration(level), finger) for k, (level, finger) in self.raw_scores(probe, gallery).items()}
+
+    def identify(self, probe: CylinderCode, employee_keys: Iterable[str] | None = None, *,
+                 two_factor: bool = False) -> Match:
+        """The one employee this probe belongs to, or a KioskError (situation: punch)."""
+        gallery = self._gallery_for(employee_keys)
+        if gallery.pattern_count() > self.pattern_limit:
+            raise KioskError("too_many_patterns", situation=Situation.PUNCH,
+                             detail=f"{gallery.pattern_count()} enrolled fingers > limit {self.pattern_limit}")
+        threshold = self.thresholds.identify(gallery.pattern_count())
+        above = {k: v for k, v in self.scores(probe, gallery).items() if v[0] >= threshold}
+        if len(above) >= 2:
+            key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"
+            raise KioskError(key, situation=Situation.PUNCH, detail=f"{len(above)} employees above {threshold:.1f}")
+        if not above:
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail=f"no employee above {threshold:.1f}")
+        (employee_key, (score, finger)), = above.items()
+        return Match(employee_key, finger, score, threshold)
+
+    def verify(self, probe: CylinderCode, employee_key: str) -> Match:
+        """1:1 (2-factor mode: the employee was chosen by login ID / code): their best template must match."""
+        threshold = self.thresholds.verify
+        best = max(((self.matcher.score(probe, e.code), e.finger) for e in self.gallery.of_employee(employee_key)),
+                   default=(0.0, 0))
+        if best[0] < threshold:
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail=f"verify score {best[0]:.1f} < {threshold:.1f}")
+        return Match(employee_key, best[1], best[0], threshold)

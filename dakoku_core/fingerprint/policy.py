@@ -1,0 +1,32 @@
+"""Decision thresholds on calibrated scores (score = -10 log10 FMR per comparison).
+
+- 1:1 verify: one comparison, ``verify`` (default 40: FMR 0.01 %, SourceAFIS's convention).
+- 1:N identify: on the identify path's own scale (-10 log10 FMR per *enrolled finger*, fitted on the worst of
+  several kinds of data, :mod:`dakoku_core.fingerprint.identify_calibration`). A stranger's search meets N enrolled
+  fingers, so the per-finger FMR must fall as N grows to keep the false identification rate per search (FPIR)
+  near 10^(-identify_base/10): threshold = identify_base + 10 log10 N, N = enrolled fingers searched (at most the
+  department's pattern limit). identify_base 30: FPIR 0.1 %.
+- duplicate check at enrolment: compared against every enrolled template of the company; it should catch a
+  duplicate rather than miss it (a manager is present and a false alarm costs one retry), so it runs 10 points
+  below the old pairwise identify threshold for the same N (pairwise scale, N = templates).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import log10
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    verify: float = 40.0
+    identify_base: float = 30.0
+    duplicate_base: float = 30.0
+
+    def identify(self, gallery_size: int) -> float:
+        return self.identify_base + 10.0 * log10(max(gallery_size, 1))
+
+    def duplicate(self, gallery_size: int) -> float:
+        return self.duplicate_base + 10.0 * log10(max(gallery_size, 1))
+
+
+DEFAULT_PATTERN_LIMIT = 1000      # enrolled fingers per department; settings may change it

@@ -1,0 +1,99 @@
+"""The company-wide gallery of the enrolment duplicate check, kept per process (gunicorn worker).
+
+Building it from nothing means, per sub-template, decrypting its sealed cylinder code (the MCC encoding was
+done once, at registration) and, for all of them, the prefilter stack of :class:`Gallery`. The result is kept
+per company for the company's ``data_version``; when the version moves on, only the fingers whose row version
+changed are dropped or loaded (a listing without blobs tells which), and the prefilter rows of the others are
+reused. So a registration costs the decryption of the changed fingers, not of the company.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
+from dakoku_server.db import Company, Employee, FingerprintTemplate
+from dakoku_server.template_vault import TemplateVault, binding
+
+log = logging.getLogger("dakoku_server")
+FingerKey = tuple[str, int]        # (employee key, finger)
+
+
+@dataclass
+class _State:
+    version: int = 0
+    fingers: dict[FingerKey, int] = field(default_factory=dict)      # finger -> its rows' version
+    gallery: Gallery = field(default_factory=lambda: Gallery(()))
+
+
+def finger_versions(company: Company) -> dict[FingerKey, int]:
+    """Every enrolled finger of the company with its version (no blobs read)."""
+    query = (FingerprintTemplate.select(Employee.key, FingerprintTemplate.finger, FingerprintTemplate.version)
+             .join(Employee).where(FingerprintTemplate.company == company).tuples())
+    return {(key, finger): version for key, finger, version in query}
+
+
+def load_entries(company: Company, vault: TemplateVault,
+                 wanted: dict[FingerKey, int]) -> tuple[list[EnrolledTemplate], dict[FingerKey, int]]:
+    """The decrypted cylinder codes of the ``wanted`` fingers at the versions given, and which fingers were
+    found so (one changed or deleted since the listing is not: it is left for the next refresh)."""
+    if not wanted:
+        return [], {}
+    row = FingerprintTemplate
+    query = (row.select(Employee.key, row.finger, row.version, row.sealed_code).join(Employee)
+             .where((row.company == company) & (row.version >= min(wanted.values())))
+             .order_by(row.employee, row.finger, row.seq).tuples())
+    entries = [EnrolledTemplate(key, finger, vault.open_code(blob, binding(company.code, key, finger)))
+               for key, finger, version, blob in query if wanted.get((key, finger)) == version]
+    return entries, {(e.employee_key, e.finger): wanted[(e.employee_key, e.finger)] for e in entries}
+
+
+def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
+    """Bring ``old`` up to ``company.data_version``. The listing and the load are two queries, maybe outside a
+    transaction: the state records only the fingers actually loaded; one changed in between bumped the
+    data_version, so the next call refreshes again and loads it."""
+    started = time.perf_counter()
+    current = finger_versions(company)
+    stale = {k for k, v in old.fingers.items() if current.get(k) != v}
+    wanted = {k: v for k, v in current.items() if old.fingers.get(k) != v}
+    entries, loaded = load_entries(company, vault, wanted)
+    gallery = old.gallery.changed(stale, entries)
+    fingers = {k: v for k, v in current.items() if k not in wanted or k in loaded}
+    log.info("fingerprint gallery of %s at version %d: %d fingers dropped, %d loaded, %d sub-templates, %.0f ms",
+             company.code, company.data_version, len(stale), len(loaded), len(gallery),
+             (time.perf_counter() - started) * 1000)
+    return _State(company.data_version, fingers, gallery)
+
+
+class GalleryCache:
+    """Per process: company id -> the gallery at a data_version (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, _State] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._lock = threading.Lock()         # guards the two dicts only, never held during a load
+
+    def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
+        """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
+        write transaction, so the gallery has every finger committed before it; calling this first outside
+        the transaction does the slow part (a cold load) without holding the write lock."""
+        with self._lock:
+            company_lock = self._locks.setdefault(company.id, threading.Lock())
+        with company_lock:     # one company's cold load never waits on another's
+            with self._lock:
+                state = self._states.get(company.id) or _State()
+            if state.version != company.data_version:
+                state = _refresh(company, vault, state)
+                with self._lock:
+                    self._states[company.id] = state
+            return state.gallery
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+            self._locks.clear()
+
+
+GALLERIES = GalleryCache()

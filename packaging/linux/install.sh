@@ -21,6 +21,9 @@ APT_PACKAGES=(
   libxss1 libxxf86vm1 libdbus-1-3
   # card readers (PC/SC) and fingerprint sensors (libfprint, with its udev hwdb)
   pcscd libccid libfprint-2-2
+  # the service manager itself: always there on a booted system, missing from minimal images and containers
+  # (systemd-sysusers creates the dakoku user)
+  systemd
 )
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -152,9 +155,16 @@ printf '%s\n' "${ENTRIES[@]}" "f $MANIFEST" | LC_ALL=C sort -u > "$STAGE/manifes
 put "$STAGE/manifest" "$MANIFEST" 644
 
 system systemd-sysusers /usr/lib/sysusers.d/dakoku.conf
-system udevadm control --reload-rules
-system udevadm trigger --subsystem-match=usb --action=change
-system systemctl daemon-reload
+# Reloading needs a running udev and systemd; an image being built or a chroot has neither, and both read the
+# new files at the next boot (enabling works without them).
+if [ -n "$ROOT" ] || [ "$DRY_RUN" -eq 1 ] || [ -d /run/systemd/system ]; then
+  system udevadm control --reload-rules
+  system udevadm trigger --subsystem-match=usb --action=change
+  system systemctl daemon-reload
+else
+  say "systemd is not running here (an image or a chroot): udev rules and the unit take effect at the next boot"
+  START=0
+fi
 system systemctl enable pcscd.socket dakoku-kiosk.service
 if [ -z "$ROOT" ] && [ "$DRY_RUN" -eq 0 ] && systemctl is-enabled --quiet display-manager.service 2>/dev/null; then
   say "warning: a display manager is enabled and may take tty7: systemctl disable display-manager.service"

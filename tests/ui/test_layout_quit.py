@@ -83,13 +83,20 @@ def test_a_signal_stops_the_demo_cleanly(tmp_path, sig):
             assert time.monotonic() < deadline, "the demo did not start"
             time.sleep(0.2)
         proc.send_signal(sig)
-        assert proc.wait(30) == 0, "".join(lines[-40:])
+        try:
+            status = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            status = None
+        assert status == 0, "".join(lines[-40:])
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     text = "".join(lines)
-    assert "stopped by a signal" in text and "KeyboardInterrupt" not in text and "SystemExit" not in text
+    # the orderly path: the main loop answered the request (the app stopped as 設定 › 終了 stops it), not an
+    # exception raised wherever the signal landed
+    assert f"stopped by a signal ({sig.name})" in text, text[-3000:]
+    assert "KeyboardInterrupt" not in text and "SystemExit" not in text
 
 
 def test_demo_size_opens_a_portrait_window(tmp_path):

@@ -54,21 +54,12 @@ def touch(widget) -> None:
     manager = getattr(App.get_running_app(), "manager", None)
     if manager is not None:
         wait_until(lambda: not manager.transition.is_active)
-    # nor while a dialog or the on-screen keys are still fading out: until it leaves the window, it takes the
-    # touch (under load its animation spans many frames)
-    wait_until(lambda: not any(_closing(w) for w in widget.get_root_window().children))
     x, y = widget.to_window(*widget.center)
     t = UnitTestTouch(x, y)
     t.touch_down()
     advance(2)
     t.touch_up()
     advance(2)
-
-
-def _closing(widget) -> bool:
-    from kivy.uix.modalview import ModalView
-
-    return isinstance(widget, ModalView) and not widget._is_open
 
 
 def screenshot(window, name: str) -> Path:

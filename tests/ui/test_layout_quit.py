@@ -64,10 +64,17 @@ def test_escape_does_not_quit_as_the_kiosk_configures_kivy():
     assert "exit_on_escape False" in out.stdout, out.stderr[-2000:]
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl+C as at a terminal: a test run started in the background (``cmd &``, as CI may) hands its children
+    SIGINT ignored, and a process rightly keeps a signal it was started ignoring."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_demo(tmp_path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}   # SDL's offscreen driver: no X needed
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "demo", "--offline", "--data-dir", str(tmp_path),
-                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_as_from_a_terminal)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
     return proc, lines

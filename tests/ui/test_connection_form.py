@@ -141,6 +141,8 @@ def test_malformed_pairing_input_is_refused_with_its_catalogue_error(app):
     tap(form.field("code").ids.input)
     type_keys(form, "ABC")                                          # too short
     touch(form.sheet.ids.done_button)
+    # the keys fade out first: until they have left the window they take every touch (slow frames under load)
+    wait_until(lambda: form.sheet.parent is None)
     touch(app.settings_screen.ids.actions.children[0])              # 保存する
     wait_until(lambda: app.presenter.is_open)
     assert app.presenter.current.key == "pairing_input_invalid"

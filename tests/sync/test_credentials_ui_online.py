@@ -38,6 +38,8 @@ def test_a_card_is_deleted_by_touch_without_the_card(sync_server, window, tmp_pa
     with running_app(window, tmp_path) as app:
         wait_until(app.kiosk.sync.sync.is_online, timeout=30)
         kiosk = app.kiosk
+        # online comes before the start's データ更新 has stored the company's card key (008 if registered earlier)
+        wait_until(lambda: kiosk.master.card_key() is not None, timeout=30)
         suzuki = kiosk.master.employee_by_code_or_login("1003")
         card = uuid.uuid4().hex[:16].upper()
         kiosk.registration.register(suzuki, card, card)                 # as 認証登録 would have

@@ -1,0 +1,81 @@
+"""A non-editable ``pip install '.[kiosk]'`` finds its kv/ and fonts/ (issue 13): setup.cfg's data_files put them
+under ``<prefix>/share/dakoku``, where dakoku_core/resources.py looks when the packages are not in a checkout.
+
+The install is made into a fresh venv from a copy of the checkout (nothing is built in this working tree), with
+pip's cache as scripts/setup.sh leaves it; then the installed ``kiosk demo --offline --screenshot`` renders the
+standby screen offscreen from the venv, not from this checkout."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.packaging.test_server_install import ROOT, _copy_checkout, _run, _work_tree_status
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture(scope="module")
+def kiosk_venv(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("kiosk-install")
+    source = work / "src"
+    before = _work_tree_status()
+    _copy_checkout(source)
+    venv = work / "venv"
+    assert _run(sys.executable, "-m", "venv", venv).returncode == 0
+    started = time.monotonic()
+    out = _run(venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+               f"{source}[kiosk]", timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    print(f"kiosk_install_s {time.monotonic() - started:.1f}")
+    assert _work_tree_status() == before      # the build happened in the copy
+    return venv
+
+
+def test_the_installed_kiosk_looks_in_its_share_folder(kiosk_venv):
+    share = kiosk_venv / "share" / "dakoku"
+    assert sorted(p.name for p in (share / "kv").glob("*.kv")) == sorted(p.name for p in (ROOT / "kv").glob("*.kv"))
+    assert sorted(p.name for p in (share / "fonts").glob("*.ttf")) == sorted(
+        p.name for p in (ROOT / "fonts").glob("*.ttf"))
+    probe = ("from dakoku_core.resources import resource_root; import kiosk; "
+             "print(resource_root()); print(kiosk.__file__)")
+    out = _run(kiosk_venv / "bin" / "python", "-c", probe, cwd=kiosk_venv, env=_env(kiosk_venv))
+    root, package = out.stdout.split()
+    assert out.returncode == 0 and Path(root) == share, out.stdout + out.stderr
+    assert str(kiosk_venv) in package and str(ROOT) not in package
+
+
+def test_the_installed_kiosk_renders_the_standby_screen(kiosk_venv, tmp_path):
+    from tests.packaging.test_bundle import distinct_colours
+
+    shot = tmp_path / "standby.png"
+    env = _env(kiosk_venv, KIVY_HOME=str(tmp_path / "kivy-home"), NOTIFY_SOCKET=str(tmp_path / "notify"))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(tmp_path / "notify"))
+        notify.settimeout(180)
+        started = time.monotonic()
+        proc = subprocess.Popen([str(kiosk_venv / "bin" / "kiosk"), "demo", "--offline", "--data-dir",
+                                 str(tmp_path / "data"), "--screenshot", str(shot)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+        try:
+            ready = notify.recv(4096).decode()
+        except TimeoutError:
+            ready = ""
+        ready_s = time.monotonic() - started
+        output, _ = proc.communicate(timeout=240)
+    pngs = sorted(tmp_path.glob("standby*.png"))
+    assert proc.returncode == 0 and pngs and ready.startswith("READY=1"), output[-4000:]
+    print(f"installed_kiosk_start_to_ready_s {ready_s:.1f}")
+    assert "Traceback" not in output, output[-4000:]
+    assert distinct_colours(pngs[-1]) > 50    # text, buttons and the clock: the kv and the fonts were found
+
+
+def _env(venv: Path, **extra: str) -> dict:
+    """The venv's own: no PYTHONPATH pointing back at this checkout, no display (SDL's offscreen driver)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DISPLAY", "DAKOKU_TEMPLATE_KEYS")}
+    return dict(env, PATH=f"{venv / 'bin'}:{env.get('PATH', '')}", **extra)

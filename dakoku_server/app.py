@@ -17,6 +17,7 @@ from dakoku_server import (
     api_credentials, api_fingerprints, api_identify, api_master, api_presence, api_punches, api_registration, db,
     help_pages, pairing, service_routes, timecard,
 )
+from dakoku_server.body_limit import DrainOversizedBodies
 from dakoku_server.auth import AuthConfig
 from dakoku_server.errors import ApiError
 from dakoku_server.log_redaction import redact
@@ -86,4 +87,5 @@ def create_app(config: ServerConfig) -> Flask:
     app.register_error_handler(Exception, _unhandled)
     for blueprint in SIGNED_API + PUBLIC_PAGES:
         app.register_blueprint(blueprint)
+    app.wsgi_app = DrainOversizedBodies(app.wsgi_app, MAX_BODY_BYTES)     # so that a client reads the 413
     return app

@@ -38,6 +38,7 @@ class Situation(str, Enum):
     HELP_REGISTRATION = "help_registration"  # ヘルプ登録時
     PUNCH = "punch"                          # 打刻時
     BROWSER = "browser"                      # ブラウザ起動時
+    LOG_EXPORT = "log_export"                # ログ書き出し時 (設定 › 情報; ours, not the seed's)
 
 
 DEFAULT = "default"

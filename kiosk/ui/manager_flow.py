@@ -14,6 +14,7 @@ from kiosk import __version__
 from dakoku_core.errors import KioskError, catalogue
 from dakoku_core.i18n import tr
 from kiosk.ports import CardEvent
+from kiosk.services.log_export import LogExportService, Medium, human_size, kiosk_summary
 from kiosk.ui import format as fmt
 from kiosk.ui.language import other_language, switch_language
 from kiosk.ui.manager_credentials import CredentialsPage
@@ -136,7 +137,8 @@ class ManagerFlow(FlowEvents):
         elif name in self.pages:
             self.pages[name].show()
         elif name == "info":   # 日本語 / English: a device setting (kiosk/ui/language.py)
-            screen.show_section(name, [(tr("language.switch_to"), lambda: switch_language(self.app, other_language()))])
+            screen.show_section(name, [(tr("language.switch_to"), lambda: switch_language(self.app, other_language())),
+                                       (tr("log_export.button"), self.export_logs)])
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
         elif name == "connection":
             self._form = ConnectionForm()
@@ -246,6 +248,52 @@ class ManagerFlow(FlowEvents):
             (tr("info.refused") + f"  {status.refused}", self._refused_text(reading.at.tzinfo),
              "fail" if status.refused else ""),
         ]
+
+    # -- ログを書き出す (設定 › 情報): to a USB stick, on the worker ------------------------------------------
+    def log_export(self) -> LogExportService:
+        kiosk = self.app.kiosk
+        return LogExportService(logs_dir=kiosk.settings.data_dir / "logs", summary=lambda: kiosk_summary(kiosk, __version__),
+                                recorder=lambda: getattr(kiosk.master.recorder(), "code", ""),
+                                now=lambda: kiosk.clock.read().at.astimezone(kiosk.settings.tz))
+
+    def export_logs(self) -> None:
+        self.app.settings_screen.set_busy(tr("log_export.searching"))
+        self.app.bridge.submit(self.log_export().media, self._media_found, self._export_failed)
+
+    def _media_found(self, media: list[Medium]) -> None:
+        """One stick: write to it; several: the manager chooses by touch."""
+        screen = self.app.settings_screen
+        if len(media) == 1:
+            return self._export_to(media[0])
+        screen.set_busy("")
+        screen.set_buttons([(tr("log_export.medium", name=m.name, free=human_size(m.free_bytes)),
+                             lambda m=m: self._export_to(m)) for m in media])
+        screen.notice = tr("log_export.choose")
+
+    def _export_to(self, medium: Medium) -> None:
+        self.app.settings_screen.set_rows([])
+        self.app.settings_screen.set_busy(tr("log_export.running", name=medium.name))
+        self.audit("settings.log_export", "run", medium.name)
+        self.app.bridge.submit(lambda: self.log_export().export(medium.path), self._exported, self._export_failed,
+                               slow=True)
+
+    def _exported(self, result) -> None:
+        where, size = f"{result.path.parent.name}/{result.path.name}", human_size(result.size)
+        self.audit("settings.log_export", "done", f"{where} {size}")
+        self._after_export()
+        if self.app.settings_screen.section == "info":
+            self.app.settings_screen.notice = tr("log_export.done", path=where, size=size)
+
+    def _export_failed(self, error: KioskError) -> None:
+        self.audit("settings.log_export", "failed", error.key)
+        self._after_export()
+        self.app.presenter.show(error)
+
+    def _after_export(self) -> None:
+        screen = self.app.settings_screen
+        if screen.section == "info":   # the manager may have opened another section meanwhile
+            screen.set_busy("")
+            self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
 
     def _refused_text(self, tz) -> str:
         """One line per refused punch: time, employee, type and the server's reason (catalogue message)."""

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dakoku_server.db import database  # noqa: E402
-from tests.server.conftest import free_port  # noqa: E402
+from tests.support.server_process import free_port  # noqa: E402
 from tests.server_pg.cluster import temporary_cluster  # noqa: E402
-from tests.server_pg.fleet_setup import FleetServer, FleetShape, provision  # noqa: E402
+from tests.server_pg.fleet_setup import FleetShape, fleet_server, provision  # noqa: E402
 from tests.server_pg.kiosk_fleet import count_in_database, drive  # noqa: E402
 
 
@@ -76,7 +76,7 @@ def measure(name: str, db_url: str, work: Path, args) -> list[str]:
     plans = provision(db_url, work, port, shape)
     provisioned = time.perf_counter() - started
     database.close()
-    server = FleetServer(db_url, work, port, workers=args.workers, threads=args.threads)
+    server = fleet_server(db_url, work, port, workers=args.workers, threads=args.threads)
     server.start()
     groups = {"server": server.process.pid, "database": args.postmaster}
     try:

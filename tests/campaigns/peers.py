@@ -13,7 +13,8 @@ import requests
 
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderAuth
-from tests.sync.harness import Provisioning, ServerProcess, free_port
+from tests.support.provisioning import Provisioning
+from tests.support.server_process import ServerProcess, free_port
 
 
 @dataclass

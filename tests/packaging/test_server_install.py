@@ -20,6 +20,7 @@ import requests
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderClient
 from dakoku_core.protocol.connection import parse_connection_string
+from tests.support.server_process import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK_ONLY = ("kivy", "kivymd", "kivy_garden", "materialyoucolor", "asynckivy", "budoux", "segno", "tenacity")
@@ -38,13 +39,6 @@ def _copy_checkout(target: Path) -> None:
 
 def _run(*args: str | Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _work_tree_status() -> str:
@@ -98,7 +92,7 @@ def test_the_installed_kiosk_server_serves(server_venv, tmp_path):
     db = f"sqlite:///{tmp_path / 'server.sqlite'}"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DAKOKU_TEMPLATE_KEYS")}
     assert _run(bin_dir / "kiosk-server", "--help", env=env).returncode == 0
-    port = _free_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}/"
     init = _run(bin_dir / "kiosk-server", "--db", db, "init", "--url", url, env=env, cwd=tmp_path)
     assert init.returncode == 0 and "database ready" in init.stdout, init.stdout + init.stderr
@@ -111,7 +105,7 @@ def test_the_installed_kiosk_server_serves(server_venv, tmp_path):
                                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path, start_new_session=True)
     try:
         ca = str(tmp_path / "demo" / "tls" / "ca.pem")
-        _wait_ready(process, url, ca, tmp_path / "server.log")
+        wait_ready(process, url, ca, (tmp_path / "server.log").read_text)
         page = requests.get(url + "help/network", verify=ca, timeout=10)
         assert page.status_code == 200 and "<pre" in page.text      # docs/remedies, installed as data files
         assert requests.get(url + "openapi.yaml", verify=ca, timeout=10).status_code == 200
@@ -121,24 +115,6 @@ def test_the_installed_kiosk_server_serves(server_venv, tmp_path):
         assert master.status_code == 200, master.text
         assert any(e["code"] == "1001" for e in master.json()["employees"])
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process, timeout=20)
         log.close()
 
-
-def _wait_ready(process: subprocess.Popen, url: str, ca: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 45
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"kiosk-server exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if requests.get(url + "healthz", verify=ca, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"kiosk-server not ready after 45 s:\n{log_path.read_text()}")

@@ -4,11 +4,8 @@ and clients that verify TLS against that CA."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -16,7 +13,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderClient
@@ -24,9 +20,9 @@ from dakoku_core.protocol.connection import parse_connection_string
 from dakoku_server import admin, recorders
 from dakoku_server.db import create_tables, open_database
 from dakoku_server.demo import create_demo
+from tests.support.server_process import free_port, stop, wait_ready
 
 JST = timezone(timedelta(hours=9))
-READY_DEADLINE = 45.0
 
 
 @dataclass
@@ -48,36 +44,6 @@ class RunningServer:
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(process: subprocess.Popen, url: str, ca_file: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_DEADLINE
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if requests.get(url + "healthz", verify=ca_file, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {READY_DEADLINE}s:\n{log_path.read_text()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _extra_setup(port: int) -> dict:
@@ -113,10 +79,10 @@ def serving(directory: Path, db_url: str, db_path: Path,
     running = RunningServer(demo.url, db_url, db_path, str(directory / "demo" / "tls" / "ca.pem"), directory,
                             process, demo, log_path, extra, template_keys or db_path.parent / "template-keys")
     try:
-        _wait_ready(process, demo.url, running.ca_file, log_path)
+        wait_ready(process, demo.url, running.ca_file, log_path.read_text)
         yield running
     finally:
-        _stop(process)
+        stop(process, timeout=20)
 
 
 @pytest.fixture(scope="session")

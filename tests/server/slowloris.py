@@ -9,7 +9,6 @@ stay bound to whatever they were bound to), with gunicorn alone or behind the ng
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -26,6 +25,7 @@ import requests
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderClient
 from dakoku_core.protocol.connection import parse_connection_string
+from tests.support.server_process import free_port, stop, wait_ready
 
 
 class SlowClients:
@@ -144,12 +144,6 @@ def _cli(db_url: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "dakoku_server.cli", "--db", db_url, *args]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def isolated_server(directory: Path, *, front: bool, workers: int = 2, threads: int = 4) -> Iterator[IsolatedServer]:
     """The demo company served over TLS on loopback, gunicorn alone or behind nginx, with the access log on."""
@@ -170,31 +164,7 @@ def isolated_server(directory: Path, *, front: bool, workers: int = 2, threads: 
     server = IsolatedServer(f"https://127.0.0.1:{port}/", port, str(directory / "demo" / "tls" / "ca.pem"),
                             directory, log_path, runtime)
     try:
-        _wait_ready(process, server)
+        wait_ready(process, server.url, server.ca_file, server.logs, deadline=60.0)
         yield server
     finally:
-        _stop(process)
-
-
-def _wait_ready(process: subprocess.Popen, server: IsolatedServer, deadline_s: float = 60.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.logs()}")
-        try:
-            if requests.get(server.url + "healthz", verify=server.ca_file, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {deadline_s}s:\n{server.logs()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop(process, timeout=30)

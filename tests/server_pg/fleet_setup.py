@@ -3,24 +3,21 @@
 ``provision`` fills the database at ``db_url`` the way an operator would: ``init`` and ``tls init`` through the
 admin CLI (one process each), then companies, a department per kiosk, its employees and the recorders through the
 admin API (dakoku_server.admin / recorders: each recorder gets its own Ed25519 key and provisioning text).
-``FleetServer`` runs ``kiosk-server serve`` (gunicorn, TLS on loopback, N workers) on it.
+``fleet_server`` runs ``kiosk-server serve`` (gunicorn, TLS on loopback, N workers) on it
+(tests/support/server_process.py).
 """
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
 from dakoku_server import admin, recorders
 from dakoku_server.db import create_tables, open_database
+from tests.support.server_process import ServerProcess
 
 READY_DEADLINE = 60.0
 
@@ -74,56 +71,9 @@ def provision(db_url: str, work: Path, port: int, shape: FleetShape) -> list[Kio
     return plans
 
 
-@dataclass
-class FleetServer:
-    db_url: str
-    work: Path
-    port: int
-    workers: int = 4
-    threads: int = 4
-    extra: list[str] = field(default_factory=list)
-    env: dict = field(default_factory=dict)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}/"
-
-    @property
-    def ca_file(self) -> str:
-        return str(self.work / "tls" / "ca.pem")
-
-    @property
-    def log_path(self) -> Path:
-        return self.work / "server.log"
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "dakoku_server.cli", "--db", self.db_url,
-                   "--template-keys", str(self.work / "template-keys"), "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--tls-dir", str(self.work / "tls"), "--workers", str(self.workers),
-                   "--threads", str(self.threads), *self.extra]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True)
-        deadline = time.monotonic() + READY_DEADLINE
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()}")
-            try:
-                if requests.get(self.url + "healthz", verify=self.ca_file, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server not ready after {READY_DEADLINE}s:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+def fleet_server(db_url: str, work: Path, port: int, *, workers: int = 4, threads: int = 4) -> ServerProcess:
+    """``kiosk-server serve`` on the fleet's database, with the TLS files and template keys ``provision`` made in
+    ``work`` (not started)."""
+    return ServerProcess(db_url, None, work / "tls", port, work / "server.log", workers=workers, threads=threads,
+                         template_keys=str(work / "template-keys"), ready_deadline=READY_DEADLINE, ready_pause=0.2,
+                         stop_timeout=30.0)

@@ -20,11 +20,10 @@ from kiosk.adapters.ledger.outbox import OutboxCounts
 from kiosk.adapters.recorder_client import KioskRecorderClient, RetryPolicy
 from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
 from dakoku_core.errors import KioskError
-from dakoku_core.protocol.certificate import parse_certificate
-from dakoku_core.protocol.connection import parse_connection_string
 from dakoku_server.db import Company, Punch as StoredPunch
 from kiosk.services.sync import SyncService
 from tests.server_pg.fleet_setup import KioskPlan
+from tests.support.provisioning import Provisioning
 
 LOAD_RETRY = RetryPolicy(attempts=4, max_elapsed=120.0, initial_wait=0.5, max_wait=8.0)
 
@@ -113,9 +112,8 @@ def _data_update(client: KioskRecorderClient, run: FleetRun) -> int | None:
 def run_kiosk(plan: KioskPlan, ca_file: str, start_at: float, punches: int, batch_size: int, run: FleetRun,
               base: datetime) -> None:
     time.sleep(max(0.0, start_at - time.perf_counter()))
-    text = plan.provisioning_text
-    client = KioskRecorderClient(parse_connection_string(text.split("\n")[1]), parse_certificate(text),
-                                 ca_file=ca_file, timeout=(10.0, 60.0), retry=LOAD_RETRY)
+    client = Provisioning.from_text(plan.provisioning_text).client(ca_file=ca_file, timeout=(10.0, 60.0),
+                                                                   retry=LOAD_RETRY)
     try:
         version = _data_update(client, run)
         outbox = MemoryOutbox(backlog(plan, punches, version, base))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from dakoku_server.db import database
-from tests.server.conftest import free_port
-from tests.server_pg.fleet_setup import FleetServer, FleetShape, provision
+from tests.support.server_process import free_port
+from tests.server_pg.fleet_setup import FleetShape, fleet_server, provision
 from tests.server_pg.kiosk_fleet import count_in_database, drive
 
 KIOSKS, PUNCHES = 10, 20
@@ -31,7 +31,7 @@ def test_ten_kiosks_at_once_lose_and_duplicate_nothing(postgres_cluster, tmp_pat
     plans = provision(db_url, tmp_path, port, FleetShape(kiosks=KIOSKS, companies=3, employees_per_kiosk=4))
     assert len({p.provisioning_text for p in plans}) == KIOSKS
     database.close()
-    server = FleetServer(db_url, tmp_path, port, workers=4, threads=4)
+    server = fleet_server(db_url, tmp_path, port, workers=4, threads=4)
     server.start()
     try:
         run = drive(plans, server.ca_file, punches=PUNCHES, batch_size=8, ramp=0.0)

@@ -17,7 +17,10 @@ from dakoku_server import admin, recorders
 from dakoku_server.db import create_tables, open_database
 from dakoku_server.demo import create_demo
 
-from .harness import Provisioning, ScriptedHttps, ServerProcess, free_port
+from tests.support.provisioning import Provisioning
+from tests.support.server_process import ServerProcess, free_port
+
+from .harness import ScriptedHttps
 
 JST = timezone(timedelta(hours=9))
 

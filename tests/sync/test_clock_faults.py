@@ -3,8 +3,6 @@ the real adjusting state), signatures with the corrected time against the refere
 clock jumped a day, a clock skew refusal that asks for a re-sync, and a jump noticed on the tick."""
 from __future__ import annotations
 
-import socket
-import struct
 import threading
 import time
 from datetime import timedelta
@@ -23,67 +21,19 @@ from kiosk.services.punch import PunchService
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
 from kiosk.services.time_sync import TimeSyncService
+from tests.support.sntp import SntpResponder
 
 from .conftest import make_punches
-from .harness import _ntp_stamp
 
 pytestmark = pytest.mark.timeout(60)
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-class GatedSntp:
-    """An SNTP responder whose clock is ``skew`` seconds off; queries from number ``hold_from`` on are held
-    until :meth:`release` (a slow time source, without sleeping). ``queries`` counts, ``asked`` signals."""
-
-    def __init__(self, skew: float, hold_from: int | None = None):
-        self.skew, self.hold_from = skew, hold_from
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.queries = 0
-        self.asked = threading.Condition()
-        self.held = threading.Event()
-        self._release = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def release(self) -> None:
-        self._release.set()
-
-    def wait_queries(self, count: int, timeout: float = 10.0) -> bool:
-        with self.asked:
-            return self.asked.wait_for(lambda: self.queries >= count, timeout)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(512)
-            except OSError:
-                return
-            with self.asked:
-                self.queries += 1
-                number = self.queries
-                self.asked.notify_all()
-            if self.hold_from is not None and number >= self.hold_from:
-                self.held.set()
-                self._release.wait(30)
-            now = time.time() + self.skew
-            header = struct.pack("!BBbb", (4 << 3) | 4, 2, 6, -20)
-            body = header + b"\0" * 8 + b"LOCL" + _ntp_stamp(now) + data[40:48] + _ntp_stamp(now)
-            try:
-                self.sock.sendto(body + _ntp_stamp(time.time() + self.skew), peer)
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self._release.set()
-        self.sock.close()
 
 
 def test_a_punch_while_the_time_is_stepped_is_auth_failed_b_then_accepted(ledger_db):
     """The machine clock is an hour behind NTP: the first answer says the kiosk's time must step, the
     confirming answer is slow; a card punch meanwhile is refused with cause B, afterwards it is stamped
     with the new time and labelled ntp."""
-    sntp = GatedSntp(3600.0, hold_from=2)
+    sntp = SntpResponder(3600.0, hold_from=2)
     clock = KioskClock(TOKYO)
     master, punches = SqliteMasterData(ledger_db), SqlitePunchLedger(ledger_db)
     seed_demo(master, clock.read().at.date())
@@ -112,7 +62,7 @@ def test_a_punch_while_the_time_is_stepped_is_auth_failed_b_then_accepted(ledger
 
 
 def test_small_corrections_are_applied_without_adjusting():
-    sntp = GatedSntp(0.4)
+    sntp = SntpResponder(0.4)
     clock = KioskClock(TOKYO)
     sync = TimeSyncService(clock, ClientSlot(None), ntp_servers=(("127.0.0.1", sntp.port),))
     try:
@@ -150,7 +100,7 @@ def test_uploads_after_a_day_jump_are_signed_with_the_corrected_time(sync_server
 
 
 def test_a_jump_is_noticed_on_the_tick_and_measured_again_at_once():
-    sntp = GatedSntp(0.0)
+    sntp = SntpResponder(0.0)
     port = MachineClockPort(boot=100.0)
     clock = KioskClock(TOKYO, now=port.wall, monotonic=port.boot)
     sync = TimeSyncService(clock, ClientSlot(None), ntp_servers=(("127.0.0.1", sntp.port),),

@@ -13,7 +13,8 @@ from kiosk.services.clock import KioskClock, MachineClockPort
 from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.time_sync import TimeSyncService
 
-from .harness import SntpResponder, free_port
+from tests.support.server_process import free_port
+from tests.support.sntp import SntpResponder
 
 pytestmark = pytest.mark.timeout(60)
 SKEW = 37.25

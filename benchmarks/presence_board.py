@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledger
 from dakoku_core.domain.model import AuthMethod, Employee, Punch, PunchKind, TimeSource
-from kiosk.services.presence import LastPunch, PresenceService
+from kiosk.services.presence import PresenceService
+from kiosk.ports.recorder_api import LastPunch
 
 JST = timezone(timedelta(hours=9))
 DAY = (PunchKind.CLOCK_IN, PunchKind.BREAK_START, PunchKind.BREAK_END, PunchKind.CLOCK_OUT)

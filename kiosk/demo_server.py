@@ -134,7 +134,7 @@ def _wait_ready(server: DemoServer, ca_file: Path) -> None:
 def _provision(data_dir: Path, server_dir: Path) -> None:
     """接続先変更 as an admin would do it: the demo recorder's connection string and certificate."""
     from kiosk.adapters.connection_file import ConnectionFile
-    from kiosk.services.recorder_api import ConnectionSettings
+    from kiosk.ports.recorder_api import ConnectionSettings
 
     connection_file = ConnectionFile(data_dir)
     wanted = ConnectionSettings((server_dir / "connection.txt").read_text("utf-8").strip(),

@@ -20,7 +20,7 @@ from pathlib import Path
 from dakoku_core.errors import KioskError, Situation
 from dakoku_core.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
 from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 
 FILE_NAME = "connection.json"
 VERSION = 1

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from kiosk.adapters.master_payload import _get, _list, _Shape, _text
 from dakoku_core.errors import KioskError, Situation
 from dakoku_core.protocol.schemas import MAX_SUB_TEMPLATES, MAX_TEMPLATE_BYTES
-from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, RegisteredFinger, ServerFinger
+from kiosk.ports.recorder_api import DeletedFinger, FingerprintSnapshot, RegisteredFinger, ServerFinger
 
 FINGERS = range(10)
 

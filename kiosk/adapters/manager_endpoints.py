@@ -10,8 +10,8 @@ from urllib.parse import quote
 from kiosk.adapters.master_payload import _Shape, _get, _list, _text
 from dakoku_core.domain.model import PunchKind
 from dakoku_core.errors import KioskError, Situation
-from kiosk.services.credentials import EmployeeCredentials, EnrolledFinger, RegisteredCard
-from kiosk.services.presence import LastPunch
+from kiosk.ports.recorder_api import EmployeeCredentials, EnrolledFinger, RegisteredCard
+from kiosk.ports.recorder_api import LastPunch
 
 REG = Situation.REGISTRATION
 

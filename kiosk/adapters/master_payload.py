@@ -7,7 +7,7 @@ from datetime import date
 from dakoku_core.domain.model import AuthMethod, Credential, Department, Employee, EmploymentType, Recorder
 from dakoku_core.errors import KioskError, Situation
 from dakoku_core.protocol.certificate import b64url_decode
-from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, Tombstone
+from kiosk.ports.recorder_api import MasterSnapshot, PunchOutcome, Tombstone
 
 PUNCH_STATUSES = ("accepted", "duplicate", "rejected")
 

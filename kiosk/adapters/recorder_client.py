@@ -44,7 +44,7 @@ from kiosk.adapters.fingerprint_endpoints import FingerprintEndpoints
 from kiosk.adapters.manager_endpoints import ManagerEndpoints
 from kiosk.adapters.master_payload import outcomes_from_payload, snapshot_from_payload
 from kiosk.adapters.transport_errors import AnswerLog, error_for_response, origin_of, translate_transport_error
-from kiosk.services.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
+from kiosk.ports.recorder_api import MasterSnapshot, PunchOutcome, ServerTime
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,9 @@ from dakoku_core.errors import KioskError, Situation, unexpected
 from kiosk.ports import SettingsFile
 from dakoku_core.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
 from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
-from kiosk.services.recorder_api import ClientSlot, ConnectionSettings, MasterSnapshot, MasterStore, RecorderApi
+from kiosk.services.recorder_api import ClientSlot
+from kiosk.ports.ledger import MasterStore
+from kiosk.ports.recorder_api import ConnectionSettings, MasterSnapshot, RecorderApi
 
 log = logging.getLogger(__name__)
 CHANGE = Situation.CONNECTION_CHANGE

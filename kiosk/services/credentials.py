@@ -17,10 +17,10 @@ from typing import Callable
 
 from dakoku_core.domain.model import AuthMethod, Employee
 from dakoku_core.errors import Situation
-from kiosk.ports import MasterData
-from kiosk.ports import CardCache, CredentialsApi, FingerCache
-from kiosk.ports.recorder_api import EmployeeCredentials, EnrolledFinger, RegisteredCard  # noqa: F401 - re-exported
-from kiosk.services.recorder_api import ClientProvider, online_client
+from kiosk.ports import CardCache, ClientProvider, CredentialsApi, FingerCache, MasterData
+from kiosk.ports.recorder_api import EmployeeCredentials, RegisteredCard
+from kiosk.ports.recorder_api import EnrolledFinger  # noqa: F401 - re-exported for kiosk/ui/manager_credentials.py only
+from kiosk.services.recorder_api import online_client
 
 REG = Situation.REGISTRATION
 MASK_CHARS = 4

@@ -20,7 +20,8 @@ from datetime import datetime, time, timedelta
 from typing import Callable, Sequence
 
 from dakoku_core.errors import KioskError, Situation, unexpected
-from kiosk.services.recorder_api import ClientProvider, MasterSnapshot, MasterStore
+from kiosk.ports.ledger import MasterStore
+from kiosk.ports.recorder_api import ClientProvider, MasterSnapshot
 
 log = logging.getLogger(__name__)
 DATA_UPDATE = Situation.DATA_UPDATE

@@ -23,7 +23,7 @@ from dakoku_core.domain.model import Recorder
 from dakoku_core.errors import KioskError, Situation, unexpected
 from kiosk.ports import MasterData
 from kiosk.ports import FingerprintSyncStore
-from kiosk.services.recorder_api import ClientProvider, FingerprintSnapshot, FingerprintVersion
+from kiosk.ports.recorder_api import ClientProvider, FingerprintSnapshot, FingerprintVersion
 
 log = logging.getLogger(__name__)
 

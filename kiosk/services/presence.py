@@ -20,9 +20,9 @@ from typing import Callable, Iterable
 from dakoku_core.domain.model import Employee, Punch, PunchKind
 from dakoku_core.errors import KioskError
 from kiosk.ports import MasterData
-from kiosk.ports import DayPunches, PresenceApi  # noqa: F401 - PresenceApi: the client this service reads
+from kiosk.ports import DayPunches
 from kiosk.ports.recorder_api import LastPunch
-from kiosk.services.recorder_api import ClientProvider
+from kiosk.ports.recorder_api import ClientProvider
 
 log = logging.getLogger(__name__)
 

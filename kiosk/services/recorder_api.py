@@ -1,21 +1,16 @@
 """The client slot the services read the Recorder API through, and the online-only guard.
 
-The port itself (:class:`RecorderApi`) and its value types are in :mod:`kiosk.ports.recorder_api`; they are
-re-exported here for the modules that imported them from this one."""
+The port itself (:class:`RecorderApi`) and its value types are in :mod:`kiosk.ports.recorder_api`: import them
+from there. ``ConnectionSettings`` is still re-exported here for kiosk/sync_wiring.py, its last importer."""
 from __future__ import annotations
 
 from typing import Callable
 
 from dakoku_core.errors import KioskError, Situation
-from kiosk.ports.ledger import MasterStore
-from kiosk.ports.recorder_api import (  # noqa: F401 - re-exported
-    ClientProvider, ConnectionSettings, DeletedFinger, FingerprintSnapshot, FingerprintVersion, MasterSnapshot,
-    MasterVersion, PunchOutcome, RecorderApi, RegisteredFinger, ServerFinger, ServerTime, Tombstone,
-)
+from kiosk.ports.recorder_api import ClientProvider, RecorderApi
+from kiosk.ports.recorder_api import ConnectionSettings  # noqa: F401 - re-exported for kiosk/sync_wiring.py only
 
-__all__ = ["ClientProvider", "ClientSlot", "ConnectionSettings", "DeletedFinger", "FingerprintSnapshot",
-           "FingerprintVersion", "MasterSnapshot", "MasterStore", "MasterVersion", "PunchOutcome", "RecorderApi",
-           "RegisteredFinger", "ServerFinger", "ServerTime", "Tombstone", "online_client"]
+__all__ = ["ClientSlot", "online_client"]
 
 
 def online_client(client: ClientProvider, is_online: Callable[[], bool], situation: Situation) -> "RecorderApi":

@@ -26,7 +26,7 @@ from typing import Callable
 from dakoku_core.domain.model import Punch
 from dakoku_core.errors import KioskError, unexpected
 from kiosk.ports import Outbox
-from kiosk.services.recorder_api import ClientProvider, PunchOutcome
+from kiosk.ports.recorder_api import ClientProvider, PunchOutcome
 
 log = logging.getLogger(__name__)
 

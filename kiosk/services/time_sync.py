@@ -28,7 +28,7 @@ from typing import Callable
 from dakoku_core.domain.model import TimeSource
 from dakoku_core.errors import KioskError
 from kiosk.services.clock import DEFAULT_FRESH_FOR, KioskClock
-from kiosk.services.recorder_api import ClientProvider
+from kiosk.ports.recorder_api import ClientProvider
 
 log = logging.getLogger(__name__)
 DEFAULT_NTP_SERVERS = (("ntp.nict.jp", 123),)

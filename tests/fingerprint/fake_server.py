@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dakoku_core.errors import KioskError
-from kiosk.services.recorder_api import RegisteredFinger
+from kiosk.ports.recorder_api import RegisteredFinger
 
 
 def employee(fp, code: str):

@@ -9,7 +9,7 @@ import pytest
 
 from dakoku_core.errors import KioskError
 from kiosk.services.fingerprint_sync import FingerprintSync
-from kiosk.services.recorder_api import DeletedFinger, FingerprintSnapshot, FingerprintVersion, ServerFinger
+from kiosk.ports.recorder_api import DeletedFinger, FingerprintSnapshot, FingerprintVersion, ServerFinger
 
 from .fake_server import error_of
 

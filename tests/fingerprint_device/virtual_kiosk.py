@@ -95,7 +95,7 @@ def libfprint_kiosk(window, tmp_path, env, socket_dir: str, *, connect: bool = T
     With ``provisioning`` (tests/sync/harness.py) the kiosk is connected to that server and online first."""
     from kiosk.adapters.connection_file import ConnectionFile
     from kiosk.fingerprint.libfprint_sensor import LibfprintSensor
-    from kiosk.services.recorder_api import ConnectionSettings
+    from kiosk.ports.recorder_api import ConnectionSettings
 
     if provisioning is not None:
         ConnectionFile(tmp_path).save(ConnectionSettings(provisioning.connection_text,

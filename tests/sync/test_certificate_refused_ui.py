@@ -11,7 +11,7 @@ from kiosk.adapters.connection_file import ConnectionFile
 from dakoku_core.demo import DEMO_CARDS
 from dakoku_core.domain.model import PunchKind
 from dakoku_server import admin, recorders
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kivy_harness import advance, running_app, touch, wait_until
 
 from .harness import Provisioning

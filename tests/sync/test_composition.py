@@ -10,7 +10,7 @@ from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.app_factory import build_kiosk
 from dakoku_core.demo import demo_card
 from dakoku_core.domain.model import PunchKind
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.settings import ReaderSettings, Settings
 
 pytestmark = pytest.mark.timeout(120)

@@ -11,7 +11,8 @@ from kiosk.adapters.connection_file import ConnectionFile
 from kiosk.adapters.recorder_client import KioskRecorderClient
 from dakoku_core.errors import KioskError
 from kiosk.services.connection_change import ConnectionChangeService
-from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
+from kiosk.services.recorder_api import ClientSlot
+from kiosk.ports.recorder_api import ConnectionSettings
 
 from .harness import FAST_RETRY, json_answer
 

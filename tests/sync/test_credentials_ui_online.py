@@ -10,7 +10,7 @@ import pytest
 from kiosk.adapters.connection_file import ConnectionFile
 from dakoku_core.domain.credentials import card_ref
 from dakoku_core.domain.model import AuthMethod
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.ui.manager_credentials import ConfirmDelete, CredentialItem
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kivy_harness import SHOTS, advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_registration
 

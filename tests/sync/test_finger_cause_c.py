@@ -19,7 +19,7 @@ from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint.extractors import MindtctExtractor
 from dakoku_core.fingerprint.synth.dataset import TEST, impressions_of
 from dakoku_server import admin, recorders
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
 
 from .harness import Provisioning

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dakoku_core.errors import KioskError, Situation
-from kiosk.services.recorder_api import RegisteredFinger
+from kiosk.ports.recorder_api import RegisteredFinger
 from dakoku_core.fingerprint.template import FingerprintTemplate
 
 from .harness import json_answer

@@ -5,7 +5,7 @@ import pytest
 
 from kiosk.adapters.connection_file import ConnectionFile
 from dakoku_core.domain.model import AuthMethod, PunchKind
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import action, actions, choose_employee, enrol_on_screen, open_registration

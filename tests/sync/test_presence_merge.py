@@ -10,7 +10,8 @@ import pytest
 from dakoku_core.demo import seed_demo
 from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
 from dakoku_core.errors import KioskError
-from kiosk.services.presence import LastPunch, Presence, PresenceService, business_day_start, merge
+from kiosk.services.presence import Presence, PresenceService, business_day_start, merge
+from kiosk.ports.recorder_api import LastPunch
 
 JST = timezone(timedelta(hours=9))
 EARLY = datetime(2026, 3, 2, 0, 30, tzinfo=JST)     # 2026-03-01 15:30 UTC

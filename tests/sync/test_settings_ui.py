@@ -54,7 +54,7 @@ def test_connection_change_then_data_update(sync_server, window, tmp_path):
 def test_card_registration_on_screen_reads_twice_then_the_card_punches(sync_server, window, tmp_path):
     from kiosk.adapters.connection_file import ConnectionFile
     from dakoku_core.domain.model import PunchKind
-    from kiosk.services.recorder_api import ConnectionSettings
+    from kiosk.ports.recorder_api import ConnectionSettings
 
     ConnectionFile(tmp_path).save(ConnectionSettings(sync_server.demo.connection_text,
                                                      sync_server.demo.certificate_text))

@@ -18,7 +18,7 @@ from dakoku_core.demo import DEMO_CARDS
 from dakoku_core.domain.model import Correction, PunchKind
 from dakoku_core.i18n import tr
 from dakoku_server import admin, recorders
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kivy_harness import running_app, screenshot, touch, wait_until
 
 from .harness import Provisioning

@@ -12,7 +12,7 @@ from dakoku_core.demo import DEMO_CARDS, TYPES
 from dakoku_core.domain.model import AuthMethod, EmploymentType, PunchKind
 from dakoku_core.errors import KioskError
 from dakoku_core.protocol.recorder_settings import defaults
-from kiosk.services.recorder_api import MasterSnapshot
+from kiosk.ports.recorder_api import MasterSnapshot
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 

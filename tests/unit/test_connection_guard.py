@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from dakoku_core.errors import KioskError
-from kiosk.services.recorder_api import ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.sync_wiring import SyncParts
 
 OLD = "v=1;url=https://old.example.jp/;company=C1;recorder=R001;department=HQ;device=card"

@@ -6,7 +6,7 @@ import pytest
 
 from dakoku_core.errors import KioskError, Situation
 from kiosk.services.data_update import DataUpdateService
-from kiosk.services.recorder_api import MasterVersion
+from kiosk.ports.recorder_api import MasterVersion
 
 
 class Store:

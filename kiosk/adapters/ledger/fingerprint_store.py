@@ -31,7 +31,7 @@ from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.template import FingerprintTemplate
-from kiosk.services.recorder_api import FingerprintSnapshot, FingerprintVersion, ServerFinger
+from kiosk.ports.recorder_api import FingerprintSnapshot, FingerprintVersion, ServerFinger
 
 Key = tuple[str, int]     # (employee key, finger)
 

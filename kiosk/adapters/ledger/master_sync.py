@@ -16,7 +16,7 @@ from kiosk.adapters.ledger.master_store import META_SETTINGS, SqliteMasterData
 from kiosk.adapters.ledger.models import CredentialRow, HelpRegistrationRow, MetaRow
 from dakoku_core.domain.model import AuthMethod, Credential
 from dakoku_core.errors import Situation
-from kiosk.services.recorder_api import MasterSnapshot, MasterVersion
+from kiosk.ports.recorder_api import MasterSnapshot, MasterVersion
 
 log = logging.getLogger(__name__)
 META_VERSION, META_ETAG = "master_version", "master_etag"

@@ -124,6 +124,7 @@ put "$HERE/kiosk-session" /usr/lib/dakoku/kiosk-session 755
 put "$HERE/dakoku-kiosk.service" /etc/systemd/system/dakoku-kiosk.service 644
 put "$HERE/50-dakoku-kiosk.conf" /etc/X11/xorg.conf.d/50-dakoku-kiosk.conf 644
 put "$HERE/95-dakoku-readers.rules" /etc/udev/rules.d/95-dakoku-readers.rules 644
+put "$HERE/96-dakoku-usb-export.rules" /etc/udev/rules.d/96-dakoku-usb-export.rules 644
 put "$HERE/../README.md" /usr/share/doc/dakoku/README.md 644
 
 # Fingerprint sensors: the dakoku user opens them through libfprint. The USB IDs are libfprint's own, read from

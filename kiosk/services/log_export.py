@@ -172,6 +172,13 @@ def _classify(exc: OSError, medium: Path) -> KioskError:
     return unexpected(exc, EXPORT)
 
 
+def for_kiosk(kiosk, version: str) -> LogExportService:
+    """The export of this kiosk's ``DATA_DIR/logs``, named after its recorder, stamped in the company's time."""
+    return LogExportService(logs_dir=kiosk.settings.data_dir / "logs", summary=lambda: kiosk_summary(kiosk, version),
+                            recorder=lambda: getattr(kiosk.master.recorder(), "code", ""),
+                            now=lambda: kiosk.clock.read().at.astimezone(kiosk.settings.tz))
+
+
 def kiosk_summary(kiosk, version: str) -> str:
     """The diagnosis summary for support: nothing secret (no PIN hash, certificate, proxy password, card IDs)."""
     settings = json.loads(kiosk.settings.to_json())

@@ -14,7 +14,7 @@ from kiosk import __version__
 from dakoku_core.errors import KioskError, catalogue
 from dakoku_core.i18n import tr
 from kiosk.ports import CardEvent
-from kiosk.services.log_export import LogExportService, Medium, human_size, kiosk_summary
+from kiosk.services.log_export import Medium, for_kiosk, human_size
 from kiosk.ui import format as fmt
 from kiosk.ui.language import other_language, switch_language
 from kiosk.ui.manager_credentials import CredentialsPage
@@ -250,15 +250,9 @@ class ManagerFlow(FlowEvents):
         ]
 
     # -- ログを書き出す (設定 › 情報): to a USB stick, on the worker ------------------------------------------
-    def log_export(self) -> LogExportService:
-        kiosk = self.app.kiosk
-        return LogExportService(logs_dir=kiosk.settings.data_dir / "logs", summary=lambda: kiosk_summary(kiosk, __version__),
-                                recorder=lambda: getattr(kiosk.master.recorder(), "code", ""),
-                                now=lambda: kiosk.clock.read().at.astimezone(kiosk.settings.tz))
-
     def export_logs(self) -> None:
         self.app.settings_screen.set_busy(tr("log_export.searching"))
-        self.app.bridge.submit(self.log_export().media, self._media_found, self._export_failed)
+        self.app.bridge.submit(for_kiosk(self.app.kiosk, __version__).media, self._media_found, self._export_failed)
 
     def _media_found(self, media: list[Medium]) -> None:
         """One stick: write to it; several: the manager chooses by touch."""
@@ -274,8 +268,8 @@ class ManagerFlow(FlowEvents):
         self.app.settings_screen.set_rows([])
         self.app.settings_screen.set_busy(tr("log_export.running", name=medium.name))
         self.audit("settings.log_export", "run", medium.name)
-        self.app.bridge.submit(lambda: self.log_export().export(medium.path), self._exported, self._export_failed,
-                               slow=True)
+        exporter = for_kiosk(self.app.kiosk, __version__)   # no I/O: that is export(), on the worker
+        self.app.bridge.submit(lambda: exporter.export(medium.path), self._exported, self._export_failed, slow=True)
 
     def _exported(self, result) -> None:
         where, size = f"{result.path.parent.name}/{result.path.name}", human_size(result.size)

@@ -8,10 +8,7 @@ It needs pip to reach the pinned packages (a wheel cache or an index), as script
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,46 +17,18 @@ import requests
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderClient
 from dakoku_core.protocol.connection import parse_connection_string
+from tests.support.install import ROOT, copy_checkout, install_checkout, run, work_tree_status
 from tests.support.server_process import free_port, stop, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 KIOSK_ONLY = ("kivy", "kivymd", "kivy_garden", "materialyoucolor", "asynckivy", "budoux", "segno", "tenacity")
-
-
-def _copy_checkout(target: Path) -> None:
-    """The files git knows (tracked, or new and not ignored): no .venv, no build leftovers."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        source = ROOT / rel
-        if source.is_file():
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / rel)
-
-
-def _run(*args: str | Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def _work_tree_status() -> str:
-    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all", "--ignored"],
-                          capture_output=True, text=True).stdout
+# tests/packaging/test_kiosk_install.py still imports these names from here (it could use tests.support.install)
+_copy_checkout, _run, _work_tree_status = copy_checkout, run, work_tree_status
 
 
 @pytest.fixture(scope="module")
 def server_venv(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("server-install")
-    source = work / "src"
-    before = _work_tree_status()
-    _copy_checkout(source)
-    venv = work / "venv"
-    assert _run(sys.executable, "-m", "venv", venv).returncode == 0
-    started = time.monotonic()
-    out = _run(venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               f"{source}[server]", timeout=540)
-    assert out.returncode == 0, out.stdout + out.stderr
-    print(f"server_install_s {time.monotonic() - started:.1f}")
-    assert _work_tree_status() == before      # the build happened in the copy
+    venv, seconds = install_checkout(tmp_path_factory.mktemp("server-install"), "server", timeout=540)
+    print(f"server_install_s {seconds:.1f}")
     return venv
 
 
@@ -68,20 +37,20 @@ def test_the_server_extra_installs_no_kivy(server_venv):
     python = server_venv / "bin" / "python"
     probe = ("import importlib.util as u, sys; "
              f"print(' '.join(m for m in {KIOSK_ONLY!r} if u.find_spec(m)))")
-    out = _run(python, "-c", probe)
+    out = run(python, "-c", probe)
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
-    listed = _run(python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check").stdout.lower()
+    listed = run(python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check").stdout.lower()
     assert "flask==" in listed and "peewee==" in listed and "dakoku-kiosk==" in listed
     assert "kivy" not in listed, listed
     # the server's modules come from the venv, not from this checkout
-    where = _run(python, "-c", "import dakoku_server, dakoku_core; print(dakoku_server.__file__, dakoku_core.__file__)",
-                 cwd=server_venv)
+    where = run(python, "-c", "import dakoku_server, dakoku_core; print(dakoku_server.__file__, dakoku_core.__file__)",
+                cwd=server_venv)
     assert str(server_venv) in where.stdout and str(ROOT) not in where.stdout, where.stdout + where.stderr
 
 
 @pytest.mark.timeout(600)
 def test_kiosk_without_its_extra_says_what_is_missing(server_venv):
-    out = _run(server_venv / "bin" / "kiosk", "demo")
+    out = run(server_venv / "bin" / "kiosk", "demo")
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and "kivy" in out.stderr and "[kiosk]" in out.stderr, out.stderr
 
@@ -91,13 +60,13 @@ def test_the_installed_kiosk_server_serves(server_venv, tmp_path):
     bin_dir = server_venv / "bin"
     db = f"sqlite:///{tmp_path / 'server.sqlite'}"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DAKOKU_TEMPLATE_KEYS")}
-    assert _run(bin_dir / "kiosk-server", "--help", env=env).returncode == 0
+    assert run(bin_dir / "kiosk-server", "--help", env=env).returncode == 0
     port = free_port()
     url = f"https://127.0.0.1:{port}/"
-    init = _run(bin_dir / "kiosk-server", "--db", db, "init", "--url", url, env=env, cwd=tmp_path)
+    init = run(bin_dir / "kiosk-server", "--db", db, "init", "--url", url, env=env, cwd=tmp_path)
     assert init.returncode == 0 and "database ready" in init.stdout, init.stdout + init.stderr
-    demo = _run(bin_dir / "kiosk-server", "--db", db, "demo", "--dir", tmp_path / "demo", "--port", str(port),
-                env=env, cwd=tmp_path)
+    demo = run(bin_dir / "kiosk-server", "--db", db, "demo", "--dir", tmp_path / "demo", "--port", str(port),
+               env=env, cwd=tmp_path)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     log = open(tmp_path / "server.log", "wb")
     process = subprocess.Popen([str(bin_dir / "kiosk-server"), "--db", db, "serve", "--host", "127.0.0.1", "--port",

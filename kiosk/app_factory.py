@@ -32,11 +32,11 @@ from kiosk.services.timecard import TimecardService
 from kiosk.services.undo import UndoService
 from kiosk.adapters.browser import SystemBrowser
 from kiosk.settings import ReaderSettings, Settings
-from kiosk.sync_wiring import SyncParts, build_sync
+from kiosk.sync_wiring import SyncParts, build_sync, holds_master_data
 from kiosk.fingerprint_wiring import FingerprintWarmUp, build_fingerprint
-from kiosk.services.fingerprint import FingerprintService
 
 if TYPE_CHECKING:
+    from kiosk.services.fingerprint import FingerprintService   # numpy: only with a sensor (fingerprint_wiring)
     from kiosk.ui.app import KioskApp
 
 
@@ -129,7 +129,7 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
     startup_errors: list[KioskError] = ([ledger_damage] if ledger_damage else []) + list(sync.startup_errors)
     if settings.demo and not sync.configured:
         seed_demo(master, clock.read().at.date())     # the offline demo: no server to pull from
-    if master.recorder() is None and not sync.configured:
+    if not sync.configured and not holds_master_data():   # one row: the snapshot loads after the first frame
         # Nothing to punch against and nowhere to get it from. (A provisioned kiosk pulls its data in the
         # background at start; the UI says 008 only if that pull fails.)
         startup_errors.append(KioskError("startup_data_missing", situation=Situation.STARTUP))

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.ledger.db import LedgerDatabase
 from dakoku_core.errors import KioskError, Situation
 from kiosk.ports import MasterData
-from kiosk.services.fingerprint import FingerprintService
-from kiosk.services.fingerprint_sync import FingerprintSync
 from kiosk.services.punch import PunchService
 from kiosk.settings import FingerprintSettings, Settings
 from kiosk.sync_wiring import SyncParts
+
+if TYPE_CHECKING:   # numpy (dakoku_core.fingerprint) is imported only when a sensor is configured
+    from kiosk.services.fingerprint import FingerprintService
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ def build_fingerprint(settings: Settings, ledger_db: LedgerDatabase, master: Mas
     sensor = None
     try:
         from kiosk.adapters.ledger.fingerprint_store import SqliteFingerprintStore
+        from kiosk.services.fingerprint import FingerprintService
+        from kiosk.services.fingerprint_sync import FingerprintSync
         from dakoku_core.fingerprint.crypto import FileKeyProvider, TemplateCipher
         from dakoku_core.fingerprint.extractors import MindtctExtractor
 

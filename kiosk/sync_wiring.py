@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from kiosk.adapters.connection_file import ConnectionFile
-from kiosk.adapters.ledger.db import LedgerDatabase
+from kiosk.adapters.ledger.db import LedgerDatabase, translated
 from kiosk.adapters.ledger.master_store import SqliteMasterData
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
+from kiosk.adapters.ledger.models import MetaRow
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from dakoku_core.errors import KioskError, Situation
+from dakoku_core.protocol.recorder_settings import RecorderSettings
 from kiosk.services.clock import KioskClock
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy
@@ -129,6 +131,13 @@ class SyncParts:
         """True unless the outbox worker has seen the server fail (unknown counts as maybe online)."""
         return self.sync.status.online is not False
 
+    def stored_recorder_settings(self) -> RecorderSettings:
+        """The server's recorder settings as the last データ更新 stored them (the shared defaults before the
+        first), read from their one row: unlike ``master.recorder_settings()`` this does not load the whole
+        master-data snapshot (about 1 s for 10,000 employees), so the start path can use it before the first
+        frame (docs/performance.md). The version is not read: display and schedule do not need it."""
+        return stored_settings(self.master_sync)
+
     def data_update_version(self) -> int | None:
         return self.master_sync.current_version().version
 
@@ -178,7 +187,7 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     master_sync = SqliteMasterSync(ledger_db, master)
     data_update = DataUpdateService(master_sync, slot, is_online=sync.is_online)
     # the server's refresh settings as last applied (its shared defaults before the first データ更新)
-    policy = RefreshPolicy.from_settings(master.recorder_settings().as_dict())
+    policy = RefreshPolicy.from_settings(stored_settings(master_sync).as_dict())
     scheduler = DataUpdateScheduler(data_update, now=lambda: clock.read().at, policy=policy,
                                     on_result=lambda result: parts._update_result(result))
     time_sync = TimeSyncService(clock, slot, ntp_servers=settings.parsed_ntp_servers())
@@ -188,3 +197,19 @@ def build_sync(settings: SyncSettings, data_dir, ledger_db: LedgerDatabase, mast
     parts = SyncParts(connection_file, slot, sync, data_update, scheduler, time_sync, change, master_sync, errors)
     sync.subscribe(parts.attention.changed)
     return parts
+
+
+def stored_settings(master_sync: SqliteMasterSync) -> RecorderSettings:
+    """See :meth:`SyncParts.stored_recorder_settings`; a damaged row gives the defaults (as the snapshot does)."""
+    try:
+        return RecorderSettings.from_dict(master_sync.recorder_settings() or None)
+    except (ValueError, TypeError, AttributeError):
+        log.warning("stored recorder settings unreadable: the shared defaults")
+        return RecorderSettings()
+
+
+@translated
+def holds_master_data() -> bool:
+    """Whether a データ更新 (or the demo's seed) stored this recorder's master data, from one row: the same answer
+    as ``master.recorder() is not None`` without loading the whole snapshot at start."""
+    return MetaRow.get_or_none(MetaRow.key == "recorder") is not None

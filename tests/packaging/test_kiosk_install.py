@@ -9,31 +9,20 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.packaging.test_server_install import ROOT, _copy_checkout, _run, _work_tree_status
+from tests.support.install import ROOT, install_checkout, run as _run
 
 pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
 def kiosk_venv(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("kiosk-install")
-    source = work / "src"
-    before = _work_tree_status()
-    _copy_checkout(source)
-    venv = work / "venv"
-    assert _run(sys.executable, "-m", "venv", venv).returncode == 0
-    started = time.monotonic()
-    out = _run(venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               f"{source}[kiosk]", timeout=600)
-    assert out.returncode == 0, out.stdout + out.stderr
-    print(f"kiosk_install_s {time.monotonic() - started:.1f}")
-    assert _work_tree_status() == before      # the build happened in the copy
+    venv, seconds = install_checkout(tmp_path_factory.mktemp("kiosk-install"), "kiosk", timeout=600)
+    print(f"kiosk_install_s {seconds:.1f}")
     return venv
 
 

@@ -20,6 +20,7 @@ from dakoku_core.protocol.connection import parse_connection_string
 from dakoku_server import admin, recorders
 from dakoku_server.db import create_tables, open_database
 from dakoku_server.demo import create_demo
+from tests.support.demo_data import security_recorders
 from tests.support.server_process import free_port, stop, wait_ready
 
 JST = timezone(timedelta(hours=9))
@@ -46,17 +47,6 @@ class RunningServer:
         return self.log_path.read_text("utf-8", errors="replace")
 
 
-def _extra_setup(port: int) -> dict:
-    """A second company whose allow-list does not hold 127.0.0.1, and a recorder to renew."""
-    url = f"https://127.0.0.1:{port}/"
-    ipco = admin.add_company("IPCO", "IP制限株式会社")
-    admin.add_department(ipco, "MAIN", "本店")
-    admin.allow_ip(ipco, "127.0.0.2")
-    demo = admin.company("DEMO")
-    return {"ipco": recorders.add_recorder(ipco, "R9", "MAIN", server_url=url).text(),
-            "renewable": recorders.add_recorder(demo, "R002", "HQ", server_url=url).text()}
-
-
 @contextmanager
 def serving(directory: Path, db_url: str, db_path: Path,
             template_keys: Path | None = None) -> Iterator[RunningServer]:
@@ -66,7 +56,7 @@ def serving(directory: Path, db_url: str, db_path: Path,
     port = free_port()
     create_tables()
     demo = create_demo(str(directory / "demo"), port=port)
-    extra = _extra_setup(port)
+    extra = security_recorders(port)
     log_path = directory / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DAKOKU_TEMPLATE_KEYS", None)

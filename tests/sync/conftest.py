@@ -13,10 +13,11 @@ from kiosk.adapters.ledger import SqliteMasterData, SqlitePunchLedger, open_ledg
 from kiosk.adapters.ledger.master_sync import SqliteMasterSync
 from kiosk.adapters.ledger.outbox import SqliteOutbox
 from dakoku_core.domain.model import AuthMethod, Punch, PunchKind, TimeSource
-from dakoku_server import admin, recorders
+from dakoku_server import admin
 from dakoku_server.db import create_tables, open_database
 from dakoku_server.demo import create_demo
 
+from tests.support.demo_data import security_recorders
 from tests.support.provisioning import Provisioning
 from tests.support.server_process import ServerProcess, free_port
 
@@ -55,19 +56,14 @@ def sync_server(tmp_path_factory) -> SyncServer:
     open_database(db_url)
     create_tables()
     create_demo(str(directory / "demo"), port=port)
-    url = f"https://127.0.0.1:{port}/"
-    ipco = admin.add_company("IPCO", "IP制限株式会社")
-    admin.add_department(ipco, "MAIN", "本店")
-    admin.allow_ip(ipco, "127.0.0.2")
+    extra = security_recorders(port)
     demo_company = admin.company("DEMO")
-    ipco_text = recorders.add_recorder(ipco, "R9", "MAIN", server_url=url).text()
-    renewable_text = recorders.add_recorder(demo_company, "R002", "HQ", server_url=url).text()
     keys = {e.code: e.key for e in admin.Employee.select().where(admin.Employee.company == demo_company)}
     process = ServerProcess(db_url, db_path, directory / "demo" / "tls", port, directory / "server.log")
     process.start()
     server = SyncServer(process, directory,
                         Provisioning.from_text((directory / "demo" / "recorder.txt").read_text("utf-8")),
-                        Provisioning.from_text(ipco_text), Provisioning.from_text(renewable_text), keys)
+                        Provisioning.from_text(extra["ipco"]), Provisioning.from_text(extra["renewable"]), keys)
     try:
         yield server
     finally:

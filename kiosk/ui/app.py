@@ -12,9 +12,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import FadeTransition
 from kivymd.app import MDApp
-from kivymd.uix.screenmanager import MDScreenManager
 
 from kiosk.adapters.wedge_reader import WedgeCardReader
 from kiosk.app_factory import Kiosk
@@ -29,6 +27,7 @@ from kiosk.ui.manager_flow import ManagerFlow
 from kiosk.ui.finger_flow import FingerFlow
 from kiosk.ui.punch_flow import PunchFlow
 from kiosk.ui.wedge_input import WedgeKeyboard
+from kiosk.ui.widgets import KioskScreenManager
 from kiosk.ui.bridge import UiBridge
 from kiosk.ui.error_presenter import ErrorPresenter
 from kiosk.ui.fonts import register_fonts
@@ -93,7 +92,7 @@ class KioskApp(MDApp):
         load_kv()
         self.title = "Dakoku"
         self.theme_cls.primary_palette = "Blue"
-        self.manager = MDScreenManager(transition=FadeTransition(duration=0.12))   # snappy for people in a hurry
+        self.manager = KioskScreenManager()   # screens change at once: a fade cost seconds per frame in software GL
         screens = self.flow.build_screens() + self.manager_flow.build_screens()
         # before the buttons are made; from the settings' own row: the master-data snapshot (about 1 s for
         # 10,000 employees) is loaded on the worker once standby has been drawn (on_start)

@@ -70,6 +70,8 @@ def _notify_systemd(app) -> None:
 
 
 HOUSEKEEPING_EVERY = 300.0   # seconds between two returns of free heap pages to the OS
+AFTER_START = 5.0   # ...and once this long after the start, when building the screens and loading the master data
+                    # have left their temporary memory free (docs/performance.md: idle RSS)
 
 
 def _housekeeping(app) -> None:
@@ -81,6 +83,7 @@ def _housekeeping(app) -> None:
 
     def started(*_args) -> None:
         app.housekeeping = Clock.schedule_interval(lambda _dt: memory.release_free_memory(), HOUSEKEEPING_EVERY)
+        app.housekeeping_after_start = Clock.schedule_once(lambda _dt: memory.release_free_memory(), AFTER_START)
 
     app.bind(on_start=started)
 
@@ -89,6 +92,7 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
     from kiosk.ui.window import configure_kivy
 
     configure_kivy(settings.display, windowed=windowed or screenshot is not None)
+    _without_postgres_driver()
     from kiosk.app_factory import build_app   # the composition root: the kiosk, then its UI
     from kiosk.ui.app import StartupErrorApp
 
@@ -107,6 +111,16 @@ def run_app(settings: Settings, *, windowed: bool = False, screenshot: Path | No
         if kiosk is not None:
             kiosk.close()
     return 0 if kiosk is not None else 1
+
+
+def _without_postgres_driver() -> None:
+    """peewee imports psycopg2 when it is installed (the server's extras, e.g. a development venv or the demo's):
+    about 11 MB of RSS (libpq, its TLS libraries) in a kiosk whose ledger is SQLite. The kiosk process never
+    talks to PostgreSQL (the demo's server runs as a process of its own), so peewee is told it is absent."""
+    import sys
+
+    if "peewee" not in sys.modules:
+        sys.modules.setdefault("psycopg2", None)   # None in sys.modules: ``import psycopg2`` raises ImportError
 
 
 def _run_until_stopped(app) -> None:

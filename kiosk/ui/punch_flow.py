@@ -6,6 +6,7 @@ chosen type; automatic modes let a bare tap on standby punch the type the time o
 It owns the standby, punch and password screens (the password keypad also serves the manager's PIN and the
 2-factor ID: those flows bind the screen's events for their own purposes). Public API: :meth:`build_screens`,
 :meth:`bind_screens`, :meth:`choose_kind`, :meth:`wait_for`, :meth:`restart_countdown`, :meth:`take_credential`,
+:meth:`next_person`,
 :meth:`show_punched`, :meth:`punch_failed`, :meth:`password_failed`, :meth:`return_home`, :meth:`return_later`,
 :meth:`go_standby`, :meth:`handle_card`, :meth:`handle_read_error`, :meth:`note_activity`,
 :meth:`count_down_wait`, :meth:`apply_display`, :meth:`cancel_timers`. Event: ``punched(result)``."""
@@ -140,7 +141,6 @@ class PunchFlow(FlowEvents):
             return   # read before this wait began (e.g. on standby, delivered late): never the next punch
         if not self.take_credential():
             return   # no punch type (the message says so), or already punching: one tap is one punch
-            return   # already punching or confirming: one tap is one punch
         if app.punch_screen.purpose == "timecard":
             self._card_action(lambda: app.kiosk.timecard.open_for_card(event.card_id),
                               lambda e: (e.display_name, fmt.tr("timecard.opened")))
@@ -155,9 +155,14 @@ class PunchFlow(FlowEvents):
 
     def take_credential(self) -> bool:
         """A card or a finger arrived on standby, on a wait or on a confirmation still offering 取り消し: make it
-        this punch's credential. The offer ends (the next person is here); without a punch type (standby, or
-        after a 都度選択 punch) the time of day chooses it, or 「打刻種別を選択してください」 says to. False: not
-        taken (no type, or the screen is already punching)."""
+        this punch's credential (:meth:`next_person`). False: not taken (no type, or the screen is already
+        punching)."""
+        return self.next_person() and self.app.punch_screen.accept_credential()
+
+    def next_person(self) -> bool:
+        """Someone punches (a card, a finger, パスワード認証) on standby, on a wait or on a confirmation still
+        offering 取り消し. The offer ends (the next person is here); without a punch type (standby, or after a
+        都度選択 punch) the time of day chooses it, or 「打刻種別を選択してください」 says to (False)."""
         app = self.app
         if self.undo.offered and app.manager.current == "punch" and app.punch_screen.phase == "done":
             self.undo.withdraw()
@@ -173,7 +178,7 @@ class PunchFlow(FlowEvents):
                                    auto_dismiss_after=app.display.error_seconds)
                 return False
             self.wait_for(kind)   # the time of day chose the punch type: just tap
-        return app.punch_screen.accept_credential()
+        return True
 
     def handle_read_error(self, error: KioskError) -> None:
         """A tap the reader could not read (e.g. pulled away too soon): ask for another tap."""
@@ -249,7 +254,10 @@ class PunchFlow(FlowEvents):
 
     # -- パスワード認証 (kiosk/ui/password_punch.py) ----------------------------------------------------------
     def open_password(self) -> None:
-        """パスワード認証 from a punch type's wait screen, or タイムカード's 従業員を選択 (no card at hand)."""
+        """パスワード認証 from a punch type's wait screen or from a confirmation still offering 取り消し (the next
+        person, as with a card), or タイムカード's 従業員を選択 (no card at hand)."""
+        if self.app.punch_screen.phase == "done" and not self.next_person():
+            return
         self.password.open()
 
     def password_failed(self, error: KioskError) -> None:

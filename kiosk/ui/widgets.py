@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
-from kivymd.uix.card import MDCard
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition
+from kivymd.uix.screenmanager import MDScreenManager
 
 from dakoku_core.domain.model import PunchKind
 
@@ -14,8 +17,25 @@ KIND_COLOURS = {
 }
 
 
-class BigButton(MDCard):
+class BigButton(ButtonBehavior, BoxLayout):
+    """A flat rounded face with a label: the look of KivyMD's filled MDCard without its machinery. Each MDCard drew
+    a BoxShadow (a per-pixel blur shader, run even for a filled card's transparent shadow), carried theming, hover
+    and state-layer bindings, and cost about 10 ms to build; in software GL (llvmpipe) the kiosk's frames and its
+    start paid for them (docs/performance.md). Pressed, the face darkens a little."""
+
     text = StringProperty("")
     font_size = NumericProperty(40)
     face_color = ColorProperty((0.25, 0.28, 0.33, 1))
     text_color = ColorProperty((1, 1, 1, 1))
+    radius = NumericProperty(20)   # dp
+
+
+class KioskScreenManager(MDScreenManager):
+    """The kiosk's screens, changed at once. Kivy's ScreenManager clips its screens with a stencil (for sliding
+    transitions) and KivyMD's draws a background under them; the kiosk's screens fill it and do not slide, and in
+    software GL both cost every frame, as did the fade (two screens into FBOs per frame): kv/common.kv drops the
+    inherited canvas rules (docs/performance.md)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transition", NoTransition())
+        super().__init__(**kwargs)

@@ -47,6 +47,17 @@ class PunchScreen(MDScreen):
     def on_undo(self) -> None:
         """The person touched 取り消し on the confirmation."""
 
+    def press_back(self) -> None:
+        """戻る: not while a punch is being committed (its confirmation follows at once); タイムカード and ヘルプ登録
+        wait for the server, and 戻る leaves them."""
+        if not (self.phase == "busy" and self.purpose == "punch"):
+            self.dispatch("on_back")
+
+    def press_password(self) -> None:
+        """パスワード認証 / 従業員を選択: waiting, or on a confirmation still offering 取り消し (the next person)."""
+        if self.phase != "busy":
+            self.dispatch("on_password")
+
     def show_cancelled(self, text: str) -> None:
         """The punch on the confirmation was cancelled (its correction is in the ledger)."""
         self.greeting, self.note, self.kind_color = text, "", TIMECARD_COLOUR

@@ -17,12 +17,10 @@ import requests
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.client import RecorderClient
 from dakoku_core.protocol.connection import parse_connection_string
-from tests.support.install import ROOT, copy_checkout, install_checkout, run, work_tree_status
+from tests.support.install import ROOT, install_checkout, run
 from tests.support.server_process import free_port, stop, wait_ready
 
 KIOSK_ONLY = ("kivy", "kivymd", "kivy_garden", "materialyoucolor", "asynckivy", "budoux", "segno", "tenacity")
-# tests/packaging/test_kiosk_install.py still imports these names from here (it could use tests.support.install)
-_copy_checkout, _run, _work_tree_status = copy_checkout, run, work_tree_status
 
 
 @pytest.fixture(scope="module")

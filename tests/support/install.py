@@ -46,5 +46,7 @@ def install_checkout(work: Path, extra: str, timeout: float) -> tuple[Path, floa
               f"{source}[{extra}]", timeout=timeout)
     assert out.returncode == 0, out.stdout + out.stderr
     seconds = time.monotonic() - started
-    assert work_tree_status() == before, "the build changed this working tree"
+    after = work_tree_status()
+    changed = set(after.splitlines()) ^ set(before.splitlines())
+    assert not changed, f"the work tree changed during the build: {sorted(changed)}"
     return venv, seconds

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from dakoku_core.errors import KioskError, Situation
-from dakoku_core.fingerprint import mcc, relaxation
+from dakoku_core.fingerprint import mcc, pairing, relaxation
 from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, fuse, identify_calibration
 from dakoku_core.fingerprint.matcher import Matcher
@@ -60,12 +60,16 @@ class FingerprintIdentifier:
         return self._restricted[1]
 
     def candidate_scores(self, probe: CylinderCode, gallery: Gallery) -> list[tuple[EnrolledTemplate, float, int]]:
-        """The prefilter's candidates with their raw LSS-R scores and how many pairs each score averaged."""
+        """The prefilter's candidates with their raw scores (LSS-R fused with :mod:`pairing`'s second opinion
+        for the best ``pairing.CANDIDATES`` of them) and how many pairs each LSS-R score averaged."""
         entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
         codes = [e.code for e in entries]                  # decompressed once each
         sims = mcc.local_similarities_many(probe, codes)
-        return [(e, relaxation.lss_r_score(probe, c, s), relaxation.pair_count(*s.shape))
-                for e, c, s in zip(entries, codes, sims)]
+        first = [relaxation.lss_r_pairs(probe, c, s) for c, s in zip(codes, sims)]
+        second = set(sorted(range(len(first)), key=lambda k: -first[k][0])[:pairing.CANDIDATES])
+        return [(e, pairing.fused_raw(raw, pairing.pairing_score(probe, c, ia, ib) if k in second else 0.0),
+                 relaxation.pair_count(*s.shape))
+                for k, (e, c, s, (raw, ia, ib)) in enumerate(zip(entries, codes, sims, first))]
 
     def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
         """Best fused stage-1 score (:func:`fuse` of a finger's sub-templates) and finger per employee."""

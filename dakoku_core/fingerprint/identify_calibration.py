@@ -67,8 +67,13 @@ def fit_stage1(raw: np.ndarray, pairs: np.ndarray) -> tuple[Calibration, ...]:
 
 def fit_kinds(kinds: list[str], fingers: int = TUNING_FINGERS):
     """(IdentifyCalibration, per-kind stage-2 fits) from the kinds' TUNING seeds."""
-    from dakoku_core.fingerprint.open_set import kind_run, summarise
-    runs = {kind: kind_run(kind, "tuning", fingers) for kind in kinds}
+    from dakoku_core.fingerprint.open_set import kind_run
+    return fit_runs({kind: kind_run(kind, "tuning", fingers) for kind in kinds})
+
+
+def fit_runs(runs: dict):
+    """(IdentifyCalibration, per-kind stage-2 fits) from each kind's :class:`open_set.SearchRun`."""
+    from dakoku_core.fingerprint.open_set import summarise
     raw, pairs = [], []
     for run in runs.values():
         for search in run.searches:

@@ -125,10 +125,12 @@ def kind_run(kind: str, split: str, fingers: int) -> SearchRun:
     """:func:`run_searches` on a kind's cached templates, itself cached (raw scores do not depend on calibration)."""
     import pickle
 
+    from dakoku_core.fingerprint import pairing
     from dakoku_core.fingerprint.identify import PREFILTER_CANDIDATES
     from dakoku_core.fingerprint.synth.dataset import cache_dir
     from dakoku_core.fingerprint.synth.kinds import KINDS_VERSION, kind_templates
-    path = cache_dir() / f"searches-v{KINDS_VERSION}-{kind}-{split}-{fingers}-c{PREFILTER_CANDIDATES}.pickle"
+    path = cache_dir() / f"searches-v{KINDS_VERSION}-{kind}-{split}-{fingers}-c{PREFILTER_CANDIDATES}"
+    path = path.with_name(path.name + f"-p{pairing.VERSION}-{pairing.CANDIDATES}.pickle")
     if path.is_file():
         return pickle.loads(path.read_bytes())
     run = run_searches(kind_templates(kind, split, fingers))

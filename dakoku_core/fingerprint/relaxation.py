@@ -45,13 +45,19 @@ def lss_score(sims: np.ndarray) -> float:
 
 def lss_r_score(a: CylinderCode, b: CylinderCode, sims: np.ndarray) -> float:
     """LSS-R global score in [0, 1] of two cylinder codes whose local similarities are ``sims``."""
+    return lss_r_pairs(a, b, sims)[0]
+
+
+def lss_r_pairs(a: CylinderCode, b: CylinderCode, sims: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The LSS-R score and the minutiae pairs it averaged (indices into ``a`` and ``b``): the best alignment."""
     na, nb = sims.shape
+    none = np.zeros(0, dtype=np.intp)
     if min(na, nb) < 2:
-        return 0.0
+        return 0.0, none, none
     top = candidate_pairs(sims, max(2, int(CANDIDATE_FRACTION * min(na, nb))))
     flat = sims.ravel()
     if len(top) < 2:
-        return 0.0
+        return 0.0, none, none
     ia, ib = np.divmod(top, nb)
     initial = flat[top].astype(np.float64)
     rho = _compatibility(a.xy[ia].astype(np.float64), a.angles[ia].astype(np.float64),
@@ -63,7 +69,7 @@ def lss_r_score(a: CylinderCode, b: CylinderCode, sims: np.ndarray) -> float:
     efficiency = relaxed / initial
     n_p = min(pair_count(na, nb), len(top))
     best = np.argpartition(efficiency, -n_p)[-n_p:]
-    return float(np.mean(relaxed[best]))
+    return float(np.mean(relaxed[best])), ia[best], ib[best]
 
 
 def candidate_pairs(sims: np.ndarray, limit: int) -> np.ndarray:

@@ -12,8 +12,9 @@ Two paths, each ``--taps`` times:
 - tap_to_confirmation: 出勤 touched first (the punch screen waits), then the card; from ``reader.tap`` to the
   first frame showing the result (punch screen phase "done") whose swap (``Window.flip``) has returned.
 - auto_tap_to_confirmation: モード (auto_modes covering the whole day), a bare tap on standby; from the tap to the
-  first frame drawn with the punch screen current and showing the result (the 0.12 s fade has begun), and
-  ``_settled`` to the first frame after the fade ended.
+  first frame drawn with the punch screen current and showing the result, and ``_settled`` to the first frame
+  after any screen transition ended (the kiosk changes screens at once since issue 12's performance work: the
+  two are then the same frame).
 The confirmation's 取り消し window is off (undo_seconds=0) so that each confirmation returns in 0.5 s.
 tap_to_result_set: from the tap to the punch screen showing the result on the Kivy thread (reader thread, bridge,
 the punch on the worker, back through the bridge): the kiosk's share, before any drawing.

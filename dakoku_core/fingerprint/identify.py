@@ -6,7 +6,9 @@ different employees above it -> ``fingerprint_ambiguous_enter_id`` when the 2-fa
 code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolled fingers than the department
 limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
 
-Scores are those of the identify path itself: each candidate's LSS-R score is put on a per-comparison scale that
+Scores are those of the identify path itself: the 10 best candidates' LSS-R scores are weighted by a second
+opinion (:mod:`dakoku_core.fingerprint.pairing`: minutiae paired after the alignment, tolerant of distortion),
+then each candidate's score is put on a per-comparison scale that
 depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
 to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
 (:mod:`dakoku_core.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +

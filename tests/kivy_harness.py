@@ -1,5 +1,5 @@
 """Driving real Kivy screens in tests: one offscreen window per process, real touches, frames advanced
-(never slept). Shared by the UI tests and the end-to-end reader tests."""
+(each lasting at least FRAME_FLOOR). Shared by the UI tests and the end-to-end reader tests."""
 from __future__ import annotations
 
 import sys
@@ -31,11 +31,22 @@ def window():
     return Window
 
 
+# A frame here lasts at least this long. Dialogs and the on-screen keys fade in and out over 0.1 s of real time,
+# and many tests advance "a few frames" for that: that held while a frame cost 60-180 ms in software GL, and no
+# longer once the kiosk's frames became cheap (issue 12's performance work: about 17 ms at the 60 fps cap). With
+# the floor, N frames still mean at least N × 60 ms, as before; a test that waits for a condition does not need it.
+FRAME_FLOOR = 0.06
+
+
 def advance(frames: int = 3) -> None:
     from kivy.base import EventLoop
 
     for _ in range(frames):
+        started = time.monotonic()
         EventLoop.idle()
+        rest = FRAME_FLOOR - (time.monotonic() - started)
+        if rest > 0:
+            time.sleep(rest)
 
 
 def wait_until(predicate, timeout: float = 10.0) -> None:

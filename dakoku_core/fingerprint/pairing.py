@@ -5,7 +5,7 @@ happens to share a handful of similar neighbourhoods can score like a weak genui
 genuine print loses its far pairs. This stage starts from the pairs LSS-R averaged (its best alignment), fits a
 rigid transform to them, pairs every minutia of the probe with the gallery's within a tolerance that grows with
 the distance from the aligned centre (skin stretches more away from the contact centre), refits an affine
-transform to the pairs found and pairs again. The score is ``m^2 / (nA * nB)`` with ``m`` the pairs and ``nA``,
+transform to the pairs found and pairs again (twice, a tighter tolerance that still grows outwards). The score is ``m^2 / (nA * nB)`` with ``m`` the pairs and ``nA``,
 ``nB`` the minutiae of each print that lie in the other's overlap (its convex hull after alignment), the
 fraction of the common area that agrees. It is computed on every candidate the identify path scores
 (:meth:`FingerprintIdentifier.candidate_scores`), never alone: it is fused with LSS-R (:func:`fused_raw`).
@@ -20,12 +20,14 @@ from dakoku_core.fingerprint.mcc import CylinderCode, angle_diff
 
 TOLERANCE_PX = 8.0         # pairing distance at the aligned centre ...
 TOLERANCE_SLOPE = 0.04     # ... plus this much per px away from it (distortion grows outwards)
-REFIT_TOLERANCE_PX = 6.0   # after the affine refit
+REFIT_TOLERANCE_PX = 6.0   # after each affine refit ...
+REFIT_SLOPE = 0.02         # ... plus this much per px from the centre
+REFITS = 2
 MAX_ANGLE = pi / 6
 MIN_OVERLAP = 8            # minutiae counted in an overlap at least (small overlaps are weak evidence)
 OFFSET, EXPONENT = 0.2, 2.0  # fused raw = LSS-R x (OFFSET + pairing score) ** EXPONENT (TUNING)
 CANDIDATES = 10            # only the best candidates by LSS-R get the second stage (the others count as 0)
-VERSION = 1                # of the fused raw score (cached search runs are keyed by it)
+VERSION = 2                # of the fused raw score (cached search runs are keyed by it)
 
 
 def fused_raw(lss_r: float, pairing_score: float) -> float:
@@ -94,13 +96,15 @@ def pairing_score(a: CylinderCode, b: CylinderCode, ia: np.ndarray, ib: np.ndarr
     pa, pb = a.xy.astype(np.float64), b.xy.astype(np.float64)
     m, theta = _rigid(pa[ia], pb[ib])
     centre = pb[ib].mean(axis=0)
-    tol = TOLERANCE_PX + TOLERANCE_SLOPE * np.hypot(*(pb - centre).T)
+    distance = np.hypot(*(pb - centre).T)
     qa = _apply(m, pa)
-    ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, tol)
-    if len(ja) >= 6:
+    ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, TOLERANCE_PX + TOLERANCE_SLOPE * distance)
+    for _ in range(REFITS):
+        if len(ja) < 6:
+            break
         m = _affine(pa[ja], pb[jb])
         qa = _apply(m, pa)
-        ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, np.full(len(pb), REFIT_TOLERANCE_PX))
+        ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, REFIT_TOLERANCE_PX + REFIT_SLOPE * distance)
     n_a = max(int(_inside(qa, _hull(pb)).sum()), MIN_OVERLAP)
     n_b = max(int(_inside(pb, _hull(qa)).sum()), MIN_OVERLAP)
     return min(len(ja) ** 2 / (n_a * n_b), 1.0)

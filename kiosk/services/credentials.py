@@ -19,7 +19,6 @@ from dakoku_core.domain.model import AuthMethod, Employee
 from dakoku_core.errors import Situation
 from kiosk.ports import CardCache, ClientProvider, CredentialsApi, FingerCache, MasterData
 from kiosk.ports.recorder_api import EmployeeCredentials, RegisteredCard
-from kiosk.ports.recorder_api import EnrolledFinger  # noqa: F401 - re-exported for kiosk/ui/manager_credentials.py only
 from kiosk.services.recorder_api import online_client
 
 REG = Situation.REGISTRATION

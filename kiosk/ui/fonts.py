@@ -16,6 +16,8 @@ import struct
 import tempfile
 from pathlib import Path
 
+import platformdirs
+
 from dakoku_core.resources import resource_root
 
 FONTS_DIR = resource_root() / "fonts"   # the checkout, or the frozen bundle
@@ -61,8 +63,8 @@ def thin_bars_kept(data: bytes) -> tuple[bytes, int]:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dakoku-kiosk" / "fonts"
+    """The per-user cache (platformdirs: $XDG_CACHE_HOME/dakoku-kiosk on Linux, %LOCALAPPDATA% on Windows)."""
+    return Path(platformdirs.user_cache_dir("dakoku-kiosk", appauthor=False)) / "fonts"
 
 
 def usable_font(source: Path) -> Path:

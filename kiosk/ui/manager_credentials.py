@@ -13,7 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 from dakoku_core.domain.model import Employee
 from dakoku_core.errors import KioskError
 from dakoku_core.i18n import tr
-from kiosk.services.credentials import EmployeeCredentials, EnrolledFinger, RegisteredCard
+from kiosk.ports.recorder_api import EmployeeCredentials, EnrolledFinger, RegisteredCard
 from kiosk.ui.employee_picker import EmployeePicker
 from kiosk.ui.finger_registration import finger_label
 from kiosk.ui.manager_pages import ensure_kv

@@ -83,6 +83,9 @@ CODES = {"000": "connection_string_invalid", "004": "connect_failed", "005": "ti
 # ペアリングコードで設定 (docs/server.md § Pairing)
 DAKOKU_KEYS = DAKOKU_KEYS | {"pairing_input_invalid", "pairing_code_invalid", "pairing_code_expired",
                              "pairing_code_used", "pairing_locked_out", "pairing_pin_mismatch"}
+# 設定 › 情報 › ログを書き出す (docs/settings.md)
+DAKOKU_KEYS = DAKOKU_KEYS | {"log_export_no_medium", "log_export_medium_full", "log_export_medium_read_only",
+                             "log_export_medium_gone", "log_export_no_logs"}
 # Seed texts deliberately adapted to this product (the anchor's domain, Windows folders, Windows itself):
 # their Japanese is not checked against the seed, only that the seed's cause is kept where required.
 ADAPTED = {("device_init_failed", "remedies"), ("connect_failed", "causes"), ("timeout", "causes"), ("tls_or_proxy_failed", "causes"),

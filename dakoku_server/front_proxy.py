@@ -15,6 +15,7 @@ The access log (``--access-log``) never holds a timecard token: it logs ``$redac
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,6 +23,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dakoku_core.errors import KioskError
+from dakoku_core.protocol.error_body import error_body
 from dakoku_server.private_files import private_dir, write_private
 
 CLIENT_ADDRESS_HEADER = "X-Real-IP"
@@ -44,6 +47,25 @@ class FrontConfig:
     @property
     def upstream_socket(self) -> str:
         return str(Path(self.runtime_dir) / "app.sock")
+
+
+# What nginx answers itself, in the app's JSON error body (docs/server.md § Errors), never its HTML pages:
+# status → (catalogue key, reason). 413 and 400 are a kiosk bug (never retried); 429 and 5xx are retried.
+FRONT_ERRORS = {400: ("unexpected", "bad_request"), 413: ("unexpected", "request_entity_too_large"),
+                429: ("server_error", "too_many_connections"), 502: ("server_error", "upstream_unavailable"),
+                503: ("server_error", "upstream_unavailable"), 504: ("server_error", "upstream_timeout")}
+
+
+def _error_pages() -> str:
+    lines = []
+    for status, (key, reason) in FRONT_ERRORS.items():
+        body = json.dumps(error_body(KioskError(key), reason), ensure_ascii=False, separators=(",", ":"))
+        if any(c in body for c in "'\\$"):              # nginx would read them as escapes or variables
+            raise ValueError(f"the front's {status} body cannot be written into nginx.conf")
+        lines.append(f"    error_page {status} @e{status};\n"
+                     f"    location @e{status} {{ default_type application/json; charset utf-8; "
+                     f"return {status} '{body}'; }}")
+    return "\n".join(lines)
 
 
 def nginx_binary() -> str | None:
@@ -89,6 +111,7 @@ http {{
     ssl_certificate_key {cfg.keyfile};
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:dakoku_tls:4m;
+{_error_pages()}
     location / {{
       proxy_pass http://dakoku_app;
       proxy_http_version 1.1;

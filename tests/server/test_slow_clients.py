@@ -85,3 +85,18 @@ def test_the_allow_list_sees_the_real_peer_through_the_front(front):
     finally:
         admin("remove", "DEMO", "127.0.0.2")
         admin("remove", "DEMO", "127.0.0.1")
+
+
+def test_what_the_front_refuses_itself_is_the_apps_json_error(front):
+    """A body over 1 MiB is refused by nginx before gunicorn sees it: the kiosk must still get the JSON error body
+    (catalogue key, reason), not nginx's HTML page, so it reads a kiosk bug (999) and does not retry."""
+    from dakoku_core.protocol.error_body import error_from_body
+
+    answer = requests.post(front.url + "v1/punches", data=b"x" * (2 * 1024 * 1024), verify=front.ca_file,
+                           headers={"Content-Type": "application/json"}, timeout=20)
+    assert answer.status_code == 413
+    assert answer.headers["Content-Type"].startswith("application/json")
+    body = answer.json()
+    assert body["error"]["reason"] == "request_entity_too_large"
+    assert error_from_body(body).code == "999"
+    assert "<html" not in answer.text.lower() and "nginx" not in answer.text.lower()

@@ -107,7 +107,7 @@ QUESTION_TIMEOUT = (2.0, 3.0)   # (connect, read): a question asked while somebo
 
 
 class KioskRecorderClient(FingerprintEndpoints, ManagerEndpoints):
-    """Implements :class:`kiosk.services.recorder_api.RecorderApi` (the fingerprint endpoints come from
+    """Implements :class:`kiosk.ports.recorder_api.RecorderApi` (the fingerprint endpoints come from
     :mod:`kiosk.adapters.fingerprint_endpoints`). Thread-safe enough for one caller per method at a time
     (requests' Session pools connections per host)."""
 

@@ -23,7 +23,7 @@ META_VERSION, META_ETAG = "master_version", "master_etag"
 
 
 class SqliteMasterSync:
-    """Implements :class:`kiosk.services.recorder_api.MasterStore` on the ledger."""
+    """Implements :class:`kiosk.ports.recorder_api.MasterStore` on the ledger."""
 
     def __init__(self, ledger: LedgerDatabase, master: SqliteMasterData):
         self._ledger = ledger

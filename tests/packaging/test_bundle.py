@@ -6,7 +6,6 @@ README's test command (scripts/test.sh), which runs every test, this one include
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+
+from tests.support.screenshot_start import distinct_colours, start_and_screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,13 +24,6 @@ SHOTS = ROOT / "artifacts" / "screens"
 
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def distinct_colours(png: Path) -> int:
-    from PIL import Image
-
-    with Image.open(png) as image:
-        return len(image.convert("RGB").getcolors(maxcolors=1 << 20) or [])
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +54,12 @@ def test_the_bundle_holds_the_kiosk_files(bundle):
 
 
 def test_the_frozen_kiosk_renders_the_standby_screen_offscreen(bundle, tmp_path):
-    shot = tmp_path / "standby.png"
-    env = dict(os.environ, KIVY_HOME=str(tmp_path / "kivy-home"), PYTHONPATH="",
-               NOTIFY_SOCKET=str(tmp_path / "notify"))   # its READY=1 says when the app has started
+    env = dict(os.environ, KIVY_HOME=str(tmp_path / "kivy-home"), PYTHONPATH="")
     env.pop("DISPLAY", None)   # SDL's offscreen driver: no X server needed
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
-        notify.bind(str(tmp_path / "notify"))
-        notify.settimeout(180)
-        started = time.monotonic()
-        proc = subprocess.Popen([str(bundle / "dakoku-kiosk"), "demo", "--offline", "--data-dir",
-                                 str(tmp_path / "data"), "--screenshot", str(shot)],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
-        try:
-            ready = notify.recv(4096).decode()
-        except TimeoutError:
-            ready = ""
-        ready_s = time.monotonic() - started
-        output, _ = proc.communicate(timeout=240)
-    pngs = sorted(tmp_path.glob("standby*.png"))
-    assert proc.returncode == 0 and pngs and ready.startswith("READY=1"), output[-4000:]
-    print(f"bundle_start_to_ready_s {ready_s:.1f}")
-    assert "Failed to execute script" not in output, output[-4000:]
-    assert distinct_colours(pngs[-1]) > 50    # text, buttons and the clock: not a blank or one-colour frame
+    run = start_and_screenshot(bundle / "dakoku-kiosk", env, tmp_path)
+    assert run.rendered, run.output[-4000:]
+    print(f"bundle_start_to_ready_s {run.ready_s:.1f}")
+    assert "Failed to execute script" not in run.output, run.output[-4000:]
+    assert distinct_colours(run.pngs[-1]) > 50    # text, buttons and the clock: not a blank or one-colour frame
     SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "bundle_standby.png").write_bytes(pngs[-1].read_bytes())
+    (SHOTS / "bundle_standby.png").write_bytes(run.pngs[-1].read_bytes())

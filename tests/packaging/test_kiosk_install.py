@@ -7,14 +7,12 @@ standby screen offscreen from the venv, not from this checkout."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.install import ROOT, install_checkout, run as _run
+from tests.support.screenshot_start import distinct_colours, start_and_screenshot
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -40,28 +38,12 @@ def test_the_installed_kiosk_looks_in_its_share_folder(kiosk_venv):
 
 
 def test_the_installed_kiosk_renders_the_standby_screen(kiosk_venv, tmp_path):
-    from tests.packaging.test_bundle import distinct_colours
-
-    shot = tmp_path / "standby.png"
-    env = _env(kiosk_venv, KIVY_HOME=str(tmp_path / "kivy-home"), NOTIFY_SOCKET=str(tmp_path / "notify"))
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
-        notify.bind(str(tmp_path / "notify"))
-        notify.settimeout(180)
-        started = time.monotonic()
-        proc = subprocess.Popen([str(kiosk_venv / "bin" / "kiosk"), "demo", "--offline", "--data-dir",
-                                 str(tmp_path / "data"), "--screenshot", str(shot)],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
-        try:
-            ready = notify.recv(4096).decode()
-        except TimeoutError:
-            ready = ""
-        ready_s = time.monotonic() - started
-        output, _ = proc.communicate(timeout=240)
-    pngs = sorted(tmp_path.glob("standby*.png"))
-    assert proc.returncode == 0 and pngs and ready.startswith("READY=1"), output[-4000:]
-    print(f"installed_kiosk_start_to_ready_s {ready_s:.1f}")
-    assert "Traceback" not in output, output[-4000:]
-    assert distinct_colours(pngs[-1]) > 50    # text, buttons and the clock: the kv and the fonts were found
+    run = start_and_screenshot(kiosk_venv / "bin" / "kiosk", _env(kiosk_venv, KIVY_HOME=str(tmp_path / "kivy-home")),
+                               tmp_path)
+    assert run.rendered, run.output[-4000:]
+    print(f"installed_kiosk_start_to_ready_s {run.ready_s:.1f}")
+    assert "Traceback" not in run.output, run.output[-4000:]
+    assert distinct_colours(run.pngs[-1]) > 50    # text, buttons and the clock: the kv and the fonts were found
 
 
 def _env(venv: Path, **extra: str) -> dict:

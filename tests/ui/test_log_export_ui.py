@@ -13,6 +13,7 @@ import pytest
 
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings
+from tests.support.tmpfs import MountRefused, TmpfsMounts
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]
 SIZES = [(1280, 800), (1920, 1080), (800, 1280)]
@@ -24,21 +25,16 @@ def media(tmp_path, monkeypatch):
     root = tmp_path / "media"
     root.mkdir()
     monkeypatch.setenv("DAKOKU_LOG_EXPORT_ROOTS", str(root))
-    mounted: list[Path] = []
+    tmpfs = TmpfsMounts()
 
     def mount(name: str, read_only: bool = False) -> Path:
-        path = root / name
-        path.mkdir()
-        out = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m" + (",ro" if read_only else ""), "tmpfs",
-                              str(path)], capture_output=True, text=True)
-        if out.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here (needs CAP_SYS_ADMIN): {out.stderr.strip()}")
-        mounted.append(path)
-        return path
+        try:
+            return tmpfs.mount(root / name, read_only=read_only)
+        except MountRefused as refused:
+            pytest.skip(str(refused))
 
     yield mount
-    for path in reversed(mounted):
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+    tmpfs.unmount_all()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from dakoku_core.errors import KioskError
 from kiosk.logs import LOG_FILE
 from kiosk.services.log_export import LogExportService, human_size, kiosk_summary
+from tests.support.tmpfs import MountRefused, TmpfsMounts
 
 CARD_ID = "0123456789ABCDEF"
 WHEN = datetime(2026, 12, 3, 0, 30, 5, tzinfo=ZoneInfo("Asia/Tokyo"))   # 00:30 JST: the company's day
@@ -23,21 +24,16 @@ WHEN = datetime(2026, 12, 3, 0, 30, 5, tzinfo=ZoneInfo("Asia/Tokyo"))   # 00:30 
 
 @pytest.fixture
 def mounts():
-    mounted: list[Path] = []
+    tmpfs = TmpfsMounts()
 
     def mount(path: Path, size: str = "4m", read_only: bool = False) -> Path:
-        path.mkdir(parents=True, exist_ok=True)
-        options = f"size={size},mode=0777" + (",ro" if read_only else "")
-        out = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True,
-                             text=True)
-        if out.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here (needs CAP_SYS_ADMIN): {out.stderr.strip()}")
-        mounted.append(path)
-        return path
+        try:
+            return tmpfs.mount(path, size, read_only)
+        except MountRefused as refused:
+            pytest.skip(str(refused))
 
     yield mount
-    for path in reversed(mounted):
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+    tmpfs.unmount_all()
 
 
 def service(tmp_path: Path, logs: Path | None = None) -> LogExportService:

@@ -5,7 +5,10 @@ happens to share a handful of similar neighbourhoods can score like a weak genui
 genuine print loses its far pairs. This stage starts from the pairs LSS-R averaged (its best alignment), fits a
 rigid transform to them, pairs every minutia of the probe with the gallery's within a tolerance that grows with
 the distance from the aligned centre (skin stretches more away from the contact centre), refits an affine
-transform to the pairs found and pairs again (twice, a tighter tolerance that still grows outwards). The score is ``m^2 / (nA * nB)`` with ``m`` the pairs and ``nA``,
+transform to the pairs found and pairs again (twice, a tighter tolerance that still grows outwards), and, when at
+least TPS_MIN_PAIRS pairs agree, fits a regularised thin-plate spline to them and pairs once more within a tight
+flat tolerance (strong elastic distortion bends the print more than an affine map follows; with fewer pairs a
+spline would bend a stranger's print onto the gallery's). The score is ``m^2 / (nA * nB)`` with ``m`` the pairs and ``nA``,
 ``nB`` the minutiae of each print that lie in the other's overlap (its convex hull after alignment), the
 fraction of the common area that agrees. It is computed on every candidate the identify path scores
 (:meth:`FingerprintIdentifier.candidate_scores`), never alone: it is fused with LSS-R (:func:`fused_raw`).
@@ -23,11 +26,14 @@ TOLERANCE_SLOPE = 0.04     # ... plus this much per px away from it (distortion 
 REFIT_TOLERANCE_PX = 6.0   # after each affine refit ...
 REFIT_SLOPE = 0.02         # ... plus this much per px from the centre
 REFITS = 2
+TPS_MIN_PAIRS = 16         # thin-plate refit only on this many affine pairs (TUNING: 10 hurt small_sensor badly)
+TPS_LAMBDA = 1000.0        # its regulariser (TUNING: 1,000 / 3,000 / 10,000 tried)
+TPS_TOLERANCE_PX = 5.0     # pairing distance after it, flat
 MAX_ANGLE = pi / 6
 MIN_OVERLAP = 8            # minutiae counted in an overlap at least (small overlaps are weak evidence)
 OFFSET, EXPONENT = 0.2, 2.0  # fused raw = LSS-R x (OFFSET + pairing score) ** EXPONENT (TUNING)
 CANDIDATES = 10            # only the best candidates by LSS-R get the second stage (the others count as 0)
-VERSION = 2                # of the fused raw score (cached search runs are keyed by it)
+VERSION = 3                # of the fused raw score (cached search runs are keyed by it)
 
 
 def fused_raw(lss_r: float, pairing_score: float) -> float:
@@ -64,6 +70,27 @@ def _pairs(pa: np.ndarray, ta: np.ndarray, pb: np.ndarray, tb: np.ndarray, tol: 
     best_a = d.argmin(axis=0)
     ia = np.nonzero((best_a[best_b] == np.arange(len(pa))) & (d[np.arange(len(pa)), best_b] <= 1.0))[0]
     return ia, best_b[ia]
+
+
+def _tps_kernel(d2: np.ndarray) -> np.ndarray:
+    """U(r) = r^2 log r, written on squared distances (0 at r = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = 0.5 * d2 * np.log(d2)
+    u[d2 <= 0] = 0.0
+    return u
+
+
+def _tps(src: np.ndarray, dst: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``points`` through the thin-plate spline taking ``src`` near ``dst`` (regularised by TPS_LAMBDA)."""
+    n = len(src)
+    affine = np.hstack([np.ones((n, 1)), src])
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n] = _tps_kernel(((src[:, None] - src[None]) ** 2).sum(-1)) + TPS_LAMBDA * np.eye(n)
+    system[:n, n:], system[n:, :n] = affine, affine.T
+    rhs = np.zeros((n + 3, 2))
+    rhs[:n] = dst
+    w = np.linalg.solve(system, rhs)
+    return _tps_kernel(((points[:, None] - src[None]) ** 2).sum(-1)) @ w[:n] + w[n] + points @ w[n + 1:]
 
 
 _DIRECTIONS = np.stack([np.cos(np.arange(24) * 2 * pi / 24), np.sin(np.arange(24) * 2 * pi / 24)])
@@ -105,6 +132,13 @@ def pairing_score(a: CylinderCode, b: CylinderCode, ia: np.ndarray, ib: np.ndarr
         m = _affine(pa[ja], pb[jb])
         qa = _apply(m, pa)
         ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, REFIT_TOLERANCE_PX + REFIT_SLOPE * distance)
+    if len(ja) >= TPS_MIN_PAIRS:
+        try:
+            qa = _tps(pa[ja], pb[jb], pa)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            ja, jb = _pairs(qa, a.angles + theta, pb, b.angles, np.full(len(pb), TPS_TOLERANCE_PX))
     n_a = max(int(_inside(qa, _hull(pb)).sum()), MIN_OVERLAP)
     n_b = max(int(_inside(pb, _hull(qa)).sum()), MIN_OVERLAP)
     return min(len(ja) ** 2 / (n_a * n_b), 1.0)

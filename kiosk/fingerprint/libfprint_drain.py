@@ -16,7 +16,7 @@ import logging
 from typing import Callable
 
 from kiosk.fingerprint.libfprint_loop import Result
-from kiosk.fingerprint.sensor import FingerPrompt
+from kiosk.fingerprint.prompts import FingerPrompt
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,9 @@ import numpy as np
 from dakoku_core.errors import Situation
 from kiosk.fingerprint.libfprint_drain import IdleDrain, retry_prompt
 from kiosk.fingerprint.libfprint_loop import GLibLoopThread, Result, load_fprint
-from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback,
-                                      SensorStatus, StatusCallback, device_failure, init_failed, user_cancelled)
+from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
+from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, PromptCallback, StatusCallback, device_failure,
+                                      init_failed, user_cancelled)
 
 log = logging.getLogger(__name__)
 

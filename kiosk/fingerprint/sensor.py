@@ -28,39 +28,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Callable, Optional, Protocol
 
 import numpy as np
 
 from dakoku_core.errors import KioskError, Situation
 from dakoku_core.fingerprint.template import FingerprintTemplate
+from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
 
 DEFAULT_DPI = 500
 ENROLMENT_SITUATIONS = frozenset({Situation.REGISTRATION, Situation.HELP_REGISTRATION})
-
-
-class FingerPrompt(str, Enum):
-    """What the screen should tell the user while a capture runs (prompts, never errors)."""
-
-    PLACE_FINGER = "place_finger"              # the device waits for a finger
-    FINGER_DETECTED = "finger_detected"        # a finger is on the sensor: hold still
-    RETRY_TOO_SHORT = "retry_too_short"        # swipe / touch too short: try again
-    RETRY_CENTER_FINGER = "retry_center_finger"  # centre the finger on the sensor and try again
-    RETRY_REMOVE_FINGER = "retry_remove_finger"  # lift the finger, then try again
-    RETRY_GENERAL = "retry_general"            # the scan was not usable (e.g. no ridges found): try again
-
-
-RETRY_PROMPTS = frozenset({FingerPrompt.RETRY_TOO_SHORT, FingerPrompt.RETRY_CENTER_FINGER,
-                           FingerPrompt.RETRY_REMOVE_FINGER, FingerPrompt.RETRY_GENERAL})
-
-
-class SensorStatus(str, Enum):
-    """Device presence, for the status bar and diagnosis."""
-
-    PRESENT = "present"      # opened and ready
-    ABSENT = "absent"        # unplugged / removed from the system; reopened when it comes back
-    CLOSED = "closed"        # closed by us
 
 
 PromptCallback = Callable[[FingerPrompt], None]

@@ -20,8 +20,9 @@ from collections import deque
 from functools import lru_cache
 
 from dakoku_core.errors import Situation
-from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, FingerPrompt, PromptCallback, SensorStatus,
-                                      StatusCallback, device_failure, init_failed, user_cancelled)
+from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
+from kiosk.fingerprint.sensor import (DEFAULT_DPI, Callbacks, Capture, PromptCallback, StatusCallback, device_failure,
+                                      init_failed, user_cancelled)
 from dakoku_core.fingerprint.synth import ImpressionParams, make_impression, make_master
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from kivy.clock import Clock
 
 from dakoku_core.domain.model import Employee
 from dakoku_core.errors import KioskError
-from kiosk.fingerprint.sensor import RETRY_PROMPTS, FingerPrompt, SensorStatus
+from kiosk.fingerprint.prompts import RETRY_PROMPTS, FingerPrompt, SensorStatus
 from dakoku_core.i18n import tr
 from kiosk.ui.flow_events import FlowEvents
 

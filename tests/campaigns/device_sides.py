@@ -213,7 +213,7 @@ class SensorSide:
 
     def sensor_unplugged_mid_enrolment(self, rng):
         """Returns the errors met on the way as well, through ``self.errors`` (the caller counts them)."""
-        from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
+        from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
 
         self.errors: list[KioskError] = []
         mark = self.events.mark()

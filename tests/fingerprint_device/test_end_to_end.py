@@ -10,7 +10,7 @@ from dakoku_core.fingerprint import Matcher
 from dakoku_core.fingerprint.enroll import consolidate
 from dakoku_core.fingerprint.extractors import MindtctExtractor
 from dakoku_core.fingerprint.policy import Thresholds
-from kiosk.fingerprint.sensor import FingerPrompt
+from kiosk.fingerprint.prompts import FingerPrompt
 from dakoku_core.fingerprint.synth import TEST, impressions_of
 
 pytestmark = pytest.mark.timeout(60)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dakoku_core.errors import KioskError, Situation
-from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
+from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
 from dakoku_core.fingerprint.synth import TEST, impressions_of
 from fingerprint_device.conftest import VirtualImageClient
 

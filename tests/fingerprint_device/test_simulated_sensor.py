@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dakoku_core.errors import KioskError, Situation
-from kiosk.fingerprint.sensor import FingerPrompt, SensorStatus
+from kiosk.fingerprint.prompts import FingerPrompt, SensorStatus
 from kiosk.fingerprint.simulated_sensor import SimulatedSensor
 from dakoku_core.fingerprint.synth import make_impression, make_master
 

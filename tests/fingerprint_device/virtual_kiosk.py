@@ -15,7 +15,7 @@ import numpy as np
 from fingerprint_device.conftest import Recorder, VirtualImageClient
 from dakoku_core.domain.model import Employee
 from dakoku_core.fingerprint.enroll import consolidate
-from kiosk.fingerprint.sensor import FingerPrompt
+from kiosk.fingerprint.prompts import FingerPrompt
 from kiosk.settings import FingerprintSettings
 from kivy_harness import advance, running_app, touch, wait_until
 

@@ -92,3 +92,15 @@ def test_core_and_server_modules_load_no_kivy_and_no_kiosk():
     assert out.returncode == 0, out.stderr
     count, skipped, bad = out.stdout.strip().split(" ", 2)
     assert int(count) >= 80 and int(skipped) <= 2 and bad == "[]", out.stdout
+
+
+def test_a_kiosk_without_a_fingerprint_sensor_does_not_load_numpy():
+    """The kiosk's start (app, composition root, the finger flow's prompts) imports neither numpy nor the matcher:
+    about 15 MB and 0.15 s that a kiosk with only a card reader never needs (docs/performance.md)."""
+    probe = ("import sys, kiosk.cli, kiosk.app_factory, kiosk.ui.launcher, kiosk.ui.finger_flow; "
+             "print(sorted(m for m in sys.modules if m == 'numpy' or m.startswith('dakoku_core.fingerprint')))")
+    env_code = ("import os; os.environ.update(KIVY_NO_ARGS='1', KIVY_WINDOW='sdl2', SDL_VIDEODRIVER='offscreen'); ")
+    done = subprocess.run([sys.executable, "-c", env_code + probe], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-2000:]

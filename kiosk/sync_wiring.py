@@ -17,7 +17,8 @@ from dakoku_core.protocol.recorder_settings import RecorderSettings
 from kiosk.services.clock import KioskClock
 from kiosk.services.connection_change import ConnectionChangeService
 from kiosk.services.data_update import DataUpdateScheduler, DataUpdateService, RefreshPolicy
-from kiosk.services.recorder_api import ClientSlot, ConnectionSettings
+from kiosk.ports.recorder_api import ConnectionSettings
+from kiosk.services.recorder_api import ClientSlot
 from kiosk.services.sync import SyncService
 from kiosk.services.time_sync import TimeSyncService
 from kiosk.settings import SyncSettings

@@ -1,14 +1,13 @@
 """The client slot the services read the Recorder API through, and the online-only guard.
 
 The port itself (:class:`RecorderApi`) and its value types are in :mod:`kiosk.ports.recorder_api`: import them
-from there. ``ConnectionSettings`` is still re-exported here for kiosk/sync_wiring.py, its last importer."""
+from there."""
 from __future__ import annotations
 
 from typing import Callable
 
 from dakoku_core.errors import KioskError, Situation
 from kiosk.ports.recorder_api import ClientProvider, RecorderApi
-from kiosk.ports.recorder_api import ConnectionSettings  # noqa: F401 - re-exported for kiosk/sync_wiring.py only
 
 __all__ = ["ClientSlot", "online_client"]
 

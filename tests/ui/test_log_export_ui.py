@@ -13,6 +13,7 @@ import pytest
 
 from kivy_harness import advance, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings
+from kiosk.services.log_export import human_size
 from tests.support.tmpfs import MountRefused, TmpfsMounts
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]
@@ -83,7 +84,7 @@ def test_one_stick_is_written_at_once_and_the_export_is_audited(window, tmp_path
         screen = app.settings_screen
         assert not app.presenter.is_open and "書き出しました: KIOSKUSB/dakoku-logs-R001-" in screen.notice, screen.notice
         [written] = list(stick.iterdir())
-        assert written.suffix == ".zip" and f"({written.stat().st_size / 1024:.1f} KB)" in screen.notice
+        assert written.suffix == ".zip" and f"({human_size(written.stat().st_size)})" in screen.notice
         with zipfile.ZipFile(written) as archive:
             log = archive.read("logs/kiosk.log").decode("utf-8")
             summary = archive.read("summary.txt").decode("utf-8")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from dakoku_core.domain.model import PunchKind
+from dakoku_core.durable_files import replace_durably
 from dakoku_core.domain.modes import AutoMode
 from dakoku_core.domain.rules import UNDO_SECONDS_MAX
 from dakoku_core.errors import KioskError, Situation
@@ -143,16 +144,10 @@ def save_settings_value(path: Path, key: str, value: object) -> None:
         raise _invalid(path, "top level must be an object")
     data[key] = value
     _build(data)   # never write what load_settings would refuse
-    tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     # 0600: the file holds the manager PIN's hash, which a short PIN makes guessable offline.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(json.dumps(data, ensure_ascii=False, indent=2))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    replace_durably(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), mode=0o600,
+                    temp=path.with_suffix(".tmp"))
 
 
 def load_settings(path: Path | None, **overrides: object) -> Settings:

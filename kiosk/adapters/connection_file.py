@@ -12,11 +12,10 @@ shape, or holds a connection string / certificate that no longer parses is ``set
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from dakoku_core.durable_files import replace_durably
 from dakoku_core.errors import KioskError, Situation
 from dakoku_core.protocol.certificate import RecorderCertificate, check_pair, parse_certificate
 from dakoku_core.protocol.connection import ConnectionString, parse_connection_string
@@ -79,26 +78,9 @@ class ConnectionFile:
 
     def save(self, settings: ConnectionSettings, situation: Situation = Situation.CONNECTION_CHANGE) -> None:
         payload = json.dumps({"v": VERSION, **asdict(settings)}, ensure_ascii=False, indent=1).encode("utf-8")
-        directory = self.path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-            try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            replace_durably(self.path, payload, mode=0o600)
         except OSError as exc:
             raise KioskError("settings_unreadable", situation=situation, detail=f"{self.path}: cannot write: {exc}") from exc
 

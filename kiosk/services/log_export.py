@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
+from dakoku_core.durable_files import replace_durably
 from dakoku_core.errors import KioskError, Situation, unexpected
 from dakoku_core.redaction import redact
 from kiosk.logs import LOG_FILE
@@ -113,11 +114,8 @@ class LogExportService:
         payload = self._zip(files)
         target, part = medium / name, medium / f".{name}.part"
         try:
-            _write_durably(part, payload)
-            os.replace(part, target)
-            _fsync_dir(medium)
+            replace_durably(target, payload, temp=part)
         except OSError as exc:
-            _discard(part)
             raise _classify(exc, medium) from exc
         return ExportResult(target, len(payload), len(files))
 
@@ -137,28 +135,6 @@ class LogExportService:
                 archive.writestr(f"logs/{path.name}", redact(text))
             archive.writestr("summary.txt", self._summary())
         return buffer.getvalue()
-
-
-def _write_durably(path: Path, payload: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _discard(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass   # the medium is gone or read-only: nothing was left on it, or nothing can be removed
 
 
 def _classify(exc: OSError, medium: Path) -> KioskError:

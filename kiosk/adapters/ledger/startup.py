@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dakoku_core.durable_files import fsync_folder, replace_durably
 from dakoku_core.errors import KioskError, Situation
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def set_aside(path: Path, now: datetime | None = None) -> Path | None:
         if source.exists():
             os.replace(source, Path(f"{kept}{suffix}"))
             moved = kept if suffix == "" else moved
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
     return moved
 
 
@@ -106,18 +107,6 @@ def write_marker(path: Path) -> None:
     marker = marker_path(Path(path))
     if marker.exists():
         return
-    tmp = marker.with_name(marker.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump({"ledger": path.name, "created_at": datetime.now(timezone.utc).isoformat()}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, marker)
-    _fsync_dir(marker.parent)
+    note = {"ledger": path.name, "created_at": datetime.now(timezone.utc).isoformat()}
+    replace_durably(marker, json.dumps(note).encode("utf-8"), temp=marker.with_name(marker.name + ".tmp"))
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -158,9 +158,9 @@ class KioskApp(MDApp):
 
     def _load_master_data(self) -> None:
         """Standby is on screen: the master-data snapshot (every employee and credential, about 1 s for 10,000)
-        loads on the punch worker. A card tapped meanwhile is punched right after it (one worker, in order)."""
-        self.bridge.submit(self.kiosk.master.recorder_settings, self.apply_recorder_settings,
-                           lambda err: log.warning("master data not loaded at start: %s", err))
+        loads on the punch worker. A card tapped meanwhile is punched right after it (one worker, in order). A ledger
+        that cannot be read says so with its catalogue error, as it did when this ran before the first frame."""
+        self.bridge.submit(self.kiosk.master.recorder_settings, self.apply_recorder_settings, self.presenter.show)
 
     def handle_card(self, event: CardEvent) -> None:
         """A tap goes to the flow whose screen is showing: 設定's (認証登録 may have asked for it) or the punch's."""

@@ -98,8 +98,6 @@ def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settin
     (default: the shared defaults, e.g. the sequence warning on)."""
     from kiosk.settings import FingerprintSettings
 
-    from kiosk.ui.app import KioskApp
-
     # undo_seconds=0: no 取り消し, so confirmations end after 0.6 s; the undo tests ask for it (test_undo_*.py)
     options = dict(fullscreen=False, confirmation_seconds=0.6, error_seconds=30, undo_seconds=0)
     options.update(display_options)
@@ -111,6 +109,16 @@ def running_app(window, tmp_path, reader=None, fingerprint=None, recorder_settin
         from dakoku_core.demo import seed_demo
 
         seed_demo(kiosk.master, kiosk.clock.read().at.date(), recorder_settings=recorder_settings)
+    with attached_app(window, kiosk) as app:
+        yield app
+
+
+@contextmanager
+def attached_app(window, kiosk):
+    """A KioskApp on ``kiosk`` (built by the caller), started and attached to the window until the block ends;
+    then stopped, detached, every dialog it left removed and the kiosk closed."""
+    from kiosk.ui.app import KioskApp
+
     app = KioskApp(kiosk, sound=RecordingSound())
     app.root = app.build()
     window.add_widget(app.root)

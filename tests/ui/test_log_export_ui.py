@@ -91,7 +91,7 @@ def test_one_stick_is_written_at_once_and_the_export_is_audited(window, tmp_path
         assert "card read: [card]" in log and CARD_ID not in log and "[outbox]" in summary
         wait_until(lambda: any("ログ書き出し: 完了" in r.value for r in screen.ids.rows.children))   # in Japanese
         assert [a for a in audit_lines(app) if a.startswith("settings.log_export")][:2] == [
-            f"settings.log_export: done: KIOSKUSB/{written.name} {written.stat().st_size / 1024:.1f} KB",
+            f"settings.log_export: done: KIOSKUSB/{written.name} {human_size(written.stat().st_size)}",
             "settings.log_export: run: KIOSKUSB"]
         screenshot(window, "settings_info_exported")
 

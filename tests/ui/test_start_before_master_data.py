@@ -14,7 +14,7 @@ from dakoku_core.domain.model import PunchKind
 from kiosk.adapters.ledger import master_store
 from kiosk.app_factory import build_kiosk
 from kiosk.settings import DisplaySettings, ReaderSettings, Settings
-from kivy_harness import RecordingSound, advance, touch, wait_until
+from kivy_harness import advance, attached_app, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 
@@ -43,39 +43,28 @@ def _store_demo_company(data_dir) -> None:
 
 
 def test_standby_first_then_a_card_tapped_before_the_data_is_punched_for_its_owner(window, tmp_path, held_snapshot):
-    from kiosk.ui.app import KioskApp
-
     release, loads = held_snapshot
     _store_demo_company(tmp_path)
     loads.clear()
     kiosk = build_kiosk(Settings(data_dir=tmp_path, reader=ReaderSettings(backend="simulated"),
                                  display=DisplaySettings(fullscreen=False, confirmation_seconds=0.6, undo_seconds=0)))
-    app = KioskApp(kiosk, sound=RecordingSound())
-    app.root = app.build()
-    window.add_widget(app.root)
-    app.on_start()
-    try:
-        wait_until(lambda: app.reader_state is not None)
-        advance(5)   # standby drawn...
-        assert app.manager.current == "standby" and app.standby.time_text
-        wait_until(lambda: loads)   # ...then the worker asks for the snapshot (and waits at the gate)
-        assert loads == ["kiosk-worker_0"], loads      # never on the Kivy thread
-        card = next(c for c in DEMO_CARDS if c.employee_code == "1002")
-        touch(app.standby.punch_button(PunchKind.CLOCK_IN))
-        kiosk.reader.tap(card.card_id)             # before the data: queued behind its load, not lost
-        advance(10)
-        assert app.punch_screen.phase == "busy" and kiosk.punches.count() == 0
-        release.set()
-        wait_until(lambda: app.punch_screen.phase == "done")
-        employee = kiosk.master.employee_by_code_or_login("1002")
-        assert employee.display_name in app.punch_screen.headline
-        [punch] = kiosk.punches.recent_punches(1)
-        assert (punch.employee_key, punch.kind) == (employee.key, PunchKind.CLOCK_IN)
-        assert loads == ["kiosk-worker_0"]
-    finally:
-        release.set()
-        app.presenter.dismiss()
-        advance(2)
-        app.on_stop()
-        window.remove_widget(app.root)
-        kiosk.close()
+    with attached_app(window, kiosk) as app:
+        try:
+            advance(5)   # standby drawn...
+            assert app.manager.current == "standby" and app.standby.time_text
+            wait_until(lambda: loads)   # ...then the worker asks for the snapshot (and waits at the gate)
+            assert loads == ["kiosk-worker_0"], loads      # never on the Kivy thread
+            card = next(c for c in DEMO_CARDS if c.employee_code == "1002")
+            touch(app.standby.punch_button(PunchKind.CLOCK_IN))
+            kiosk.reader.tap(card.card_id)             # before the data: queued behind its load, not lost
+            advance(10)
+            assert app.punch_screen.phase == "busy" and kiosk.punches.count() == 0
+            release.set()
+            wait_until(lambda: app.punch_screen.phase == "done")
+            employee = kiosk.master.employee_by_code_or_login("1002")
+            assert employee.display_name in app.punch_screen.headline
+            [punch] = kiosk.punches.recent_punches(1)
+            assert (punch.employee_key, punch.kind) == (employee.key, PunchKind.CLOCK_IN)
+            assert loads == ["kiosk-worker_0"]
+        finally:
+            release.set()   # before the app stops: its worker may still wait at the gate

@@ -34,12 +34,15 @@ MIN_ENERGY = 0.08           # foreground: in-band energy at least this fraction 
 class RidgeField:
     """Per block (rows x columns of ``BLOCK`` px): ridge ``orientation`` (radians in [0, pi), the direction the
     ridges run, counter-clockwise from the x axis as seen on screen), ``frequency`` (cycles per px), ``coherence``
-    (0-1) and the ``foreground`` mask."""
+    (0-1) and the ``foreground`` mask; ``clarity``, for the whole image, is the median share of the foreground
+    blocks' (non-constant) energy that lies in the band of ridge frequencies: noise, blur and broken ridges
+    lower it."""
 
     orientation: np.ndarray
     frequency: np.ndarray
     coherence: np.ndarray
     foreground: np.ndarray
+    clarity: float
 
 
 def _taper(size: int) -> np.ndarray:
@@ -90,15 +93,18 @@ def _analyse(power: np.ndarray) -> RidgeField:
     freq = (peak * _RADIUS).sum(axis=(2, 3)) / np.maximum(peak.sum(axis=(2, 3)), 1e-24)
     coherence = np.abs(doubled) / np.maximum(energy, 1e-12)
     weight = energy * coherence
-    smoothed = _smooth(doubled / np.maximum(energy, 1e-12), weight, 2)
+    smoothed = _smooth(doubled / np.maximum(energy, 1e-12), weight, 1)
     smooth_coherence = np.abs(smoothed)
-    freq = _smooth(freq, weight, 2)
+    freq = _smooth(freq, weight, 1)
     wave_angle = np.angle(smoothed) / 2                     # wave vector direction
     orientation = np.mod(wave_angle + np.pi / 2, np.pi)     # ridges run across the wave vector
     strong = energy >= MIN_ENERGY * np.percentile(energy, 90)
     foreground = strong & (_smooth(coherence, np.ones_like(coherence)) >= MIN_COHERENCE)
     foreground = _smooth(foreground.astype(np.float32), np.ones_like(energy)) >= 0.5   # drop specks, fill holes
-    return RidgeField(orientation, freq, smooth_coherence, foreground)
+    total = (power * _HALF_WEIGHT).sum(axis=(2, 3)) - power[..., 0, 0]
+    share = energy / np.maximum(total, 1e-12)
+    clarity = float(np.median(share[foreground])) if foreground.any() else 0.0
+    return RidgeField(orientation, freq, smooth_coherence, foreground, clarity)
 
 
 def ridge_field(image: np.ndarray) -> RidgeField:
@@ -117,21 +123,26 @@ def _filters(field: RidgeField) -> np.ndarray:
     return np.exp(exponent.astype(np.float32))
 
 
-def enhance(image: np.ndarray) -> np.ndarray:
-    """The enhanced 8-bit image (same shape): dark ridges on white, background white."""
+def enhance(image: np.ndarray, gate: float | None = None) -> np.ndarray:
+    """The enhanced 8-bit image (same shape): dark ridges on white, background white.
+
+    With a ``gate``, a capture whose :attr:`RidgeField.clarity` is at least ``gate`` is returned unchanged
+    (filtering clean captures made strangers' prints look more alike on TUNING, see docs/fingerprint.md)."""
     image = np.asarray(image)
     h, w = image.shape
     windows, (rows, cols) = _windows(image)
     spectra = np.fft.rfft2(windows)
     field = _analyse(np.abs(spectra) ** 2)
+    if gate is not None and field.clarity >= gate:
+        return image
     filtered = np.fft.irfft2(spectra * _filters(field), s=(WINDOW, WINDOW)).astype(np.float32)
     amplitude = np.sqrt(np.mean(filtered ** 2, axis=(2, 3), keepdims=True)) + 1e-6
     filtered *= _TAPER / amplitude                        # every block at one contrast, tapered for overlap-add
     foreground = field.foreground[..., None, None]
     out = _overlap_add(filtered * foreground, rows, cols)
-    weight = _overlap_add(np.broadcast_to(_TAPER ** 2, filtered.shape), rows, cols)
+    weight = np.maximum(_overlap_add(np.broadcast_to(_TAPER ** 2, filtered.shape), rows, cols), 1e-3)
     inside = _overlap_add(_TAPER ** 2 * foreground, rows, cols) >= 0.5 * weight
-    grey = np.where(inside, np.clip(128.0 + 100.0 * out / np.maximum(weight, 1e-3), 0, 255), 255.0)
+    grey = np.where(inside, np.clip(128.0 + 100.0 * out / weight, 0, 255), 255.0)
     return np.rint(grey[:h, :w]).astype(np.uint8)
 
 

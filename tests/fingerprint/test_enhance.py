@@ -77,6 +77,14 @@ def test_blank_region_is_background_and_white():
     assert out[:, :128 - 2 * BLOCK].std() > 50
 
 
+def test_a_clear_capture_passes_the_gate_unchanged_and_a_noisy_one_does_not():
+    clean = ridges((192, 192), 40.0, 9.0)
+    clear, noisy = capture(clean, noise=5.0), capture(clean, noise=70.0)
+    assert ridge_field(clear).clarity > 0.8 > 0.5 > ridge_field(noisy).clarity
+    assert enhance(clear, gate=0.5) is clear
+    assert separation(enhance(noisy, gate=0.5), clean) > 2 * separation(noisy, clean)
+
+
 @pytest.mark.parametrize("shape", [(201, 177), (384, 320), (176, 176)])
 def test_output_shape_and_dtype(shape):
     out = enhance(capture(ridges(shape, 10.0, 9.0), noise=30.0))

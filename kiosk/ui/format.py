@@ -90,6 +90,8 @@ def audit_line(at: datetime, action: str, outcome: str, detail: str = "") -> str
 
     if detail in catalogue():   # a failure is stored as its catalogue key: show the message
         detail = catalogue()[detail].message().get()
+    elif detail:                # a mode, a language or a setting is stored as its key: its name (a code stays)
+        detail = text_of("detail", detail)
     values = dict(at=f"{at:%m/%d %H:%M}", action=text_of("action", action), outcome=text_of("outcome", outcome))
     return tr("audit.line_detail", detail=detail, **values) if detail else tr("audit.line", **values)
 

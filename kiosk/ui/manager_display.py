@@ -75,8 +75,11 @@ class DisplayPage:
         return self.app.settings_screen
 
     def show(self, notice: str = "") -> None:
+        """The page; shown again after a change, it stays scrolled where the manager's finger was."""
         ensure_kv()
+        scroll = self.screen.ids.rows_scroll.scroll_y if self.screen.section == SECTION else 1
         self.screen.show_section(SECTION, [])
+        self.screen.ids.rows_scroll.scroll_y = scroll
         self.screen.notice = notice
         self.rows = {}
         settings, server = self.app.kiosk.settings, self.app.kiosk.master.recorder_settings()

@@ -242,10 +242,11 @@ class ManagerFlow(FlowEvents):
             (tr("info.punches"), tr("info.punches_value", total=kiosk.punches.count(), unsent=status.unsent), ""),
             (tr("info.time"), tr("info.time_value", source=fmt.tr(f"source.{reading.source.value}"),
                                  offset=kiosk.clock.offset.total_seconds()), ""),
-            (tr("info.reader"), f"{tr(f'reader.{self.app.reader_state.value}')}  {kiosk.settings.reader.backend}"
+            (tr("info.reader"), f"{tr(f'reader.{self.app.reader_state.value}')}  "
+                                f"{tr(f'display.reader.{kiosk.settings.reader.backend}')}"
              if self.app.reader_state else "—", ""),
             (tr("info.audit"), audit, ""),
-            (tr("info.refused") + f"  {status.refused}", self._refused_text(reading.at.tzinfo),
+            (tr("info.refused"), self._refused_text(reading.at.tzinfo, status.refused),
              "fail" if status.refused else ""),
         ]
 
@@ -289,12 +290,14 @@ class ManagerFlow(FlowEvents):
             screen.set_busy("")
             self.app.bridge.submit(self._info_rows, screen.set_rows, self._failed)
 
-    def _refused_text(self, tz) -> str:
-        """One line per refused punch: time, employee, type and the server's reason (catalogue message)."""
+    def _refused_text(self, tz, count: int) -> str:
+        """How many, then one line per refused punch: time, employee, type and the server's reason (catalogue
+        message)."""
         refused = self.app.kiosk.status.refused_punches(20)
-        return "\n".join(f"{r.punch.stamped_at.astimezone(tz):%m/%d %H:%M}  {r.name}  "
-                         f"{fmt.kind_label(r.punch.kind)}{r.mark()}  {r.reason()}"
-                         for r in refused) or tr("info.refused_none")
+        return "\n".join([tr("info.refused_count", count=count)] + [
+            f"{r.punch.stamped_at.astimezone(tz):%m/%d %H:%M}  {r.name}  "
+            f"{fmt.kind_label(r.punch.kind)}{r.mark()}  {r.reason()}" for r in refused]) if count \
+            else tr("info.refused_none")
 
     def _failed(self, error: KioskError) -> None:
         self.app.settings_screen.set_busy("")

@@ -61,6 +61,7 @@ class SettingsScreen(MDScreen):
             button.bind(on_release=lambda _b, cb=callback: cb())
             self.ids.actions.add_widget(button)
         self.ids.rows.clear_widgets()
+        self.ids.rows_scroll.scroll_y = 1   # at its top, not where the previous section was left scrolled
 
     def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
         """Rows of (title, value, badge) where badge is "", "ok", "fail" or "skipped"."""

@@ -1,0 +1,159 @@
+"""What a walk through 設定 by touch found (issue 12, session 7; real screens, offline demo): a section opens at its
+top even when the previous one was left scrolled down; a change on 表示・機器 keeps the page where the finger was;
+情報 and the audit log say everything in the language shown (no 「manual」, 「ja」 or 「simulated」 in Japanese);
+row titles wrap between phrases; 詳細 says 詳細を閉じる while the details are open; the on-screen keys keep their
+place when 123 / ABC is touched."""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import accumulate
+
+import pytest
+
+from dakoku_core import i18n
+from dakoku_core.errors import KioskError, Situation
+from kiosk.ui import format as fmt
+from kiosk.ui.wrap_label import WrapLabel
+from kivy_harness import advance, running_app, touch, wait_until
+from layout_geometry import out_of_view
+from registration_screens import open_settings
+
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]
+
+
+def rows_of(app):
+    return list(reversed(app.settings_screen.ids.rows.children))   # top first
+
+
+def info_rows(app):
+    return [r for r in rows_of(app) if type(r).__name__ == "SettingsRow"]
+
+
+def test_a_section_opens_at_its_top_and_a_change_keeps_the_page_where_it_was(window, tmp_path):
+    with running_app(window, tmp_path) as app:
+        window.size = (1280, 800)
+        advance(3)
+        open_settings(app)
+        screen = app.settings_screen
+        touch(screen._section_buttons["display"])
+        page = app.manager_flow.pages["display"]
+        wait_until(lambda: "silent" in page.rows)
+        advance(3)
+        screen.ids.rows_scroll.scroll_y = 0          # the manager scrolled to the bottom (音, 読み取り機)
+        advance(3)
+        silent = page.rows["silent"]
+        assert out_of_view([silent.button("オン")]) == []
+        touch(silent.button("オン"))
+        wait_until(lambda: page.rows.get("silent") is not silent)    # saved and shown anew
+        advance(3)
+        assert app.kiosk.settings.sound.silent
+        assert out_of_view([page.rows["silent"].button("オフ")]) == [], "the page jumped away from the finger"
+
+        touch(screen._section_buttons["connection"])
+        wait_until(lambda: screen.section == "connection" and len(rows_of(app)) > 1)
+        advance(3)
+        first = rows_of(app)[0]
+        assert out_of_view([first]) == [], "接続先 opened where 表示・機器 was left scrolled"
+
+
+def test_the_info_page_and_the_audit_log_speak_the_language_shown(window, tmp_path):
+    try:
+        with running_app(window, tmp_path) as app:
+            window.size = (800, 1280)
+            advance(3)
+            open_settings(app)
+            app.manager_flow.audit("settings.connection_change", "run", "manual")
+            app.manager_flow.show("info")
+            wait_until(lambda: any(r.title == "カードリーダー" for r in info_rows(app)))
+            advance(3)
+            values = {r.title: r.value for r in info_rows(app)}
+            assert "シミュレーション" in values["カードリーダー"] and "simulated" not in values["カードリーダー"]
+            assert "接続先変更: 実行 (接続文字列と証明書)" in values["管理者操作の記録"]
+            assert values["送信エラー"] == "なし"
+            for row in info_rows(app):                # portrait: titles above values, wrapped between phrases
+                for label in (row.ids.title_label, row.ids.value_label):
+                    assert isinstance(label, WrapLabel)
+                    assert_breaks_between_phrases(label)
+            buttons = list(app.settings_screen.ids.actions.children)
+            touch(buttons[-1])                        # English
+            wait_until(lambda: i18n.language() == "en")
+            app.manager_flow.show("info")
+            wait_until(lambda: any(r.title == "Card reader" for r in info_rows(app)))
+            values = {r.title: r.value for r in info_rows(app)}
+            assert "Simulated" in values["Card reader"]
+            assert "Language: saved (English)" in values["Manager actions"]
+            assert "(connection string and certificate)" in values["Manager actions"]
+    finally:
+        i18n.set_language("ja")
+        window.size = (1280, 800)
+        advance(3)
+
+
+def assert_breaks_between_phrases(label) -> None:
+    """The lines the label draws end where a phrase ends (never 「受け付け / なかった」)."""
+    drawn = label._label.text.split("\n")
+    for paragraph in label.text.split("\n"):
+        ends = set(accumulate(len(_squash(p)) for p in fmt.phrases(paragraph)))
+        total, at = len(_squash(paragraph)), 0
+        while True:
+            line = drawn.pop(0)
+            at += len(_squash(line))
+            if at >= total:
+                break
+            assert at in ends, f"{line!r} ends inside a phrase of {paragraph!r}"
+    assert drawn == []
+
+
+def _squash(text: str) -> str:
+    return text.replace(" ", "").replace("\u00a0", "")
+
+
+def test_the_details_button_says_it_closes_them_while_they_are_open(window, tmp_path):
+    with running_app(window, tmp_path) as app:
+        app.presenter.show(KioskError("certificate_invalid", situation=Situation.CONNECTION_CHANGE))
+        wait_until(lambda: app.presenter.is_open)
+        dialog = app.presenter.dialog
+        advance(3)
+        assert dialog.ids.details_button.text == "詳細"
+        touch(dialog.ids.details_button)
+        advance(3)
+        assert dialog.details_open and dialog.ids.details_button.text == "詳細を閉じる"
+        touch(dialog.ids.details_button)
+        advance(3)
+        assert not dialog.details_open and dialog.ids.details_button.text == "詳細"
+
+
+def test_the_on_screen_keys_keep_their_place_between_letters_and_digits(window, tmp_path):
+    with running_app(window, tmp_path) as app:
+        for size in ((1280, 800), (800, 1280)):
+            window.size = size
+            advance(3)
+            if app.manager.current != "settings":
+                open_settings(app)
+            app.manager_flow.show("connection")
+            form = app.manager_flow._form
+            wait_until(lambda: form.parent is not None)
+            advance(5)
+            touch(form.ids.code_field.ids.input)
+            sheet = form.sheet
+            wait_until(lambda: sheet.parent is not None)
+            advance(10)
+            done, page = sheet.ids.done_button, sheet.ids.page_button
+            before = (done.to_window(*done.pos), sheet.height)
+            touch(page)
+            advance(5)
+            assert sheet.digits
+            assert (done.to_window(*done.pos), sheet.height) == before, f"完了 moved at {size}"
+            assert out_of_view([page]) == []
+            touch(done)
+            wait_until(lambda: sheet.parent is None)
+        window.size = (1280, 800)
+        advance(3)
+
+
+def test_audit_details_stored_as_keys_are_shown_as_words():
+    at = datetime(2026, 12, 3, 15, 4)
+    assert fmt.audit_line(at, "settings.connection_change", "run", "pairing").endswith("(ペアリングコード)")
+    assert fmt.audit_line(at, "settings.display", "run", "sound.volume").endswith("(音量)")
+    assert fmt.audit_line(at, "settings.language", "saved", "en").endswith("(英語)")
+    assert fmt.audit_line(at, "registration", "done", "1001").endswith("(1001)")   # a code stays a code

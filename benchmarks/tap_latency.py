@@ -59,8 +59,13 @@ def setup_window():
 class FlipWatch:
     """Times the first frame swapped after ``arm()`` for which ``shown()`` holds (and a later one settled).
     A frame counts as drawn when the window's ``flip()`` (the buffer swap) and a ``glFinish()`` (the
-    rasteriser done: an offscreen swap does not wait for it) have returned; the drawing starts at ``on_draw``
-    (bound handlers run before the window's own)."""
+    rasteriser done) have returned; the drawing starts at ``on_draw`` (bound handlers run before the window's own).
+
+    Every frame is finished, measured or not, as a display's swap finishes it. SDL's offscreen window swaps
+    nothing: llvmpipe then leaves the frames it was given unfinished, and the next label texture upload (a new text:
+    ``Texture.blit_buffer``, which waits for the texture to be idle) paid for all of them on the Kivy thread. That was
+    the "slow frames" of 0.7-1.7 s in this benchmark and most of the time-of-day path's delay (docs/performance.md:
+    the same run without it took twice the CPU; on an X display, Xvfb + GLX, the kiosk has no such frames)."""
 
     def __init__(self, window):
         from kivy.graphics.opengl import glFinish
@@ -89,9 +94,9 @@ class FlipWatch:
 
     def _flipped(self) -> None:
         self._flip()
+        self._finish()   # an offscreen swap does not wait for the rasteriser: now the pixels are done
         if self.shown is None:
             return
-        self._finish()   # an offscreen (pbuffer) swap does not wait for the rasteriser: now the pixels are done
         now = time.monotonic()
         self.draw_ms.append((now - self.drawing) * 1000)
         if self.first is None and self.shown():

@@ -95,7 +95,7 @@ def _analyse(power: np.ndarray) -> RidgeField:
     weight = energy * coherence
     smoothed = _smooth(doubled / np.maximum(energy, 1e-12), weight, 1)
     smooth_coherence = np.abs(smoothed)
-    freq = _smooth(freq, weight, 1)
+    freq = np.clip(_smooth(freq, weight, 1), 1 / PERIOD_RANGE[1], 1 / PERIOD_RANGE[0])   # blank: no band
     wave_angle = np.angle(smoothed) / 2                     # wave vector direction
     orientation = np.mod(wave_angle + np.pi / 2, np.pi)     # ridges run across the wave vector
     strong = energy >= MIN_ENERGY * np.percentile(energy, 90)

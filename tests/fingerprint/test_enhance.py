@@ -89,3 +89,23 @@ def test_a_clear_capture_passes_the_gate_unchanged_and_a_noisy_one_does_not():
 def test_output_shape_and_dtype(shape):
     out = enhance(capture(ridges(shape, 10.0, 9.0), noise=30.0))
     assert out.shape == shape and out.dtype == np.uint8
+
+
+def test_the_kiosk_extractor_enhances_dry_wet_captures_only_and_they_match_better():
+    """MindtctExtractor() (what the kiosk's sensors use) leaves a clean capture to mindtct as it is, and on dry,
+    wet, faint and noisy prints its genuine scores rise (TUNING: FNIR at N = 1,000 41.7 -> 3.3 %)."""
+    from dakoku_core.fingerprint.extractors import MindtctExtractor
+    from dakoku_core.fingerprint.matcher import Matcher
+    from dakoku_core.fingerprint.synth.kinds import KINDS
+    from dakoku_core.fingerprint.synth.master import make_master
+    kiosk, raw, matcher = MindtctExtractor(), MindtctExtractor(enhance=False), Matcher()
+    base, wet = KINDS["base"], KINDS["dry_wet_coarse"]
+    clean = base.impression(900_001, 0, make_master(900_001, base.period_range))
+    assert np.array_equal(kiosk.extract(clean).minutiae, raw.extract(clean).minutiae)
+    gains = []
+    for seed in (900_011, 900_012, 900_013):
+        master = make_master(seed, wet.period_range)
+        a, b = wet.impression(seed, 0, master), wet.impression(seed, 1, master)
+        enhanced, plain = (matcher.compare(e.extract(a), e.extract(b)) for e in (kiosk, raw))
+        gains.append(enhanced - plain)
+    assert min(gains) > 0 and np.mean(gains) > 30          # seeds 900011-13: about +70, +150, +90

@@ -6,10 +6,9 @@ chosen type; automatic modes let a bare tap on standby punch the type the time o
 It owns the standby, punch and password screens (the password keypad also serves the manager's PIN and the
 2-factor ID: those flows bind the screen's events for their own purposes). Public API: :meth:`build_screens`,
 :meth:`bind_screens`, :meth:`choose_kind`, :meth:`wait_for`, :meth:`restart_countdown`, :meth:`take_credential`,
-:meth:`next_person`,
-:meth:`show_punched`, :meth:`punch_failed`, :meth:`password_failed`, :meth:`return_home`, :meth:`return_later`,
-:meth:`go_standby`, :meth:`handle_card`, :meth:`handle_read_error`, :meth:`note_activity`,
-:meth:`count_down_wait`, :meth:`apply_display`, :meth:`cancel_timers`. Event: ``punched(result)``."""
+:meth:`next_person`, :meth:`show_punched`, :meth:`punch_failed`, :meth:`password_failed`, :meth:`return_home`,
+:meth:`return_later`, :meth:`go_standby`, :meth:`handle_card`, :meth:`handle_read_error`, :meth:`note_activity`,
+:meth:`count_down_wait`, :meth:`apply_display`, :meth:`cancel_timers`, :attr:`punching_from_standby`. Event: ``punched(result)``."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -35,6 +34,10 @@ if TYPE_CHECKING:
 
 class PunchFlow(FlowEvents):
     EVENTS = ("punched",)   # punched(result): a punch was confirmed on screen
+    # A credential taken on standby (the time of day chose the type) is punched while standby stays on screen: the
+    # first frame after the tap is the confirmation (or the error), as after a chosen type. Only a punch still
+    # unanswered after this long shows the punch screen at work (e.g. the master data still loading at start).
+    REVEAL_AFTER = 0.3
 
     def __init__(self, app: "FlowHost"):
         super().__init__()
@@ -44,6 +47,7 @@ class PunchFlow(FlowEvents):
         self._wait_left = 0
         self._action_token = 0
         self._return_event = None
+        self._reveal_event = None   # a punch taken on standby, not answered yet (REVEAL_AFTER)
         self.question = SequenceAsk(app, on_declined=self.return_home)   # 打刻時警告 before an out-of-order punch
         self.undo = UndoOffer(app, on_cancelled=self.return_later)       # 取り消し on the confirmation (issue 12)
         # only a card or finger read during the current wait counts (and during 取り消し's offer: the next person)
@@ -81,12 +85,14 @@ class PunchFlow(FlowEvents):
     # -- choosing and waiting ------------------------------------------------------------------
     def choose_kind(self, kind: PunchKind) -> None:
         """A punch-type button: wait for a credential (in モード動作, keep waiting with this type)."""
+        if self.punching_from_standby:
+            return   # the card just tapped on standby is being punched: its confirmation comes next
         if self.app.display.punch_mode == "keep":
             self.kept_kind = kind
         self.wait_for(kind)
 
-    def wait_for(self, kind: PunchKind) -> None:
-        """The punch screen waits for a credential to punch ``kind``."""
+    def wait_for(self, kind: PunchKind, show: bool = True) -> None:
+        """The punch screen waits for a credential to punch ``kind`` (``show``: and is shown)."""
         self.undo.withdraw()
         screen = self.app.punch_screen
         screen.start_wait(kind)
@@ -95,7 +101,8 @@ class PunchFlow(FlowEvents):
             screen.show_countdown(self._wait_left)
         else:
             screen.note = fmt.tr("wait.keep")
-        self.app.manager.current = "punch"
+        if show:
+            self.app.manager.current = "punch"
 
     def restart_countdown(self) -> None:
         """The person is still there (a key pressed, an ID asked for): the wait starts counting again."""
@@ -113,6 +120,7 @@ class PunchFlow(FlowEvents):
         self.kept_kind = None
         self._action_token += 1
         self._cancel_return()
+        self._end_reveal()
         self.app.manager.current = "standby"
 
     def note_activity(self) -> None:
@@ -156,10 +164,34 @@ class PunchFlow(FlowEvents):
     def take_credential(self) -> bool:
         """A card or a finger arrived on standby, on a wait or on a confirmation still offering 取り消し: make it
         this punch's credential (:meth:`next_person`). False: not taken (no type, or the screen is already
-        punching)."""
-        return self.next_person() and self.app.punch_screen.accept_credential()
+        punching). Taken on standby, the punch screen is shown with the answer (:attr:`REVEAL_AFTER`)."""
+        app = self.app
+        if self.punching_from_standby:
+            return False   # one tap is one punch: the first one is still being committed
+        on_standby = app.manager.current == "standby"
+        if not (self.next_person(show=not on_standby) and app.punch_screen.accept_credential()):
+            return False
+        if app.manager.current != "punch":
+            self._reveal_event = Clock.schedule_once(lambda _dt: self._reveal(), self.REVEAL_AFTER)
+        return True
 
-    def next_person(self) -> bool:
+    punching_from_standby = property(lambda self: self._reveal_event is not None,
+                                     doc="A credential taken on standby is being punched, standby still on screen.")
+
+    def _reveal(self) -> None:
+        """The punch taken on standby takes a while: the punch screen shows that it is being committed."""
+        self._reveal_event = None
+        if self.app.manager.current == "standby" and self.app.punch_screen.phase == "busy":
+            self.app.manager.current = "punch"
+
+    def _end_reveal(self) -> bool:
+        """The punch taken on standby was answered (or abandoned); True if it was still waiting to be shown."""
+        event, self._reveal_event = self._reveal_event, None
+        if event is not None:
+            event.cancel()
+        return event is not None
+
+    def next_person(self, show: bool = True) -> bool:
         """Someone punches (a card, a finger, パスワード認証) on standby, on a wait or on a confirmation still
         offering 取り消し. The offer ends (the next person is here); without a punch type (standby, or after a
         都度選択 punch) the time of day chooses it, or 「打刻種別を選択してください」 says to (False)."""
@@ -177,13 +209,13 @@ class PunchFlow(FlowEvents):
                 app.presenter.show(KioskError("punch_kind_not_selected", situation=Situation.PUNCH),
                                    auto_dismiss_after=app.display.error_seconds)
                 return False
-            self.wait_for(kind)   # the time of day chose the punch type: just tap
+            self.wait_for(kind, show)   # the time of day chose the punch type: just tap
         return True
 
     def handle_read_error(self, error: KioskError) -> None:
         """A tap the reader could not read (e.g. pulled away too soon): ask for another tap."""
         app = self.app
-        if app.presenter.is_open or app.manager.current not in ("standby", "punch"):
+        if app.presenter.is_open or app.manager.current not in ("standby", "punch") or self.punching_from_standby:
             return
         if app.manager.current == "punch" and app.punch_screen.phase != "wait":
             return
@@ -195,6 +227,8 @@ class PunchFlow(FlowEvents):
         """The confirmation of a recorded punch (card, finger or password), then back by itself."""
         app = self.app
         app.punch_screen.show_result(result)
+        if self._end_reveal():
+            app.manager.current = "punch"   # taken on standby: this is the first frame after the tap
         app.sound.play("ok")
         offered = self.undo.offer(result)   # the confirmation stays while 取り消し is offered
         self.waits.refresh()                # ...and takes the next person's card or finger meanwhile
@@ -240,6 +274,8 @@ class PunchFlow(FlowEvents):
         self.app.bridge.submit(job, done, failed, slow=True)
 
     def open_card_action(self, purpose: str) -> None:
+        if self.punching_from_standby:
+            return
         self.kept_kind = None
         self.app.punch_screen.start_card_action(purpose)
         self.restart_countdown()
@@ -268,3 +304,4 @@ class PunchFlow(FlowEvents):
         self.question.cancel()
         self.undo.withdraw()
         self._cancel_return()
+        self._end_reveal()

@@ -34,8 +34,24 @@ class KioskScreenManager(MDScreenManager):
     """The kiosk's screens, changed at once. Kivy's ScreenManager clips its screens with a stencil (for sliding
     transitions) and KivyMD's draws a background under them; the kiosk's screens fill it and do not slide, and in
     software GL both cost every frame, as did the fade (two screens into FBOs per frame): kv/common.kv drops the
-    inherited canvas rules (docs/performance.md)."""
+    inherited canvas rules (docs/performance.md).
+
+    At once means in the same frame: KivyMD replaces any transition not its own by its 0.2 s shared-axis animation
+    one frame after the manager is made (:meth:`check_transition`, kept out here), and even Kivy's NoTransition
+    keeps the old screen until the next tick, so the first frame drew both screens and the next one again."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transition", NoTransition())
         super().__init__(**kwargs)
+
+    def check_transition(self, *_args) -> None:
+        """KivyMD's default transition is not wanted: the kiosk's stays."""
+
+    def on_current(self, instance, value) -> None:
+        super().on_current(instance, value)
+        transition = self.transition
+        if transition.is_active and transition.duration == 0:
+            entering, leaving = transition.screen_in, transition.screen_out
+            transition.stop()   # the old screen leaves now (stop() dispatches neither of these)
+            entering.dispatch("on_enter")
+            leaving.dispatch("on_leave")

@@ -152,6 +152,7 @@ class ManagerFlow(FlowEvents):
             if self.app.kiosk.settings.reader.backend == "pcsc":
                 actions.append((tr("settings.test_read"), lambda: self.diagnose(True)))
             screen.show_section(name, actions)
+            screen.notice = tr("settings.diagnosis_hint")   # what it checks, before the manager runs it
 
     # -- 接続先変更 ------------------------------------------------------------------------------
     def _connection_rows(self) -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
 from kivymd.app import MDApp
 
+from kiosk.adapters import memory
 from kiosk.adapters.wedge_reader import WedgeCardReader
 from kiosk.app_factory import Kiosk
 from dakoku_core.domain.modes import auto_kind
@@ -139,7 +140,7 @@ class KioskApp(MDApp):
         self.kiosk.sync.sync.subscribe(lambda _status: self.bridge.post(self.refresh_status))
         self.kiosk.sync.on_update_result(self.bridge.callback(self._data_updated))
         self.kiosk.sync.data_update.add_applied_listener(   # every データ更新: scheduled, on demand, after a change
-            self.bridge.callback(lambda _snapshot: self.apply_recorder_settings(self.kiosk.master.recorder_settings())))
+            self.bridge.callback(lambda _snapshot: self._master_data_loaded(self.kiosk.master.recorder_settings())))
         self.kiosk.sync.on_sync_error(self.bridge.callback(self.presenter.show))   # e.g. certificate refused
         self.kiosk.start_background()
         self._after_first_frame(self._load_master_data)
@@ -160,7 +161,13 @@ class KioskApp(MDApp):
         """Standby is on screen: the master-data snapshot (every employee and credential, about 1 s for 10,000)
         loads on the punch worker. A card tapped meanwhile is punched right after it (one worker, in order). A ledger
         that cannot be read says so with its catalogue error, as it did when this ran before the first frame."""
-        self.bridge.submit(self.kiosk.master.recorder_settings, self.apply_recorder_settings, self.presenter.show)
+        self.bridge.submit(self.kiosk.master.recorder_settings, self._master_data_loaded, self.presenter.show)
+
+    def _master_data_loaded(self, settings: RecorderSettings) -> None:
+        """The snapshot is in memory (at start and after each データ更新): it lives until the next one, out of the
+        garbage collector's full passes (kiosk/adapters/memory.py)."""
+        self.apply_recorder_settings(settings)
+        memory.settle_long_lived()
 
     def handle_card(self, event: CardEvent) -> None:
         """A tap goes to the flow whose screen is showing: 設定's (認証登録 may have asked for it) or the punch's."""

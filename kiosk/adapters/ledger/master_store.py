@@ -151,7 +151,8 @@ def _load_snapshot() -> _Snapshot:
 
 
 def _read_snapshot() -> _Snapshot:
-    employees = {r.key: _to_employee(r) for r in EmployeeRow.select()}
+    shared: dict = {}   # one object per distinct value (docs/performance.md: memory)
+    employees = {e.key: e for e in (_to_employee(r, shared) for r in EmployeeRow.select())}
     help_map: dict[str, set[str]] = {}
     for row in HelpRegistrationRow.select():
         help_map.setdefault(row.employee_key, set()).add(row.department_code)
@@ -160,7 +161,8 @@ def _read_snapshot() -> _Snapshot:
         employees=employees,
         by_code={e.code: e for e in employees.values()},
         by_login={e.login_id: e for e in employees.values() if e.login_id},
-        credentials={(r.method, r.ref): r.employee_key for r in CredentialRow.select()},
+        credentials={(shared.setdefault(r.method, r.method), r.ref): shared.get(r.employee_key, r.employee_key)
+                     for r in CredentialRow.select()},
         employment_types={r.code: EmploymentType(r.code, r.name, bool(r.break_punch_allowed))
                           for r in EmploymentTypeRow.select()},
         help={k: frozenset(v) for k, v in help_map.items()},
@@ -190,9 +192,19 @@ def _insert_many(model, rows: list[dict], batch: int = 500) -> None:
         model.insert_many(rows[start:start + batch]).execute()
 
 
-def _to_employee(row: EmployeeRow | None) -> Employee | None:
+_SHARED_FIELDS = ("key", "department_code", "employment_type_code", "hired_on", "retired_on")
+
+
+def _to_employee(row: EmployeeRow | None, shared: dict | None = None) -> Employee | None:
+    """``shared``: the snapshot's values seen so far. Ten thousand employees have a few departments, employment
+    types and hire dates; each row read made them new objects, and the credentials' employee keys repeated them."""
     if row is None:
         return None
     values = {f: getattr(row, f) for f in _EMPLOYEE_FIELDS}
     values["password_punch_allowed"] = bool(values["password_punch_allowed"])
+    if shared is not None:
+        for field in _SHARED_FIELDS:
+            value = values[field]
+            if value is not None:
+                values[field] = shared.setdefault(value, value)
     return Employee(**values)

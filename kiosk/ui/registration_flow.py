@@ -87,6 +87,7 @@ class RegistrationFlow:
         self.screen.show_section("registration", actions + [(tr("registration.back"), self.show)])
         self.screen.notice = notice
         self.screen.set_rows(self.employee_rows(employee, fingers if self.app.kiosk.fingerprint else None)
+                             + [(tr("registration.lost_card"), tr("registration.lost_card_hint"), "")]
                              + ([("", note, "")] if note else []))
 
     def employee_rows(self, employee: Employee, fingers: list[int] | None = None) -> list[tuple[str, str, str]]:

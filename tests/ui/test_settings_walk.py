@@ -216,3 +216,16 @@ def test_beside_the_demo_panel_at_1280x800_the_code_keys_and_the_choices_fit(win
         finally:
             window.size = (1280, 800)
             advance(3)
+
+
+def test_the_employee_page_of_registration_says_where_a_lost_card_is_deleted(window, tmp_path):
+    """認証登録's ICカードを削除 needs the card; a manager whose employee lost it is sent to 認証情報, which is a
+    section button of 設定."""
+    with running_app(window, tmp_path) as app:
+        open_settings(app)
+        screen = app.settings_screen
+        employee = app.kiosk.registration.employees_in_row("ヤ")[0]
+        app.manager_flow.registration.choose(employee)
+        wait_until(lambda: any(r.title == "なくしたカード" for r in info_rows(app)))
+        hint = next(r.value for r in info_rows(app) if r.title == "なくしたカード")
+        assert f"[{screen._section_buttons['credentials'].text}]" in hint and "手元になくても" in hint

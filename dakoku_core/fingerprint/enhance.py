@@ -27,6 +27,9 @@ PERIOD_RANGE = (4.5, 16.0)  # ridge periods (px at 500 dpi) searched for
 ANGLE_SIGMA = np.radians(18.0)  # angular filter width around the ridge orientation
 BAND = 0.45                 # radial filter width relative to the block's ridge frequency
 MIN_COHERENCE = 0.25        # foreground: coherence of the smoothed orientation at least this
+MIN_AREA = 64               # with a gate: fewer foreground blocks than this (128 x 128 px) are not enhanced
+MIN_SPREAD = 6.0            # foreground: a block's own grey levels spread at least this much (not flat: its
+                            # window's energy may all come from a neighbour, and the filter would extend its ridges)
 MIN_ENERGY = 0.08           # foreground: in-band energy at least this fraction of the image's 90th percentile
 
 
@@ -85,7 +88,14 @@ def _smooth(field: np.ndarray, weight: np.ndarray, radius: int = 1) -> np.ndarra
     return acc_num / np.maximum(acc_den, 1e-12)
 
 
-def _analyse(power: np.ndarray) -> RidgeField:
+def _block_spread(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Each block's own grey-level standard deviation (edge blocks padded by reflection)."""
+    h, w = image.shape
+    padded = np.pad(image.astype(np.float32), ((0, rows * BLOCK - h), (0, cols * BLOCK - w)), mode="reflect")
+    return padded.reshape(rows, BLOCK, cols, BLOCK).std(axis=(1, 3))
+
+
+def _analyse(power: np.ndarray, spread: np.ndarray) -> RidgeField:
     band = power * (_IN_BAND * _HALF_WEIGHT)
     energy = band.sum(axis=(2, 3))
     doubled = (band * _ROTOR).sum(axis=(2, 3))
@@ -99,7 +109,7 @@ def _analyse(power: np.ndarray) -> RidgeField:
     wave_angle = np.angle(smoothed) / 2                     # wave vector direction
     orientation = np.mod(wave_angle + np.pi / 2, np.pi)     # ridges run across the wave vector
     strong = energy >= MIN_ENERGY * np.percentile(energy, 90)
-    foreground = strong & (_smooth(coherence, np.ones_like(coherence)) >= MIN_COHERENCE)
+    foreground = strong & (_smooth(coherence, np.ones_like(coherence)) >= MIN_COHERENCE) & (spread >= MIN_SPREAD)
     foreground = _smooth(foreground.astype(np.float32), np.ones_like(energy)) >= 0.5   # drop specks, fill holes
     total = (power * _HALF_WEIGHT).sum(axis=(2, 3)) - power[..., 0, 0]
     share = energy / np.maximum(total, 1e-12)
@@ -109,8 +119,9 @@ def _analyse(power: np.ndarray) -> RidgeField:
 
 def ridge_field(image: np.ndarray) -> RidgeField:
     """Per-block orientation, frequency, coherence and foreground of a grey image (dark ridges or light)."""
-    windows, _ = _windows(np.asarray(image))
-    return _analyse(np.abs(np.fft.rfft2(windows)) ** 2)
+    image = np.asarray(image)
+    windows, (rows, cols) = _windows(image)
+    return _analyse(np.abs(np.fft.rfft2(windows)) ** 2, _block_spread(image, rows, cols))
 
 
 def _filters(field: RidgeField) -> np.ndarray:
@@ -127,13 +138,15 @@ def enhance(image: np.ndarray, gate: float | None = None) -> np.ndarray:
     """The enhanced 8-bit image (same shape): dark ridges on white, background white.
 
     With a ``gate``, a capture whose :attr:`RidgeField.clarity` is at least ``gate`` is returned unchanged
-    (filtering clean captures made strangers' prints look more alike on TUNING, see docs/fingerprint.md)."""
+    (filtering clean captures made strangers' prints look more alike on TUNING, see docs/fingerprint.md), and so
+    is one with less than ``MIN_AREA`` blocks of ridges: too little context, and the square edge of a small patch
+    would turn into minutiae."""
     image = np.asarray(image)
     h, w = image.shape
     windows, (rows, cols) = _windows(image)
     spectra = np.fft.rfft2(windows)
-    field = _analyse(np.abs(spectra) ** 2)
-    if gate is not None and field.clarity >= gate:
+    field = _analyse(np.abs(spectra) ** 2, _block_spread(image, rows, cols))
+    if gate is not None and (field.clarity >= gate or field.foreground.sum() < MIN_AREA):
         return image
     filtered = np.fft.irfft2(spectra * _filters(field), s=(WINDOW, WINDOW)).astype(np.float32)
     amplitude = np.sqrt(np.mean(filtered ** 2, axis=(2, 3), keepdims=True)) + 1e-6

@@ -109,3 +109,19 @@ def test_the_kiosk_extractor_enhances_dry_wet_captures_only_and_they_match_bette
         enhanced, plain = (matcher.compare(e.extract(a), e.extract(b)) for e in (kiosk, raw))
         gains.append(enhanced - plain)
     assert min(gains) > 0 and np.mean(gains) > 30          # seeds 900011-13: about +70, +150, +90
+
+
+def test_a_small_patch_on_a_blank_sensor_is_left_as_it_is():
+    """A 72 px patch of noisy ridges on a flat white sensor: the flat blocks are background even where their
+    windows reach the patch, and with a gate the patch is too small to enhance (its square edge would become
+    minutiae, and a patch too small to enrol would pass)."""
+    from dakoku_core.fingerprint.enhance import MIN_AREA
+    image = np.full((256, 256), 255, np.uint8)
+    image[96:168, 96:168] = capture(ridges((72, 72), 30.0, 9.0), noise=60.0)
+    field = ridge_field(image)
+    rows, cols = np.nonzero(field.foreground)
+    assert len(rows) and rows.min() >= 96 // BLOCK and rows.max() < 168 // BLOCK + 1
+    assert cols.min() >= 96 // BLOCK and cols.max() < 168 // BLOCK + 1
+    assert field.foreground.sum() < MIN_AREA
+    assert enhance(image, gate=0.5) is image
+    assert (enhance(image)[:, :96 - BLOCK] == 255).all()       # ungated: enhanced, nothing outside the patch

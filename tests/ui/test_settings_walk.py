@@ -207,6 +207,13 @@ def test_beside_the_demo_panel_at_1280x800_the_code_keys_and_the_choices_fit(win
             assert out_of_view(keys) == [], "認証登録's code keys below the fold"
             assert screen.ids.actions.cols == len(screen.ids.actions.children) == 10
 
+            window.size = (800, 1280)                   # portrait: the kana in two even rows, not 9 and a lone ワ
+            advance(10)
+            assert screen.ids.actions.cols == 5
+            assert out_of_view(keys) == []
+            window.size = (1280, 744)
+            advance(5)
+
             touch(screen._section_buttons["display"])
             page = app.manager_flow.pages["display"]
             wait_until(lambda: "reader" in page.rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dakoku_core.fingerprint.enhance import BLOCK, enhance, ridge_field
+from dakoku_core.fingerprint.enhance import BLOCK, enhance, quick_clarity, ridge_field
 
 
 def ridges(shape, angle_deg: float, period: float) -> np.ndarray:
@@ -81,6 +81,8 @@ def test_a_clear_capture_passes_the_gate_unchanged_and_a_noisy_one_does_not():
     clean = ridges((192, 192), 40.0, 9.0)
     clear, noisy = capture(clean, noise=5.0), capture(clean, noise=70.0)
     assert ridge_field(clear).clarity > 0.8 > 0.5 > ridge_field(noisy).clarity
+    for image in (clear, noisy):                       # the quick estimate (a quarter of the windows) agrees
+        assert abs(quick_clarity(image) - ridge_field(image).clarity) < 0.1
     assert enhance(clear, gate=0.5) is clear
     assert separation(enhance(noisy, gate=0.5), clean) > 2 * separation(noisy, clean)
 

@@ -130,6 +130,9 @@ def test_the_details_button_says_it_closes_them_while_they_are_open(window, tmp_
         dialog = app.presenter.dialog
         advance(3)
         assert dialog.ids.details_button.text == "詳細"
+        from kivy.metrics import dp
+        gap = dialog.ids.message_label.y - dialog.ids.details_button.top   # nothing shown between them
+        assert gap <= dp(20), f"{gap:.0f} px of empty dialog between the message and its buttons"
         touch(dialog.ids.details_button)
         advance(3)
         assert dialog.details_open and dialog.ids.details_button.text == "詳細を閉じる"

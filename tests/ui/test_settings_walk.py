@@ -68,6 +68,10 @@ def test_a_section_opens_at_its_top_and_a_change_keeps_the_page_where_it_was(win
         touch(screen._section_buttons["diagnosis"])   # before it is run, the page says what it checks
         assert "証明書" in screen.notice and "確かめます" in screen.notice
 
+        touch(screen.ids.quit_button)                  # 終了する in the red of 終了, not an everyday blue
+        wait_until(lambda: screen.section == "quit")
+        assert list(screen.ids.actions.children)[0].face_color == screen.ids.quit_button.face_color
+
 
 def test_the_info_page_and_the_audit_log_speak_the_language_shown(window, tmp_path):
     try:

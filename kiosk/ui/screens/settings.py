@@ -15,6 +15,7 @@ from kiosk.ui.widgets import BigButton
 
 BADGE_COLOURS = {"ok": (0.10, 0.52, 0.32, 1), "fail": (0.75, 0.18, 0.12, 1), "skipped": (0.5, 0.5, 0.5, 1)}
 SECTION_COLOUR, ACTIVE_COLOUR = (0.88, 0.90, 0.93, 1), (0.20, 0.36, 0.62, 1)
+QUIT_COLOUR = (0.72, 0.22, 0.18, 1)   # 終了する: the red of the header's 終了, not the blue of an everyday action
 
 
 class SettingsRow(BoxLayout):
@@ -57,7 +58,7 @@ class SettingsScreen(MDScreen):
             button.text_color = (1, 1, 1, 1) if active else (0.13, 0.15, 0.18, 1)
         self.ids.actions.clear_widgets()
         for label, callback in actions:
-            button = BigButton(text=label, font_size=sp(24), face_color=ACTIVE_COLOUR)
+            button = BigButton(text=label, font_size=sp(24), face_color=QUIT_COLOUR if name == "quit" else ACTIVE_COLOUR)
             button.bind(on_release=lambda _b, cb=callback: cb())
             self.ids.actions.add_widget(button)
         self.ids.rows.clear_widgets()

@@ -173,6 +173,7 @@ class PunchFlow(FlowEvents):
             return False
         if app.manager.current != "punch":
             self._reveal_event = Clock.schedule_once(lambda _dt: self._reveal(), self.REVEAL_AFTER)
+            app.standby.punching = True   # its top buttons wait for this punch's confirmation
         return True
 
     punching_from_standby = property(lambda self: self._reveal_event is not None,
@@ -181,12 +182,14 @@ class PunchFlow(FlowEvents):
     def _reveal(self) -> None:
         """The punch taken on standby takes a while: the punch screen shows that it is being committed."""
         self._reveal_event = None
+        self.app.standby.punching = False
         if self.app.manager.current == "standby" and self.app.punch_screen.phase == "busy":
             self.app.manager.current = "punch"
 
     def _end_reveal(self) -> bool:
         """The punch taken on standby was answered (or abandoned); True if it was still waiting to be shown."""
         event, self._reveal_event = self._reveal_event, None
+        self.app.standby.punching = False
         if event is not None:
             event.cancel()
         return event is not None

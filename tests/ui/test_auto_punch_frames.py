@@ -95,3 +95,25 @@ def test_a_screen_change_is_complete_before_the_next_frame(window, tmp_path):
         assert manager.children == [app.punch_screen] and not manager.transition.is_active
         app.flow.go_standby()                      # as 戻る does
         assert manager.children == [app.standby] and not manager.transition.is_active
+
+
+def test_while_a_tap_on_standby_is_punched_its_top_buttons_wait(window, tmp_path, monkeypatch):
+    """設定 pressed in the moment before the confirmation would open the PIN entry under it: the confirmation would
+    then replace the manager's screen. The top buttons wait; after the confirmation 設定 opens as always."""
+    monkeypatch.setattr(PunchFlow, "REVEAL_AFTER", 60)
+    with running_app(window, tmp_path, auto_modes=ALL_DAY) as app:
+        advance(3)
+        with worker_held(app):
+            app.kiosk.reader.tap(CARD["1001"])
+            wait_until(lambda: app.flow.punching_from_standby)
+            for button in ("settings_button", "timecard_button", "help_button"):
+                touch(app.standby.ids[button])
+            advance(3)
+            assert app.manager.current == "standby" and app.password_screen.purpose != "manager"
+        wait_until(lambda: app.punch_screen.phase == "done")
+        assert app.manager.current == "punch" and not app.standby.punching
+        app.flow.return_home()
+        advance(2)
+        touch(app.standby.ids.settings_button)
+        wait_until(lambda: app.manager.current == "password")
+        assert app.password_screen.purpose == "manager"

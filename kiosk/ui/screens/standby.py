@@ -22,6 +22,7 @@ class StandbyScreen(MDScreen):
     show_timecard = BooleanProperty(True)
     show_help = BooleanProperty(True)
     portrait = BooleanProperty(False)   # taller than wide: stacked layout (kv/standby.kv)
+    punching = BooleanProperty(False)   # a card or finger tapped here is being punched: the top buttons wait
 
     def __init__(self, **kwargs):
         self.register_event_type("on_settings")
@@ -34,6 +35,12 @@ class StandbyScreen(MDScreen):
 
     def on_help(self) -> None:
         """ヘルプ登録 was pressed."""
+
+    def press(self, event: str) -> None:
+        """A top button (タイムカード, ヘルプ登録, 設定): ignored while a tap on standby is being punched, whose
+        confirmation replaces this screen a moment later (PunchFlow.REVEAL_AFTER)."""
+        if not self.punching:
+            self.dispatch(event)
 
     def on_settings(self) -> None:
         """設定 was pressed (the manager flow asks for the manager's password)."""

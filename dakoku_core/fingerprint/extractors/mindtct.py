@@ -15,12 +15,13 @@ GATE = 0.5      # RidgeField.clarity below which a capture is enhanced (TUNING: 
 class MindtctExtractor:
     """NIST mindtct. Constructing it loads the library, so a missing backend fails at start-up.
 
-    With ``enhance`` (the default, so the kiosk's sensors get it) a capture whose clarity is below ``gate``
-    (None: every capture) goes through :func:`dakoku_core.fingerprint.enhance.enhance` first: noisy, blurred,
-    dry or wet prints. Clean captures go to mindtct unchanged: enhancing them all let strangers through on
-    TUNING (base: 12 of 360 at the calibration of the time)."""
+    With ``enhance=True`` (opt-in, OFF by default: the kiosk extracts raw captures) a capture whose clarity is
+    below ``gate`` (None: every capture) goes through :func:`dakoku_core.fingerprint.enhance.enhance` first:
+    noisy, blurred, dry or wet prints. It is off because with it the predicted FPIR on REPORTING rose above
+    0.1 % (dry_wet_coarse, fine_distorted: docs/fingerprint.md, the fifth look). Clean captures would go to
+    mindtct unchanged: enhancing them all let strangers through on TUNING (base: 12 of 360)."""
 
-    def __init__(self, enhance: bool = True, gate: float | None = GATE) -> None:
+    def __init__(self, enhance: bool = False, gate: float | None = GATE) -> None:
         nbis_native.load_library()
         self.enhance, self.gate = enhance, gate
         self.name = "nbis-mindtct+stft" if enhance else "nbis-mindtct"

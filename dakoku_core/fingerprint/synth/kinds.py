@@ -13,7 +13,7 @@ are fitted against the worst kind:
 - ``dry_wet_coarse``: coarse ridges (period 10.5-13 px), heavy dry breaks or wet (thick, merged) ridges, faint
   contrast and more sensor noise.
 
-Templates (minutiae from NIST mindtct after the gated enhancement of :mod:`..enhance`, as the kiosk extracts them;
+Templates (minutiae from NIST mindtct on the raw image, as the kiosk extracts them with ``MindtctExtractor()``;
 never images) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``,
 so two processes can build one set together (``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``).
 """
@@ -30,7 +30,7 @@ from dakoku_core.fingerprint.synth.impression import ImpressionParams, make_impr
 from dakoku_core.fingerprint.synth.master import make_master
 from dakoku_core.fingerprint.template import FingerprintTemplate
 
-KINDS_VERSION = 2      # 2: mindtct after the gated enhancement (MindtctExtractor's default); 1: on the raw image
+KINDS_VERSION = 1      # 1: mindtct on the raw image (MindtctExtractor's default); 2 was the gated enhancement
 CHUNK = 20
 
 

@@ -183,12 +183,24 @@ def _glued(before: str, after: str) -> bool:
     return before[-1:].isascii() and after[:1].isascii() and before[-1:].isalnum() and after[:1].isalnum()
 
 
-def break_lines(text: str, width: float, measure: Callable[[str], float]) -> str:
-    """``text`` with a newline wherever a line must break to fit ``width`` (as ``measure`` sizes a string)."""
+def break_lines(text: str, width: float, measure: Callable[[str], float], separator: str = "") -> str:
+    """``text`` with a newline wherever a line must break to fit ``width`` (as ``measure`` sizes a string): between
+    phrases, or with ``separator`` only after one, and then without it at the end of the line."""
     lines: list[str] = []
+    mark = separator.strip()
+    if separator:   # a line ending in the separator is measured, and drawn, without it
+        measure = (lambda size: lambda s: size(s.removesuffix(mark).rstrip(" ")))(measure)
     for paragraph in text.split("\n"):
-        lines += _fill(phrases(paragraph), width, measure) or [""]
+        lines += _fill(_items(paragraph, separator) if separator else phrases(paragraph), width, measure) or [""]
+    if mark:
+        lines = [line.removesuffix(mark).rstrip(" ") for line in lines]
     return "\n".join(lines)
+
+
+def _items(paragraph: str, separator: str) -> list[str]:
+    """``paragraph``'s items, each with the separator that follows it."""
+    items = paragraph.split(separator)
+    return [item + separator for item in items[:-1]] + items[-1:]
 
 
 def _fill(pieces: list[str], width: float, measure: Callable[[str], float]) -> list[str]:

@@ -135,3 +135,26 @@ def test_the_qr_code_carries_the_url():
     image = np.kron(np.array([[0 if dark else 255 for dark in row] for row in rows], dtype=np.uint8),
                     np.ones((4, 4), dtype=np.uint8))
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [url]
+
+
+@pytest.mark.parametrize("width", range(120, 700, 20))
+def test_the_status_line_breaks_only_between_its_items_and_no_line_ends_with_the_separator(width):
+    """Portrait standby broke 「指紋センサー: / 接続中」: the status line's items stay whole."""
+    from datetime import datetime
+
+    from kiosk.ports.devices import ReaderState
+    from dakoku_core.domain.model import TimeSource
+
+    now = datetime(2026, 12, 3, 9, 0)
+    text = fmt.status_line(online=True, unsent=0, oldest=None, now=now, reader=ReaderState.READY,
+                           source=TimeSource.SERVER, sensor="present")
+    items = text.split("  ·  ")
+    lines = fmt.break_lines(text, width, width_of, "  ·  ").split("\n")
+    widest = max(width_of(item) for item in items)
+    for line in lines:
+        assert not line.endswith("·") and not line.startswith("·")
+        if width >= widest:
+            assert set(line.split("  ·  ")) <= set(items), lines   # whole items only
+            assert width_of(line) <= width
+    if width >= widest:
+        assert "  ·  ".join(lines) == text   # nothing lost: each break took one separator out

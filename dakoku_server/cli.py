@@ -122,10 +122,19 @@ def _server_commands(sub) -> None:
          _a("--host", default="127.0.0.1"), _a("--port", type=int, default=8443))
 
 
+def database_url(value: str) -> str:
+    """``--db``: a database URL, or a plain file path, which is an SQLite file (``./server.db`` →
+    ``sqlite:////abs/server.db``): an operator need not know peewee's URL form for the common case."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{os.path.abspath(value)}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk-server", description="Dakoku reference attendance server")
-    parser.add_argument("--db", default=os.environ.get("DAKOKU_SERVER_DB", "sqlite:///dakoku-server.db"),
-                        help="database URL: sqlite:///path or postgresql://user:pw@host/db")
+    parser.add_argument("--db", type=database_url,
+                        default=os.environ.get("DAKOKU_SERVER_DB", "sqlite:///dakoku-server.db"),
+                        help="database URL (sqlite:///path or postgresql://user:pw@host/db) or an SQLite file's path")
     parser.add_argument("--template-keys", default=os.environ.get("DAKOKU_TEMPLATE_KEYS") or None, metavar="DIR",
                         help="directory of the fingerprint template keys, kept apart from the database "
                              "(default for SQLite: template-keys beside the .sqlite file)")

@@ -43,6 +43,17 @@ def test_operator_sets_up_a_company_and_a_recorder(tmp_path):
     assert f"key={renewed.key_id}" in run(db, "recorders", "list", "ACME")
 
 
+def test_a_plain_file_path_is_an_sqlite_database(tmp_path):
+    """``--db server.db`` (no URL scheme) failed with peewee's 「Unrecognized or unsupported scheme」."""
+    done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", "plain.sqlite", "init", "--url",
+                           "https://attendance.example.jp:8443/"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "plain.sqlite").stat().st_size > 0
+    run(str(tmp_path / "plain.sqlite"), "companies", "add", "ACME", "アクメ")   # an absolute path, another process
+    assert "ACME" in run(f"sqlite:///{tmp_path / 'plain.sqlite'}", "companies", "list")
+
+
 def test_cli_errors_are_one_line_not_tracebacks(tmp_path):
     db = f"sqlite:///{tmp_path / 'admin.sqlite'}"
     done = subprocess.run([sys.executable, "-m", "dakoku_server.cli", "--db", db, "departments", "add", "NOPE",

@@ -71,6 +71,17 @@ def worst_of(calibrations: list[Calibration], top_db: float = 100.0, step_db: fl
     return Calibration(tuple(float(x) for x in raw), tuple(float(x) for x in levels), slope)
 
 
+def with_margin(cal: Calibration, margin_db: float) -> Calibration:
+    """``cal`` promising ``margin_db`` dB less at every raw score: a threshold of L dB then needs what ``cal``
+    needed for L + margin_db (scores below ``cal``'s margin_db level map to 0)."""
+    if margin_db <= 0:
+        return cal
+    levels = np.array(cal.calibrated)
+    keep = levels > margin_db
+    raw = (float(raw_at(cal, margin_db)),) + tuple(float(x) for x in np.array(cal.raw)[keep])
+    return Calibration(raw, (0.0,) + tuple(float(x) for x in levels[keep] - margin_db), cal.tail_slope)
+
+
 def fit_tail(impostor: np.ndarray, tail_fraction: float = 0.01, z: float = 1.645) -> Calibration:
     """Like :func:`fit`, but everything beyond the top ``tail_fraction`` follows an exponential tail whose scale is
     the maximum-likelihood mean excess raised to its one-sided upper confidence bound (``z`` = 1.645: 95 %).

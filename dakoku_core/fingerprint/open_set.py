@@ -46,10 +46,12 @@ class OpenSetScores:
 
 
 def enrol_half(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Matcher,
-               extra: Sequence[Sequence[FingerprintTemplate]] = ()) -> tuple[list[EnrolledTemplate], int]:
-    """Entries of the first half of ``templates`` (keys ``f<i>``) plus every finger of ``extra`` (``x<i>``)."""
+               extra: Sequence[Sequence[FingerprintTemplate]] = (), enrolled: int | None = None
+               ) -> tuple[list[EnrolledTemplate], int]:
+    """Entries of the first ``enrolled`` fingers of ``templates`` (default half; keys ``f<i>``) plus every finger
+    of ``extra`` (``x<i>``)."""
     entries, failed = [], 0
-    fingers = [(f"f{f}", templates[f]) for f in range(len(templates) // 2)]
+    fingers = [(f"f{f}", templates[f]) for f in range(len(templates) // 2 if enrolled is None else enrolled)]
     fingers += [(f"x{f}", row) for f, row in enumerate(extra)]
     for key, row in fingers:
         try:
@@ -79,15 +81,18 @@ class SearchRun:
 
 
 def run_searches(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Matcher | None = None, *,
-                 extra: Sequence[Sequence[FingerprintTemplate]] = ()) -> SearchRun:
-    """Every search of the protocol through :meth:`FingerprintIdentifier.candidate_scores` (raw, not decided)."""
+                 extra: Sequence[Sequence[FingerprintTemplate]] = (), enrolled: int | None = None) -> SearchRun:
+    """Every search of the protocol through :meth:`FingerprintIdentifier.candidate_scores` (raw, not decided).
+    ``enrolled`` (default half the fingers): the first fingers enrolled; every finger after them is a stranger,
+    so a set can have more strangers than enrolled fingers (the tail of a kind's TUNING fit)."""
     matcher = matcher or Matcher()
-    entries, failed = enrol_half(templates, matcher, extra)
+    half = len(templates) // 2 if enrolled is None else enrolled
+    entries, failed = enrol_half(templates, matcher, extra, half)
     gallery = Gallery(entries)
     identifier = FingerprintIdentifier(gallery, matcher)
     searches = []
     for f, row in enumerate(templates):
-        own = f"f{f}" if f < len(templates) // 2 else None
+        own = f"f{f}" if f < half else None
         for t in row[ENROL_CAPTURES:] if own else row:
             found = identifier.candidate_scores(matcher.encode(t), gallery)
             searches.append(Search(own, [(e.employee_key, raw, pairs) for e, raw, pairs in found]))
@@ -121,8 +126,9 @@ def open_set_scores(templates: Sequence[Sequence[FingerprintTemplate]], matcher:
     return summarise(run_searches(templates, matcher, extra=extra))
 
 
-def kind_run(kind: str, split: str, fingers: int) -> SearchRun:
-    """:func:`run_searches` on a kind's cached templates, itself cached (raw scores do not depend on calibration)."""
+def kind_run(kind: str, split: str, fingers: int, enrolled: int | None = None) -> SearchRun:
+    """:func:`run_searches` on a kind's cached templates, itself cached (raw scores do not depend on calibration).
+    ``enrolled`` (default ``fingers // 2``) fingers enrol, the rest are strangers."""
     import pickle
 
     from dakoku_core.fingerprint import pairing
@@ -130,9 +136,10 @@ def kind_run(kind: str, split: str, fingers: int) -> SearchRun:
     from dakoku_core.fingerprint.synth.dataset import cache_dir
     from dakoku_core.fingerprint.synth.kinds import KINDS_VERSION, kind_templates
     path = cache_dir() / f"searches-v{KINDS_VERSION}-{kind}-{split}-{fingers}-c{PREFILTER_CANDIDATES}"
-    path = path.with_name(path.name + f"-p{pairing.VERSION}-{pairing.CANDIDATES}.pickle")
+    enrol = "" if enrolled in (None, fingers // 2) else f"-e{enrolled}"
+    path = path.with_name(path.name + f"{enrol}-p{pairing.VERSION}-{pairing.CANDIDATES}.pickle")
     if path.is_file():
         return pickle.loads(path.read_bytes())
-    run = run_searches(kind_templates(kind, split, fingers))
+    run = run_searches(kind_templates(kind, split, fingers), enrolled=enrolled)
     path.write_bytes(pickle.dumps(run))
     return run

@@ -6,9 +6,9 @@ import pytest
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher
-from dakoku_core.fingerprint.calibration import Calibration, fit, fit_tail, raw_at, worst_of
+from dakoku_core.fingerprint.calibration import Calibration, fit, fit_tail, raw_at, with_margin, worst_of
 from dakoku_core.fingerprint.identify_calibration import PAIR_GROUPS, identify_calibration, pair_group
-from dakoku_core.fingerprint.open_set import Search, SearchRun, enrol_half, summarise
+from dakoku_core.fingerprint.open_set import Search, SearchRun, enrol_half, run_searches, summarise
 from dakoku_core.fingerprint.synth.dataset import SeedRange
 from dakoku_core.fingerprint.synth.kinds import KINDS, kind_templates
 
@@ -18,6 +18,22 @@ def test_raw_at_inverts_a_calibration_inside_and_along_its_tail():
     assert raw_at(cal, [5.0, 20.0, 30.0]) == pytest.approx([0.05, 0.2, 0.3])
     for level in (3.0, 17.0, 45.0):
         assert cal(float(raw_at(cal, level))) == pytest.approx(level)
+
+
+def test_a_safety_margin_asks_a_threshold_for_what_the_calibration_needed_margin_db_higher():
+    cal = Calibration((0.0, 0.1, 0.2, 0.3), (0.0, 10.0, 20.0, 30.0), tail_slope=100.0)
+    safe = with_margin(cal, 6.0)
+    assert raw_at(safe, [4.0, 24.0, 44.0]) == pytest.approx(raw_at(cal, [10.0, 30.0, 50.0]))
+    assert safe(0.05) == 0.0 and safe(0.2) == pytest.approx(14.0)
+    assert with_margin(cal, 0.0) == cal
+
+
+def test_more_strangers_than_enrolled_fingers_search_the_same_gallery():
+    kind = replace(KINDS["base"], tuning=SeedRange("tiny", 990_000, 990_004))
+    templates = kind_templates(kind, "tuning", 4, impressions=5)
+    run = run_searches(templates, enrolled=1)
+    assert run.keys == frozenset({"f0"}) and sum(s.own == "f0" for s in run.searches) == 1
+    assert sum(s.own is None for s in run.searches) == 3 * 5
 
 
 def test_worst_of_needs_the_highest_raw_score_of_any_kind_at_every_level():

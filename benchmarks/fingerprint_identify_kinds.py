@@ -1,6 +1,12 @@
 """Open-set identification per kind of data, on REPORTING seeds the identify calibration never saw.
 
-Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting] [KIND ...]
+Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting|fresh|tuning]
+       [--templates 1|2|3] [KIND ...]
+
+``--split fresh``: REPORTING seeds from finger 1,000 on, never generated before the seventh look; without KIND
+it then also reports the held-out kinds, which no calibration has seen in any split. ``--templates``: which
+extraction made the templates (1 raw, 2 enhanced, 3 enhanced with the cut edge's minutiae dropped; default the
+kiosk's own, ``synth.kinds.KINDS_VERSION``).
 
 For each kind (dakoku_core.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
 are genuine searches, every impression of the other half a stranger's search, all through the identify path
@@ -33,7 +39,7 @@ from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
 from dakoku_core.fingerprint.identify_calibration import identify_calibration  # noqa: E402
 from dakoku_core.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
 from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
-from dakoku_core.fingerprint.synth.kinds import KINDS  # noqa: E402
+from dakoku_core.fingerprint.synth import kinds as kind_data  # noqa: E402
 
 SIZES = (1_000, 10_000)
 LEVELS_DB = (20, 30, 40)
@@ -79,13 +85,17 @@ def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kinds", nargs="*", default=sorted(KINDS))
+    parser.add_argument("kinds", nargs="*")
     parser.add_argument("--fingers", type=int, default=120)
-    parser.add_argument("--split", choices=("reporting", "tuning"), default="reporting")
+    parser.add_argument("--split", choices=("reporting", "fresh", "tuning"), default="reporting")
+    parser.add_argument("--templates", type=int, choices=(1, 2, 3), default=kind_data.KINDS_VERSION)
     args = parser.parse_args()
+    kind_data.KINDS_VERSION = args.templates
+    kinds = args.kinds or sorted(kind_data.KINDS) + (sorted(kind_data.HELD_OUT) if args.split == "fresh" else [])
     thresholds = Thresholds()
     print(f"split: {args.split} count")
-    for kind in args.kinds:
+    print(f"templates: version {args.templates} count")
+    for kind in kinds:
         t0 = time.perf_counter()
         report_kind(kind, summarise(kind_run(kind, args.split, args.fingers)), thresholds)
         print(f"{kind}_seconds: {time.perf_counter() - t0:.0f} s")

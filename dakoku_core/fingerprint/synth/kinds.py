@@ -13,9 +13,17 @@ are fitted against the worst kind:
 - ``dry_wet_coarse``: coarse ridges (period 10.5-13 px), heavy dry breaks or wet (thick, merged) ridges, faint
   contrast and more sensor noise.
 
-Templates (minutiae from NIST mindtct on the raw image, as the kiosk extracts them with ``MindtctExtractor()``;
-never images) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``,
-so two processes can build one set together (``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``).
+Two more things exist only to be reported on, never fitted on:
+
+- the ``fresh`` split: fingers 1,000 on of each kind's REPORTING range. REPORTING's first 120 fingers were read six
+  times while issue 11 was worked on; these seeds had never been generated before the seventh look.
+- ``HELD_OUT`` kinds, which have no TUNING range at all: a mix of the axes above at strengths no kind has
+  (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion).
+
+Templates (minutiae from NIST mindtct, never images; version 1 on the raw image, version 2 after the gated
+enhancement of :mod:`..enhance`) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``, so two processes can
+build one set together (``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``); one image can give
+both versions (``--versions 1 2``).
 """
 from __future__ import annotations
 
@@ -32,6 +40,7 @@ from dakoku_core.fingerprint.template import FingerprintTemplate
 
 KINDS_VERSION = 1      # 1: mindtct on the raw image (MindtctExtractor's default); 2 was the gated enhancement
 CHUNK = 20
+FRESH_OFFSET = 1_000   # the ``fresh`` split: REPORTING seeds from this finger on (never read before the 7th look)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,9 @@ class DataKind:
     window: int | None = None            # side of a square sensor window in px, None = the whole 384 x 320
 
     def seeds(self, split: str) -> SeedRange:
+        if split == "fresh":
+            r = self.reporting
+            return SeedRange(f"{r.name}-fresh", r.start + FRESH_OFFSET, r.stop)
         return {"tuning": self.tuning, "reporting": self.reporting}[split]
 
     def impression(self, seed: int, index: int, master) -> np.ndarray:
@@ -67,6 +79,19 @@ KINDS: dict[str, DataKind] = {
                                                        contrast_floor=0.05, blur=2)),
 }
 
+# Reported on, never fitted on: no TUNING seeds are ever read for these (their tuning range is a placeholder
+# that identify_calibration does not see, since it fits sorted(KINDS) only).
+HELD_OUT: dict[str, DataKind] = {
+    "moist_midsize": DataKind("moist_midsize", *_ranges(4, "moist_midsize"), period_range=(9.0, 11.5), window=240,
+                              params=ImpressionParams(max_rotation_deg=30.0, max_translation=60.0, distortion=34.0,
+                                                      pressure=1.25, noise=34.0, dryness=0.3, blur=2,
+                                                      contrast_floor=0.08)),
+}
+
+
+def kind_named(name: str) -> DataKind:
+    return KINDS[name] if name in KINDS else HELD_OUT[name]
+
 
 def crop_window(image: np.ndarray, side: int, seed: int, index: int) -> np.ndarray:
     """A ``side`` x ``side`` window near the centre of the dark (contact) region, jittered per impression."""
@@ -81,42 +106,51 @@ def crop_window(image: np.ndarray, side: int, seed: int, index: int) -> np.ndarr
     return np.ascontiguousarray(image[top:top + side, left:left + side])
 
 
-def _chunk_path(kind: DataKind, split: str, start: int, impressions: int, chunk: int = CHUNK):
-    return cache_dir() / f"kind-v{KINDS_VERSION}-{kind.name}-{split}-{start}-{chunk}x{impressions}.npz"
+def _chunk_path(kind: DataKind, split: str, start: int, impressions: int, chunk: int = CHUNK,
+                version: int | None = None):
+    v = KINDS_VERSION if version is None else version
+    return cache_dir() / f"kind-v{v}-{kind.name}-{split}-{start}-{chunk}x{impressions}.npz"
 
 
-def _make_chunk(kind: DataKind, split: str, start: int, impressions: int, extract: Callable,
+def extractor_for(version: int) -> Callable:
+    """1: mindtct on the raw capture; 2: after the gated enhancement; 3: that, minutiae at its cut edge dropped."""
+    from dakoku_core.fingerprint.extractors.mindtct import EDGE_MARGIN, MindtctExtractor
+    return MindtctExtractor(enhance=version >= 2, edge_margin=EDGE_MARGIN if version >= 3 else 0).extract
+
+
+def _make_chunk(kind: DataKind, split: str, start: int, impressions: int, extracts: dict[int, Callable],
                 chunk: int = CHUNK) -> None:
-    path = _chunk_path(kind, split, start, impressions, chunk)
-    rows, sizes, shapes = [], [], []
+    """The chunk's templates for every version in ``extracts`` (version -> extract), each image made once."""
+    out = {v: ([], [], []) for v in extracts}
     for seed in range(kind.seeds(split).start + start, kind.seeds(split).start + start + chunk):
         master = make_master(seed, kind.period_range)
         for j in range(impressions):
-            t = extract(kind.impression(seed, j, master))
-            rows.append(t.minutiae)
-            sizes.append(len(t))
-            shapes.append((t.width, t.height))
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, minutiae=np.concatenate(rows), sizes=np.array(sizes), shapes=np.array(shapes))
-    os.replace(tmp, path)
+            image = kind.impression(seed, j, master)
+            for v, extract in extracts.items():
+                t = extract(image)
+                rows, sizes, shapes = out[v]
+                rows.append(t.minutiae)
+                sizes.append(len(t))
+                shapes.append((t.width, t.height))
+    for v, (rows, sizes, shapes) in out.items():
+        path = _chunk_path(kind, split, start, impressions, chunk, v)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, minutiae=np.concatenate(rows), sizes=np.array(sizes), shapes=np.array(shapes))
+        os.replace(tmp, path)
 
 
 def kind_templates(kind: DataKind | str, split: str, fingers: int, impressions: int = 6, *,
                    build: bool = True) -> list[list[FingerprintTemplate]]:
     """mindtct templates [finger][impression] of a kind's TUNING or REPORTING seeds (cached in chunks)."""
-    kind = KINDS[kind] if isinstance(kind, str) else kind
+    kind = kind_named(kind) if isinstance(kind, str) else kind
     chunk = CHUNK if fingers >= CHUNK else fingers       # tiny test sets in one small chunk
-    extract = None
     out: list[list[FingerprintTemplate]] = []
     for start in range(0, fingers, chunk):
         path = _chunk_path(kind, split, start, impressions, chunk)
         if not path.is_file():
             if not build:
                 raise FileNotFoundError(path)
-            if extract is None:
-                from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor
-                extract = MindtctExtractor().extract
-            _make_chunk(kind, split, start, impressions, extract, chunk)
+            _make_chunk(kind, split, start, impressions, {KINDS_VERSION: extractor_for(KINDS_VERSION)}, chunk)
         with np.load(path) as data:
             minutiae, sizes, shapes = data["minutiae"], data["sizes"], data["shapes"]
         bounds = np.concatenate([[0], np.cumsum(sizes)])
@@ -130,20 +164,23 @@ def _main() -> None:  # pragma: no cover - a data tool, run by hand
     import argparse
     import random
     parser = argparse.ArgumentParser(description="Build (or share in building) a kind's cached templates.")
-    parser.add_argument("kind", choices=sorted(KINDS))
-    parser.add_argument("split", choices=("tuning", "reporting"))
+    parser.add_argument("kind", choices=sorted(KINDS) + sorted(HELD_OUT))
+    parser.add_argument("split", choices=("tuning", "reporting", "fresh"))
     parser.add_argument("fingers", type=int)
     parser.add_argument("--impressions", type=int, default=6)
+    parser.add_argument("--versions", type=int, nargs="+", default=[KINDS_VERSION], choices=(1, 2, 3))
     args = parser.parse_args()
-    kind = KINDS[args.kind]
+    kind = kind_named(args.kind)
+    if kind.name in HELD_OUT and args.split == "tuning":
+        parser.error(f"{kind.name} is held out: it has no TUNING seeds")
     starts = list(range(0, args.fingers, CHUNK))
     random.shuffle(starts)                      # two workers on one set mostly take different chunks
-    from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor
-    extract = MindtctExtractor().extract
     for start in starts:
-        if not _chunk_path(kind, args.split, start, args.impressions).is_file():
-            _make_chunk(kind, args.split, start, args.impressions, extract)
-            print(args.kind, args.split, start, flush=True)
+        missing = {v: extractor_for(v) for v in args.versions
+                   if not _chunk_path(kind, args.split, start, args.impressions, version=v).is_file()}
+        if missing:
+            _make_chunk(kind, args.split, start, args.impressions, missing)
+            print(args.kind, args.split, start, sorted(missing), flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,15 +12,20 @@ For each kind (dakoku_core.fingerprint.synth.kinds): half the fingers enrol from
 are genuine searches, every impression of the other half a stranger's search, all through the identify path
 (dakoku_core.fingerprint.open_set). Printed per kind (``name: value unit`` lines):
 
-- ``fpir_n<N>``/``fnir_n<N>`` at the production threshold for N enrolled fingers: observed at the set's own N
-  (strangers taken for someone; genuine searches not answered with their own finger), and for N = 1,000 and
-  10,000 FNIR observed at that N's threshold, FPIR predicted from this kind's own REPORTING tail
-  (1 - (1 - p)^N, p = its per-finger false match rate at the threshold: empirical up to 1 %, beyond it the
-  maximum-likelihood exponential tail, no confidence margin); ``fnir_enrolled_n<N>`` the same FNIR over the
-  searches of fingers whose enrolment succeeded (failure to enrol is printed on its own line);
+- ``fpir_n<N>``/``fnir_n<N>`` with the kiosk's rule for N enrolled fingers (threshold 30 + 10 log10 N and the
+  top-two margin, ``Thresholds.identify_margin``): observed at the set's own N (strangers taken for someone;
+  genuine searches not answered with their own finger); for N = 1,000 and 10,000 FPIR predicted from this kind's
+  own tail (its per-finger false match rates: empirical up to 1 %, beyond it the maximum-likelihood exponential
+  tail, no confidence margin; the best of N strangers at the threshold and the margin above the second) and FNIR
+  with N - 1 rivals drawn from that tail; ``fnir_enrolled_n<N>`` the same FNIR over the searches of fingers whose
+  enrolment succeeded (failure to enrol is printed on its own line); ``*_nomargin_*`` the same without the
+  margin (FPIR predicted as 1 - (1 - p)^N, FNIR observed at that N's threshold in the set);
 - ``fmr_predicted_vs_observed_<L>db``: the per-finger false match rate the table promises at L dB against the one
   observed (up to the resolution limit, 3 / impostor pairs);
-- the resolution limit itself.
+- the resolution limit itself;
+- ``strangers_at_n1000_threshold``: stranger searches at or above the N = 1,000 threshold in this small set (a
+  calibrated set of about 60 fingers shows one in about 50 sets), and ``max_stranger_db``, the highest stranger's
+  search on the per-finger scale.
 """
 from __future__ import annotations
 
@@ -48,38 +53,86 @@ LEVELS_DB = (20, 30, 40)
 def fnir(scores: OpenSetScores, raw_threshold: float, enrolled_only: bool = False) -> float:
     """Genuine searches not answered with their own finger: below the threshold, or a rival above it too (a
     finger whose enrolment failed always misses; ``enrolled_only`` leaves those searches out, ISO/IEC 19795-1's
-    FNIR beside the failure-to-enrol rate)."""
+    FNIR beside the failure-to-enrol rate). Without the top-two margin."""
     missed = (scores.genuine < raw_threshold) | (scores.rival >= raw_threshold)
     if enrolled_only:
         missed = missed[scores.genuine_enrolled]
     return float(np.mean(missed))
 
 
+def fnir_margin(scores: OpenSetScores, cal, level_db: float, margin_db: float, size: int, own_tail,
+                enrolled_only: bool = False) -> float:
+    """The kiosk's rule at ``size`` enrolled fingers: own finger at or above the threshold and ``margin_db`` above
+    every other. The set's own rival must be beaten, and ``size`` - 1 rivals drawn from this kind's strangers' tail
+    too (each below the genuine score minus the margin with probability 1 - p_own): the expected miss rate."""
+    t = float(raw_at(cal, level_db))
+    g_db = cal(scores.genuine)
+    r_db = cal(scores.rival)
+    ok = (scores.genuine >= t) & (g_db - r_db >= margin_db)
+    below = raw_at(cal, np.maximum(g_db - margin_db, 0.0))
+    p = 10 ** (-np.asarray(own_tail(below), dtype=np.float64) / 10)
+    accept = np.where(ok, (1 - np.clip(p, 0, 1)) ** (size - 1), 0.0)
+    missed = 1 - accept
+    if enrolled_only:
+        missed = missed[scores.genuine_enrolled]
+    return float(np.mean(missed))
+
+
+def fpir_margin_predicted(cal, level_db: float, margin_db: float, size: int, own_tail) -> float:
+    """P(the best of ``size`` strangers' finger scores reaches ``level_db`` and beats the second by ``margin_db``),
+    the finger scores drawn from this kind's own tail: the sum over the best one's level x of
+    size * P(x) * (1 - p_own(x - margin))^(size - 1)."""
+    levels = np.arange(level_db, 200.0, 0.05)
+    raw = raw_at(cal, levels)
+    p = 10 ** (-np.asarray(own_tail(raw), dtype=np.float64) / 10)
+    mass = np.clip(p - np.append(p[1:], 0.0), 0, None)
+    below = 10 ** (-np.asarray(own_tail(raw_at(cal, np.maximum(levels - margin_db, 0.0))), dtype=np.float64) / 10)
+    return float(np.sum(size * mass * (1 - np.clip(below, 0, 1)) ** (size - 1)))
+
+
 def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dict[str, float]:
     cal = identify_calibration().finger          # finger dB -> the stage-1 score needed
     own_tail = fit_tail(scores.impostor_pairs, z=0.0)          # this kind's own point estimate
+    margin = thresholds.identify_margin
     out: dict[str, float] = {}
     n = scores.enrolled
     t = float(raw_at(cal, thresholds.identify(n)))
-    out[f"fpir_n{n}"] = float(np.mean(scores.impostor_top >= t))
-    out[f"fnir_n{n}"] = fnir(scores, t)
+    top_db, second_db = cal(scores.impostor_top), cal(scores.impostor_second)
+    out[f"fpir_n{n}"] = float(np.mean((scores.impostor_top >= t) & (top_db - second_db >= margin)))
+    out[f"fpir_nomargin_n{n}"] = float(np.mean(scores.impostor_top >= t))
+    out[f"fnir_n{n}"] = fnir_margin(scores, cal, thresholds.identify(n), margin, n, own_tail)
+    out[f"fnir_nomargin_n{n}"] = fnir(scores, t)
     for size in SIZES:
         t = float(raw_at(cal, thresholds.identify(size)))
         p = 10 ** (-float(own_tail(t)) / 10)
-        out[f"fpir_predicted_n{size}"] = 1 - (1 - p) ** size
-        out[f"fnir_n{size}"] = fnir(scores, t)
-        out[f"fnir_enrolled_n{size}"] = fnir(scores, t, enrolled_only=True)
+        out[f"fpir_predicted_n{size}"] = fpir_margin_predicted(cal, thresholds.identify(size), margin, size, own_tail)
+        out[f"fpir_predicted_nomargin_n{size}"] = 1 - (1 - p) ** size
+        out[f"fnir_n{size}"] = fnir_margin(scores, cal, thresholds.identify(size), margin, size, own_tail)
+        out[f"fnir_enrolled_n{size}"] = fnir_margin(scores, cal, thresholds.identify(size), margin, size, own_tail,
+                                                    enrolled_only=True)
+        out[f"fnir_nomargin_n{size}"] = fnir(scores, t)
     for level in LEVELS_DB:
         out[f"fmr_predicted_{level}db"] = 10 ** (-level / 10)
         out[f"fmr_observed_{level}db"] = scores.per_finger_fmr(float(raw_at(cal, level)))
     out["resolution_fmr"] = 3 / len(scores.impostor_pairs)
+    t1000 = float(raw_at(cal, thresholds.identify(SIZES[0])))
+    out["strangers_at_n1000_threshold"] = float(np.sum((scores.impostor_top >= t1000) & (top_db - second_db >= margin)))
+    out["strangers_at_n1000_threshold_nomargin"] = float(np.sum(scores.impostor_top >= t1000))
+    out["max_stranger_db"] = float(top_db.max()) if len(top_db) else 0.0
+    out["max_stranger_margin_db"] = float((top_db - second_db).max()) if len(top_db) else 0.0
     print(f"kind: {name}")
     print(f"{name}_enrolled: {n} fingers ({scores.enrolment_failed} enrolment failed)")
     print(f"{name}_searches: {len(scores.genuine)} genuine, {len(scores.impostor_top)} stranger count")
     print(f"{name}_impostor_pairs: {len(scores.impostor_pairs)} count")
     for key, value in out.items():
-        unit = "%" if not key.startswith(("fmr_", "resolution")) else "rate"
-        print(f"{name}_{key}: {100 * value:.3f} %" if unit == "%" else f"{name}_{key}: {value:.2e} rate")
+        if key.startswith("strangers_at"):
+            print(f"{name}_{key}: {value:.0f} count")
+        elif key.startswith("max_stranger"):
+            print(f"{name}_{key}: {value:.1f} dB")
+        elif key.startswith(("fmr_", "resolution")):
+            print(f"{name}_{key}: {value:.2e} rate")
+        else:
+            print(f"{name}_{key}: {100 * value:.3f} %")
     return out
 
 

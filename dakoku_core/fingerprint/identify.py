@@ -12,8 +12,10 @@ then each candidate's score is put on a per-comparison scale that
 depends on the template size, an enrolled finger's sub-templates are fused (best + 0.2 x second) and calibrated
 to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
 (:mod:`dakoku_core.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +
-10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone). Pairwise scores (1:1
-verify) keep :class:`Matcher`'s own calibration.
+10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone), and the one employee above it must
+also beat every other employee by ``identify_margin`` (30 dB), else ``auth_failed``: a guard that holds where the
+calibration's level does not (prints of a kind it was not fitted on). Pairwise scores (1:1 verify) keep
+:class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 
@@ -97,7 +99,8 @@ class FingerprintIdentifier:
             raise KioskError("too_many_patterns", situation=Situation.PUNCH,
                              detail=f"{gallery.pattern_count()} enrolled fingers > limit {self.pattern_limit}")
         threshold = self.thresholds.identify(gallery.pattern_count())
-        above = {k: v for k, v in self.scores(probe, gallery).items() if v[0] >= threshold}
+        scores = self.scores(probe, gallery)
+        above = {k: v for k, v in scores.items() if v[0] >= threshold}
         if len(above) >= 2:
             key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"
             raise KioskError(key, situation=Situation.PUNCH, detail=f"{len(above)} employees above {threshold:.1f}")
@@ -105,6 +108,11 @@ class FingerprintIdentifier:
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
                              detail=f"no employee above {threshold:.1f}")
         (employee_key, (score, finger)), = above.items()
+        rival = max((v[0] for k, v in scores.items() if k != employee_key), default=0.0)
+        if score - rival < self.thresholds.identify_margin:
+            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                             detail=f"margin {score - rival:.1f} < {self.thresholds.identify_margin:.0f} over the next "
+                                    f"employee")
         return Match(employee_key, finger, score, threshold)
 
     def verify(self, probe: CylinderCode, employee_key: str) -> Match:

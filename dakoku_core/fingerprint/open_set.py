@@ -29,7 +29,8 @@ ENROL_CAPTURES = 4
 class OpenSetScores:
     """Raw identify-path scores. ``genuine``: each genuine search's score for its own finger (0 if not a
     candidate); ``rival``: each genuine search's best other finger; ``impostor_top``: each stranger search's
-    best finger; ``impostor_pairs``: every (search, other enrolled finger) score, zeros included;
+    best finger; ``impostor_second``: its second best; ``impostor_pairs``: every (search, other enrolled finger)
+    score, zeros included;
     ``genuine_enrolled``: whether each genuine search's finger was enrolled (a failed enrolment is a miss in FNIR
     as the kiosk sees it, and counted apart as failure to enrol)."""
 
@@ -40,6 +41,7 @@ class OpenSetScores:
     enrolled: int
     enrolment_failed: int
     genuine_enrolled: np.ndarray | None = None
+    impostor_second: np.ndarray | None = None
 
     def per_finger_fmr(self, raw_threshold: float) -> float:
         return float(np.mean(self.impostor_pairs >= raw_threshold))
@@ -102,7 +104,7 @@ def run_searches(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Ma
 def summarise(run: SearchRun, normalise: Callable[[float, int], float] | None = None) -> OpenSetScores:
     """Per search, the fused ``normalise``d score of each enrolled finger (default: the production stage 1)."""
     normalise = normalise or identify_calibration().comparison
-    genuine, rival, top, pairs, enrolled = [], [], [], [], []
+    genuine, rival, top, second, pairs, enrolled = [], [], [], [], [], []
     for search in run.searches:
         levels: dict[str, list[float]] = {}
         for key, raw, n in search.candidates:
@@ -116,9 +118,11 @@ def summarise(run: SearchRun, normalise: Callable[[float, int], float] | None = 
             enrolled.append(enrolled_own)
             rival.append(max(others, default=0.0))
         else:
-            top.append(max(others, default=0.0))
+            ranked = sorted(others, reverse=True) + [0.0, 0.0]
+            top.append(ranked[0])
+            second.append(ranked[1])
     return OpenSetScores(np.array(genuine), np.array(rival), np.array(top), np.array(pairs), run.enrolled,
-                         run.enrolment_failed, np.array(enrolled, dtype=bool))
+                         run.enrolment_failed, np.array(enrolled, dtype=bool), np.array(second))
 
 
 def open_set_scores(templates: Sequence[Sequence[FingerprintTemplate]], matcher: Matcher | None = None, *,

@@ -93,3 +93,28 @@ def test_a_restricted_gallery_reuses_the_same_prefilter_rows(gallery, tiny_codes
     assert [e.employee_key for e in restricted.entries] == [k for k in keys for _ in (0, 2)]
     assert (restricted._stack == rebuilt._stack).all()
     assert gallery.restricted_to(gallery.employees()) is gallery
+
+
+def test_the_one_employee_above_the_threshold_must_also_beat_the_next_by_the_margin(tiny_codes):
+    """The same finger under alice (two captures) and bob (one of them, so lower): with the threshold between their scores
+    the old rule named alice; now her score must also be ``identify_margin`` above bob's, or the search fails with
+    cause A (a stranger whose every score is lifted alike by an unfamiliar kind of print does not pass either)."""
+    from math import log10
+
+    from dakoku_core.fingerprint.policy import Thresholds
+    entries = [EnrolledTemplate("alice", 1, tiny_codes[0][0]), EnrolledTemplate("alice", 1, tiny_codes[0][2]),
+               EnrolledTemplate("bob", 1, tiny_codes[0][2])]
+    entries += [EnrolledTemplate(employee(f), 1, tiny_codes[f][0]) for f in range(1, FINGERS)]
+    gallery = Gallery(entries)
+    probe = tiny_codes[0][1]
+    scores = FingerprintIdentifier(gallery).scores(probe, gallery)
+    alice, bob = scores["alice"][0], scores["bob"][0]
+    assert alice > bob > 0
+    base = (alice + bob) / 2 - 10 * log10(gallery.pattern_count())     # bob below the threshold, alice above
+    gap = alice - bob
+    with pytest.raises(KioskError) as info:
+        FingerprintIdentifier(gallery, thresholds=Thresholds(identify_base=base, identify_margin=gap + 0.5)).identify(probe)
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A" and "margin" in info.value.detail
+    match = FingerprintIdentifier(gallery, thresholds=Thresholds(identify_base=base, identify_margin=gap - 0.5)).identify(probe)
+    assert match.employee_key == "alice"
+    assert Thresholds().identify_margin == 30.0

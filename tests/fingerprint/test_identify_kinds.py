@@ -123,3 +123,47 @@ def test_fit_tail_extrapolates_on_the_safe_side_of_an_exponential_tail():
         true = 10 * np.log10(np.e) * x
         assert true - 12 <= cal(x) <= true              # never promises a rarer false match than there is
     assert fit_tail(sample, z=0.0)(15.0) > cal(15.0)    # the margin costs points, on purpose
+
+
+def _benchmark():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "fingerprint_identify_kinds.py"
+    spec = importlib.util.spec_from_file_location("fingerprint_identify_kinds", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmarks_margin_prediction_agrees_with_a_simulation_of_the_rule():
+    """Predicted FPIR with the top-two margin: the best of N strangers' finger scores reaches the threshold and
+    beats the second by the margin. On an exactly calibrated scale (score = -10 log10 U, U uniform) the formula must
+    agree with drawing the N scores."""
+    from dakoku_core.fingerprint.calibration import Calibration
+    bench = _benchmark()
+    exact = Calibration((0.0, 200.0), (0.0, 200.0), 1.0)
+    size, level, margin = 20, 20.0, 5.0
+    predicted = bench.fpir_margin_predicted(exact, level, margin, size, exact)
+    rng = np.random.default_rng(11)
+    scores = -10 * np.log10(rng.random((200_000, size)))
+    top2 = np.sort(scores, axis=1)[:, -2:]
+    simulated = np.mean((top2[:, 1] >= level) & (top2[:, 1] - top2[:, 0] >= margin))
+    assert simulated > 0.005
+    assert abs(predicted - simulated) < 0.1 * simulated
+    no_margin = bench.fpir_margin_predicted(exact, level, 0.0, size, exact)
+    assert abs(no_margin - (1 - (1 - 10 ** (-level / 10)) ** size)) < 0.02 * no_margin
+
+
+def test_the_benchmarks_fnir_draws_the_rivals_at_n():
+    from dakoku_core.fingerprint.calibration import Calibration
+    from dakoku_core.fingerprint.open_set import OpenSetScores
+    bench = _benchmark()
+    exact = Calibration((0.0, 200.0), (0.0, 200.0), 1.0)
+    scores = OpenSetScores(genuine=np.array([100.0, 62.0, 55.0]), rival=np.array([10.0, 10.0, 10.0]),
+                           impostor_top=np.zeros(1), impostor_pairs=np.zeros(1), enrolled=3, enrolment_failed=0,
+                           genuine_enrolled=np.ones(3, bool))
+    missed = bench.fnir_margin(scores, exact, 60.0, 30.0, 1000, exact)
+    # 100 dB: kept unless a rival of 999 reaches 70 dB; 62 dB: kept if they all stay below 32 dB,
+    # (1 - 10^-3.2)^999 = 0.53; 55 dB: below the threshold of 60
+    kept = [(1 - 10 ** -7.0) ** 999, (1 - 10 ** -3.2) ** 999, 0.0]
+    assert abs(missed - np.mean([1 - k for k in kept])) < 1e-9

@@ -62,14 +62,16 @@ def fnir(scores: OpenSetScores, raw_threshold: float, enrolled_only: bool = Fals
 
 def fnir_margin(scores: OpenSetScores, cal, level_db: float, margin_db: float, size: int, own_tail,
                 enrolled_only: bool = False) -> float:
-    """The kiosk's rule at ``size`` enrolled fingers: own finger at or above the threshold and ``margin_db`` above
-    every other. The set's own rival must be beaten, and ``size`` - 1 rivals drawn from this kind's strangers' tail
-    too (each below the genuine score minus the margin with probability 1 - p_own): the expected miss rate."""
+    """The kiosk's rule at ``size`` enrolled fingers: own finger at or above the threshold, every other below it
+    (else ambiguous) and ``margin_db`` below the own one. The set's own rival must pass, and ``size`` - 1 rivals
+    drawn from this kind's strangers' tail too (each below that level with probability 1 - p_own): the expected
+    miss rate."""
     t = float(raw_at(cal, level_db))
     g_db = cal(scores.genuine)
     r_db = cal(scores.rival)
-    ok = (scores.genuine >= t) & (g_db - r_db >= margin_db)
-    below = raw_at(cal, np.maximum(g_db - margin_db, 0.0))
+    ceiling = np.minimum(g_db - margin_db, level_db)
+    ok = (scores.genuine >= t) & (r_db < ceiling)
+    below = raw_at(cal, np.maximum(ceiling, 0.0))
     p = 10 ** (-np.asarray(own_tail(below), dtype=np.float64) / 10)
     accept = np.where(ok, (1 - np.clip(p, 0, 1)) ** (size - 1), 0.0)
     missed = 1 - accept
@@ -79,15 +81,23 @@ def fnir_margin(scores: OpenSetScores, cal, level_db: float, margin_db: float, s
 
 
 def fpir_margin_predicted(cal, level_db: float, margin_db: float, size: int, own_tail) -> float:
-    """P(the best of ``size`` strangers' finger scores reaches ``level_db`` and beats the second by ``margin_db``),
-    the finger scores drawn from this kind's own tail: the sum over the best one's level x of
-    size * P(x) * (1 - p_own(x - margin))^(size - 1)."""
+    """P(the best of ``size`` strangers' finger scores reaches ``level_db``, the second stays below it (else the
+    kiosk answers "ambiguous") and below the best minus ``margin_db``), the finger scores drawn from this kind's own
+    tail: the sum over the best one's level x of size * P(x) * (1 - p_own(min(x - margin, level)))^(size - 1)."""
     levels = np.arange(level_db, 200.0, 0.05)
     raw = raw_at(cal, levels)
     p = 10 ** (-np.asarray(own_tail(raw), dtype=np.float64) / 10)
     mass = np.clip(p - np.append(p[1:], 0.0), 0, None)
-    below = 10 ** (-np.asarray(own_tail(raw_at(cal, np.maximum(levels - margin_db, 0.0))), dtype=np.float64) / 10)
+    ceiling = np.maximum(np.minimum(levels - margin_db, level_db), 0.0)
+    below = 10 ** (-np.asarray(own_tail(raw_at(cal, ceiling)), dtype=np.float64) / 10)
     return float(np.sum(size * mass * (1 - np.clip(below, 0, 1)) ** (size - 1)))
+
+
+def accepted(scores: OpenSetScores, raw_threshold: float, top_db, second_db, margin_db: float) -> np.ndarray:
+    """Strangers' searches the kiosk answers with someone: the best at or above the threshold, the second below it
+    and ``margin_db`` below the best."""
+    return ((scores.impostor_top >= raw_threshold) & (scores.impostor_second < raw_threshold)
+            & (top_db - second_db >= margin_db))
 
 
 def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dict[str, float]:
@@ -98,7 +108,7 @@ def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dic
     n = scores.enrolled
     t = float(raw_at(cal, thresholds.identify(n)))
     top_db, second_db = cal(scores.impostor_top), cal(scores.impostor_second)
-    out[f"fpir_n{n}"] = float(np.mean((scores.impostor_top >= t) & (top_db - second_db >= margin)))
+    out[f"fpir_n{n}"] = float(np.mean(accepted(scores, t, top_db, second_db, margin)))
     out[f"fpir_nomargin_n{n}"] = float(np.mean(scores.impostor_top >= t))
     out[f"fnir_n{n}"] = fnir_margin(scores, cal, thresholds.identify(n), margin, n, own_tail)
     out[f"fnir_nomargin_n{n}"] = fnir(scores, t)
@@ -116,7 +126,7 @@ def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dic
         out[f"fmr_observed_{level}db"] = scores.per_finger_fmr(float(raw_at(cal, level)))
     out["resolution_fmr"] = 3 / len(scores.impostor_pairs)
     t1000 = float(raw_at(cal, thresholds.identify(SIZES[0])))
-    out["strangers_at_n1000_threshold"] = float(np.sum((scores.impostor_top >= t1000) & (top_db - second_db >= margin)))
+    out["strangers_at_n1000_threshold"] = float(np.sum(accepted(scores, t1000, top_db, second_db, margin)))
     out["strangers_at_n1000_threshold_nomargin"] = float(np.sum(scores.impostor_top >= t1000))
     out["max_stranger_db"] = float(top_db.max()) if len(top_db) else 0.0
     out["max_stranger_margin_db"] = float((top_db - second_db).max()) if len(top_db) else 0.0

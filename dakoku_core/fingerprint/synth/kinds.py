@@ -38,7 +38,7 @@ from dakoku_core.fingerprint.synth.impression import ImpressionParams, make_impr
 from dakoku_core.fingerprint.synth.master import make_master
 from dakoku_core.fingerprint.template import FingerprintTemplate
 
-KINDS_VERSION = 1      # 1: mindtct on the raw image (MindtctExtractor's default); 2 was the gated enhancement
+KINDS_VERSION = 2      # 2: mindtct after the gated enhancement (MindtctExtractor's default); 1: on the raw image
 CHUNK = 20
 FRESH_OFFSET = 1_000   # the ``fresh`` split: REPORTING seeds from this finger on (never read before the 7th look)
 
@@ -113,7 +113,8 @@ def _chunk_path(kind: DataKind, split: str, start: int, impressions: int, chunk:
 
 
 def extractor_for(version: int) -> Callable:
-    """1: mindtct on the raw capture; 2: after the gated enhancement; 3: that, minutiae at its cut edge dropped."""
+    """1: mindtct on the raw capture; 2: after the gated enhancement (the kiosk's); 3: that, minutiae at its cut
+    edge dropped (tried, not used)."""
     from dakoku_core.fingerprint.extractors.mindtct import EDGE_MARGIN, MindtctExtractor
     return MindtctExtractor(enhance=version >= 2, edge_margin=EDGE_MARGIN if version >= 3 else 0).extract
 

@@ -1,7 +1,7 @@
 """Open-set identification per kind of data, on REPORTING seeds the identify calibration never saw.
 
 Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting|fresh|tuning]
-       [--templates 1|2|3] [KIND ...]
+       [--templates 1|2|3] [--table FILE] [KIND ...]
 
 ``--split fresh``: REPORTING seeds from finger 1,000 on, never generated before the seventh look; without KIND
 it then also reports the held-out kinds, which no calibration has seen in any split. ``--templates``: which
@@ -17,7 +17,7 @@ are genuine searches, every impression of the other half a stranger's search, al
   genuine searches not answered with their own finger); for N = 1,000 and 10,000 FPIR predicted from this kind's
   own tail (its per-finger false match rates: empirical up to 1 %, beyond it the maximum-likelihood exponential
   tail, no confidence margin; the best of N strangers at the threshold and the margin above the second) and FNIR
-  with N - 1 rivals drawn from that tail; ``fnir_enrolled_n<N>`` the same FNIR over the searches of fingers whose
+  with the rivals the set lacks (N minus its enrolled fingers) drawn from that tail; ``fnir_enrolled_n<N>`` the same FNIR over the searches of fingers whose
   enrolment succeeded (failure to enrol is printed on its own line); ``*_nomargin_*`` the same without the
   margin (FPIR predicted as 1 - (1 - p)^N, FNIR observed at that N's threshold in the set);
 - ``fmr_predicted_vs_observed_<L>db``: the per-finger false match rate the table promises at L dB against the one
@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
-from dakoku_core.fingerprint.identify_calibration import identify_calibration  # noqa: E402
+from dakoku_core.fingerprint.calibration import Calibration  # noqa: E402
+from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, identify_calibration  # noqa: E402
 from dakoku_core.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
 from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
 from dakoku_core.fingerprint.synth import kinds as kind_data  # noqa: E402
@@ -63,9 +64,9 @@ def fnir(scores: OpenSetScores, raw_threshold: float, enrolled_only: bool = Fals
 def fnir_margin(scores: OpenSetScores, cal, level_db: float, margin_db: float, size: int, own_tail,
                 enrolled_only: bool = False) -> float:
     """The kiosk's rule at ``size`` enrolled fingers: own finger at or above the threshold, every other below it
-    (else ambiguous) and ``margin_db`` below the own one. The set's own rival must pass, and ``size`` - 1 rivals
-    drawn from this kind's strangers' tail too (each below that level with probability 1 - p_own): the expected
-    miss rate."""
+    (else ambiguous) and ``margin_db`` below the own one. The set's own rivals (its enrolled fingers) must pass, and
+    for a ``size`` beyond the set's the ``size`` - set rivals it lacks are drawn from this kind's strangers' tail
+    (each below that level with probability 1 - p_own): the expected miss rate; at the set's own size, observed."""
     t = float(raw_at(cal, level_db))
     g_db = cal(scores.genuine)
     r_db = cal(scores.rival)
@@ -73,7 +74,7 @@ def fnir_margin(scores: OpenSetScores, cal, level_db: float, margin_db: float, s
     ok = (scores.genuine >= t) & (r_db < ceiling)
     below = raw_at(cal, np.maximum(ceiling, 0.0))
     p = 10 ** (-np.asarray(own_tail(below), dtype=np.float64) / 10)
-    accept = np.where(ok, (1 - np.clip(p, 0, 1)) ** (size - 1), 0.0)
+    accept = np.where(ok, (1 - np.clip(p, 0, 1)) ** max(size - scores.enrolled, 0), 0.0)
     missed = 1 - accept
     if enrolled_only:
         missed = missed[scores.genuine_enrolled]
@@ -100,8 +101,19 @@ def accepted(scores: OpenSetScores, raw_threshold: float, top_db, second_db, mar
             & (top_db - second_db >= margin_db))
 
 
-def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds) -> dict[str, float]:
-    cal = identify_calibration().finger          # finger dB -> the stage-1 score needed
+def load_table(path: Path) -> IdentifyCalibration:
+    """An identify calibration from a table file like ``identify_table.py`` (an earlier commit's, say)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("identify_table_under_test", path)
+    t = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(t)
+    return IdentifyCalibration(tuple(Calibration(*table) for table in t.BY_PAIRS),
+                               Calibration(t.FINGER_RAW, t.FINGER_CALIBRATED, t.FINGER_TAIL_SLOPE))
+
+
+def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds,
+                calibration: IdentifyCalibration | None = None) -> dict[str, float]:
+    cal = (calibration or identify_calibration()).finger          # finger dB -> the stage-1 score needed
     own_tail = fit_tail(scores.impostor_pairs, z=0.0)          # this kind's own point estimate
     margin = thresholds.identify_margin
     out: dict[str, float] = {}
@@ -152,7 +164,10 @@ def main() -> None:
     parser.add_argument("--fingers", type=int, default=120)
     parser.add_argument("--split", choices=("reporting", "fresh", "tuning"), default="reporting")
     parser.add_argument("--templates", type=int, choices=(1, 2, 3), default=kind_data.KINDS_VERSION)
+    parser.add_argument("--table", type=Path, help="an identify table file to use instead of the one in force "
+                        "(e.g. git show b3fd6fb:dakoku_core/fingerprint/identify_table.py > t.py)")
     args = parser.parse_args()
+    calibration = load_table(args.table) if args.table else identify_calibration()
     kind_data.KINDS_VERSION = args.templates
     kinds = args.kinds or sorted(kind_data.KINDS) + (sorted(kind_data.HELD_OUT) if args.split == "fresh" else [])
     thresholds = Thresholds()
@@ -160,7 +175,8 @@ def main() -> None:
     print(f"templates: version {args.templates} count")
     for kind in kinds:
         t0 = time.perf_counter()
-        report_kind(kind, summarise(kind_run(kind, args.split, args.fingers)), thresholds)
+        report_kind(kind, summarise(kind_run(kind, args.split, args.fingers), calibration.comparison), thresholds,
+                    calibration)
         print(f"{kind}_seconds: {time.perf_counter() - t0:.0f} s")
 
 

@@ -5,7 +5,8 @@ A kiosk holds only the fingers of its recorder's scope (its department's employe
 it: docs/fingerprint.md § Privacy), so it cannot tell a stranger's finger (「認証に失敗しました」 cause A, register
 again) from the finger of another department's employee (cause C, ヘルプ登録, the advice that helps). Asked after a
 failed 1:N search, the server searches the company's fingers *outside* that scope and answers only
-``{"match": "outside_scope"}`` (exactly one such employee above the identify threshold) or ``{"match": "none"}``:
+``{"match": "outside_scope"}`` (exactly one such employee above the identify threshold, and the top-two margin
+above the next, the kiosk's own rule) or ``{"match": "none"}``:
 never who it is. The probe is the kiosk's MCC cylinder code (:mod:`dakoku_core.fingerprint.code_codec`, base64), used
 for this search and dropped, never stored or logged.
 """
@@ -66,7 +67,7 @@ def identify_outside_scope() -> Response:
     try:
         identifier.identify(probe, outside)
         match = "outside_scope"
-    except KioskError:          # nobody above the threshold, or several employees: the kiosk keeps cause A
+    except KioskError:          # nobody above the threshold, several, or one within the margin: the kiosk keeps A
         match = "none"
     log.info("finger identify outside the scope of %s/%s: %s", company.code, who.recorder.code, match)
     return jsonify({"match": match})

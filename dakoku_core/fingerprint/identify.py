@@ -1,7 +1,8 @@
 """1:N identification within the recorder's department and 1:1 verification, with catalogue errors.
 
 The caller passes the candidate employees (the recorder's own department plus help-registered employees); only
-their templates are searched. Outcomes: one employee above the identify threshold -> a match; two or more
+their templates are searched. Outcomes: one employee above the identify threshold and ``identify_margin`` above
+every other employee -> a match (less than the margin above the next -> ``auth_failed`` cause A); two or more
 different employees above it -> ``fingerprint_ambiguous_enter_id`` when the 2-factor mode (login ID / employee
 code + finger) is on, else ``fingerprint_ambiguous_contact_admin``; more enrolled fingers than the department
 limit -> ``too_many_patterns``; nothing above the threshold -> ``auth_failed`` cause A.
@@ -13,9 +14,9 @@ depends on the template size, an enrolled finger's sub-templates are fused (best
 to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst of several kinds of data
 (:mod:`dakoku_core.fingerprint.identify_calibration`). The threshold for N enrolled fingers is ``identify_base +
 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone), and the one employee above it must
-also beat every other employee by ``identify_margin`` (30 dB), else ``auth_failed``: a guard that holds where the
-calibration's level does not (prints of a kind it was not fitted on). Pairwise scores (1:1 verify) keep
-:class:`Matcher`'s own calibration.
+also beat every other employee by ``identify_margin`` (30 dB), else ``auth_failed``: it bounds a shift that lifts
+every stranger's score alike (a kind of print the calibration was not fitted on), not a spike against one finger
+(docs/fingerprint.md, the seventh look). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@
   department's pattern limit). identify_base 30: FPIR 0.1 %. And the match must beat the best other employee by
   ``identify_margin`` (30 dB): on this scale the gap between the two best strangers' scores is exponential with mean
   10 log10 e = 4.34 dB for any N and any shift that a kind of data adds to every stranger alike, so the margin alone
-  keeps FPIR near 0.1 % where the calibration's level is wrong for that data (docs/fingerprint.md, the seventh look).
+  keeps such a shift's FPIR near 0.1 %; it does not bound a spike against one finger, which is what a held-out kind
+  showed (docs/fingerprint.md, the seventh look).
 - duplicate check at enrolment: compared against every enrolled template of the company; it should catch a
   duplicate rather than miss it (a manager is present and a false alarm costs one retry), so it runs 10 points
   below the old pairwise identify threshold for the same N (pairwise scale, N = templates).

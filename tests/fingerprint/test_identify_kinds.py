@@ -155,7 +155,7 @@ def test_the_benchmarks_margin_prediction_agrees_with_a_simulation_of_the_rule()
     assert abs(no_margin - size * p * (1 - p) ** (size - 1)) < 0.02 * no_margin
 
 
-def test_the_benchmarks_fnir_draws_the_rivals_at_n():
+def test_the_benchmarks_fnir_draws_the_rivals_the_set_lacks_at_n():
     from dakoku_core.fingerprint.calibration import Calibration
     from dakoku_core.fingerprint.open_set import OpenSetScores
     bench = _benchmark()
@@ -164,7 +164,9 @@ def test_the_benchmarks_fnir_draws_the_rivals_at_n():
                            impostor_top=np.zeros(1), impostor_pairs=np.zeros(1), enrolled=3, enrolment_failed=0,
                            genuine_enrolled=np.ones(3, bool))
     missed = bench.fnir_margin(scores, exact, 60.0, 30.0, 1000, exact)
-    # 100 dB: kept unless a rival of 999 reaches the threshold of 60 dB (ambiguous); 62 dB: kept if they all stay
-    # below 62 - 30 = 32 dB, (1 - 10^-3.2)^999 = 0.53; 55 dB: below the threshold
-    kept = [(1 - 10 ** -6.0) ** 999, (1 - 10 ** -3.2) ** 999, 0.0]
+    # the set has 3 enrolled fingers, so 997 rivals are drawn. 100 dB: kept unless one reaches the threshold of
+    # 60 dB (ambiguous); 62 dB: kept if they all stay below 62 - 30 = 32 dB, (1 - 10^-3.2)^997 = 0.53; 55 dB: below
+    # the threshold. At the set's own size nothing is drawn: the observed rule.
+    kept = [(1 - 10 ** -6.0) ** 997, (1 - 10 ** -3.2) ** 997, 0.0]
     assert abs(missed - np.mean([1 - k for k in kept])) < 1e-9
+    assert bench.fnir_margin(scores, exact, 60.0, 30.0, 3, exact) == 1 / 3

@@ -19,10 +19,10 @@ class MindtctExtractor:
     """NIST mindtct. Constructing it loads the library, so a missing backend fails at start-up.
 
     With ``enhance`` (the default since the seventh look, docs/fingerprint.md) a capture whose clarity is below
-    ``gate`` (None: every capture) goes through :func:`dakoku_core.fingerprint.enhance.enhance` first: noisy,
+    ``gate`` (None: every capture) goes through :func:`dakoku_core.fingerprint.enhance.enhance_with_mask` first: noisy,
     blurred, dry or wet prints. Clean captures go to mindtct unchanged: enhancing them all let strangers through on
     TUNING (base: 12 of 360). ``enhance=False`` is the raw extraction of before. ``edge_margin`` (0 by default)
-    drops the minutiae that near the enhanced area's cut edge: it removes the outline's false endings, but on
+    drops the minutiae that lie near the enhanced area's cut edge: it removes the outline's false endings, but on
     TUNING it cost fine_distorted FNIR through the worst-of calibration (16.7 % instead of 4.2 % at N = 1,000)
     and did not remove the one stranger pair it was meant for, so it is not used."""
 

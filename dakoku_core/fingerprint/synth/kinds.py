@@ -21,7 +21,8 @@ Two more things exist only to be reported on, never fitted on:
   (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion).
 
 Templates (minutiae from NIST mindtct, never images; version 1 on the raw image, version 2 after the gated
-enhancement of :mod:`..enhance`) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``, so two processes can
+enhancement of :mod:`..enhance` as the kiosk extracts since the seventh look, version 3 that with the minutiae
+along the enhanced area's cut dropped, tried and not used) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``, so two processes can
 build one set together (``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``); one image can give
 both versions (``--versions 1 2``).
 """
@@ -53,6 +54,8 @@ class DataKind:
     window: int | None = None            # side of a square sensor window in px, None = the whole 384 x 320
 
     def seeds(self, split: str) -> SeedRange:
+        if split == "tuning" and self.name in HELD_OUT:
+            raise ValueError(f"{self.name} is held out: it has no TUNING seeds")
         if split == "fresh":
             r = self.reporting
             return SeedRange(f"{r.name}-fresh", r.start + FRESH_OFFSET, r.stop)
@@ -142,7 +145,8 @@ def _make_chunk(kind: DataKind, split: str, start: int, impressions: int, extrac
 
 def kind_templates(kind: DataKind | str, split: str, fingers: int, impressions: int = 6, *,
                    build: bool = True) -> list[list[FingerprintTemplate]]:
-    """mindtct templates [finger][impression] of a kind's TUNING or REPORTING seeds (cached in chunks)."""
+    """mindtct templates [finger][impression] of a kind's TUNING, REPORTING or fresh seeds (cached in chunks),
+    made by template version ``KINDS_VERSION``."""
     kind = kind_named(kind) if isinstance(kind, str) else kind
     chunk = CHUNK if fingers >= CHUNK else fingers       # tiny test sets in one small chunk
     out: list[list[FingerprintTemplate]] = []

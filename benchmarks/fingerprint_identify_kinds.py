@@ -1,12 +1,11 @@
 """Open-set identification per kind of data, on REPORTING seeds the identify calibration never saw.
 
 Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting|fresh|tuning]
-       [--templates 1|2|3] [--table FILE] [KIND ...]
+       [--templates 1|2] [--table FILE] [KIND ...]
 
 ``--split fresh``: REPORTING seeds from finger 1,000 on, never generated before the seventh look; without KIND
 it then also reports the held-out kinds, which no calibration has seen in any split. ``--templates``: which
-extraction made the templates (1 raw, 2 enhanced, 3 enhanced with the cut edge's minutiae dropped; default the
-kiosk's own, ``synth.kinds.KINDS_VERSION``).
+extraction made the templates (1 raw, 2 enhanced; default the kiosk's own, ``synth.kinds.KINDS_VERSION``).
 
 For each kind (dakoku_core.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
 are genuine searches, every impression of the other half a stranger's search, all through the identify path
@@ -17,9 +16,10 @@ are genuine searches, every impression of the other half a stranger's search, al
   genuine searches not answered with their own finger); for N = 1,000 and 10,000 FPIR predicted from this kind's
   own tail (its per-finger false match rates: empirical up to 1 %, beyond it the maximum-likelihood exponential
   tail, no confidence margin; the best of N strangers at the threshold and the margin above the second) and FNIR
-  with the rivals the set lacks (N minus its enrolled fingers) drawn from that tail; ``fnir_enrolled_n<N>`` the same FNIR over the searches of fingers whose
-  enrolment succeeded (failure to enrol is printed on its own line); ``*_nomargin_*`` the same without the
-  margin (FPIR predicted as 1 - (1 - p)^N, FNIR observed at that N's threshold in the set);
+  with the rivals the set lacks (N minus its enrolled fingers) drawn from that tail; ``fnir_enrolled_n<N>`` the
+  same FNIR over the searches of fingers whose enrolment succeeded (failure to enrol is printed on its own
+  line); ``*_nomargin_*`` the same without the margin (FPIR predicted as 1 - (1 - p)^N, FNIR observed at that
+  N's threshold in the set);
 - ``fmr_predicted_vs_observed_<L>db``: the per-finger false match rate the table promises at L dB against the one
   observed (up to the resolution limit, 3 / impostor pairs);
 - the resolution limit itself;
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("kinds", nargs="*")
     parser.add_argument("--fingers", type=int, default=120)
     parser.add_argument("--split", choices=("reporting", "fresh", "tuning"), default="reporting")
-    parser.add_argument("--templates", type=int, choices=(1, 2, 3), default=kind_data.KINDS_VERSION)
+    parser.add_argument("--templates", type=int, choices=(1, 2), default=kind_data.KINDS_VERSION)
     parser.add_argument("--table", type=Path, help="an identify table file to use instead of the one in force "
                         "(e.g. git show b3fd6fb:dakoku_core/fingerprint/identify_table.py > t.py)")
     args = parser.parse_args()

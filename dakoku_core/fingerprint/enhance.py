@@ -149,14 +149,7 @@ def _filters(field: RidgeField) -> np.ndarray:
 
 
 def enhance(image: np.ndarray, gate: float | None = None) -> np.ndarray:
-    """The enhanced 8-bit image (same shape): dark ridges on white, background white. See
-    :func:`enhance_with_mask`, which also says where the enhanced ridges are."""
-    return enhance_with_mask(image, gate)[0]
-
-
-def enhance_with_mask(image: np.ndarray, gate: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(the enhanced 8-bit image, the boolean mask of its filtered ridge area) or (the image unchanged, None).
-    The enhanced image is dark ridges on white, background white.
+    """The enhanced 8-bit image (same shape): dark ridges on white, background white.
 
     With a ``gate``, a capture whose :attr:`RidgeField.clarity` is at least ``gate`` is returned unchanged
     (filtering clean captures made strangers' prints look more alike on TUNING, see docs/fingerprint.md), and so
@@ -166,13 +159,13 @@ def enhance_with_mask(image: np.ndarray, gate: float | None = None) -> tuple[np.
     below 0.55, and none changed)."""
     image = np.asarray(image)
     if gate is not None and quick_clarity(image) >= gate + QUICK_MARGIN:
-        return image, None
+        return image
     h, w = image.shape
     windows, (rows, cols) = _windows(image)
     spectra = np.fft.rfft2(windows)
     field = _analyse(np.abs(spectra) ** 2, _block_spread(image, rows, cols))
     if gate is not None and (field.clarity >= gate or field.foreground.sum() < MIN_AREA):
-        return image, None
+        return image
     filtered = np.fft.irfft2(spectra * _filters(field), s=(WINDOW, WINDOW)).astype(np.float32)
     amplitude = np.sqrt(np.mean(filtered ** 2, axis=(2, 3), keepdims=True)) + 1e-6
     filtered *= _TAPER / amplitude                        # every block at one contrast, tapered for overlap-add
@@ -181,17 +174,7 @@ def enhance_with_mask(image: np.ndarray, gate: float | None = None) -> tuple[np.
     weight = np.maximum(_overlap_add(np.broadcast_to(_TAPER ** 2, filtered.shape), rows, cols), 1e-3)
     inside = _overlap_add(_TAPER ** 2 * foreground, rows, cols) >= 0.5 * weight
     grey = np.where(inside, np.clip(128.0 + 100.0 * out / weight, 0, 255), 255.0)
-    return np.rint(grey[:h, :w]).astype(np.uint8), inside[:h, :w]
-
-
-def away_from_edge(mask: np.ndarray, margin: int) -> np.ndarray:
-    """``mask`` eroded by a (2 margin + 1)-pixel square: the points at least ``margin`` px inside it, the image's
-    own border counting as outside."""
-    m = np.pad(np.asarray(mask, dtype=np.int32), margin + 1)
-    c = m.cumsum(axis=0).cumsum(axis=1)
-    side = 2 * margin + 1
-    box = c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]
-    return box[:mask.shape[0], :mask.shape[1]] == side * side
+    return np.rint(grey[:h, :w]).astype(np.uint8)
 
 
 def _overlap_add(blocks: np.ndarray, rows: int, cols: int) -> np.ndarray:

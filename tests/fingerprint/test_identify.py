@@ -96,9 +96,10 @@ def test_a_restricted_gallery_reuses_the_same_prefilter_rows(gallery, tiny_codes
 
 
 def test_the_one_employee_above_the_threshold_must_also_beat_the_next_by_the_margin(tiny_codes):
-    """The same finger under alice (two captures) and bob (one of them, so lower): with the threshold between their scores
-    the old rule named alice; now her score must also be ``identify_margin`` above bob's, or the search fails with
-    cause A (a stranger whose every score is lifted alike by an unfamiliar kind of print does not pass either)."""
+    """The same finger under alice (two captures) and bob (one of them, so lower): with the threshold between their
+    scores the old rule named alice; now her score must also be ``identify_margin`` above bob's, or the search fails
+    with cause A (a stranger whose every score is lifted alike by an unfamiliar kind of print does not pass
+    either)."""
     from math import log10
 
     from dakoku_core.fingerprint.policy import Thresholds
@@ -112,9 +113,10 @@ def test_the_one_employee_above_the_threshold_must_also_beat_the_next_by_the_mar
     assert alice > bob > 0
     base = (alice + bob) / 2 - 10 * log10(gallery.pattern_count())     # bob below the threshold, alice above
     gap = alice - bob
+    strict, loose = (Thresholds(identify_base=base, identify_margin=gap + d) for d in (0.5, -0.5))
     with pytest.raises(KioskError) as info:
-        FingerprintIdentifier(gallery, thresholds=Thresholds(identify_base=base, identify_margin=gap + 0.5)).identify(probe)
+        FingerprintIdentifier(gallery, thresholds=strict).identify(probe)
     assert info.value.key == "auth_failed" and info.value.cause_letter == "A" and "margin" in info.value.detail
-    match = FingerprintIdentifier(gallery, thresholds=Thresholds(identify_base=base, identify_margin=gap - 0.5)).identify(probe)
+    match = FingerprintIdentifier(gallery, thresholds=loose).identify(probe)
     assert match.employee_key == "alice"
     assert Thresholds().identify_margin == 30.0

@@ -21,10 +21,10 @@ Two more things exist only to be reported on, never fitted on:
   (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion).
 
 Templates (minutiae from NIST mindtct, never images; version 1 on the raw image, version 2 after the gated
-enhancement of :mod:`..enhance` as the kiosk extracts since the seventh look, version 3 that with the minutiae
-along the enhanced area's cut dropped, tried and not used) are cached per chunk of fingers under ``$DAKOKU_FP_CACHE``, so two processes can
-build one set together (``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``); one image can give
-both versions (``--versions 1 2``).
+enhancement of :mod:`..enhance`, as the kiosk extracts since the seventh look) are cached per chunk of fingers
+under ``$DAKOKU_FP_CACHE``, so two processes can build one set together
+(``python -m dakoku_core.fingerprint.synth.kinds KIND SPLIT FINGERS``); one image can give both versions
+(``--versions 1 2``).
 """
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ KINDS: dict[str, DataKind] = {
                                                        contrast_floor=0.05, blur=2)),
 }
 
-# Reported on, never fitted on: no TUNING seeds are ever read for these (their tuning range is a placeholder
-# that identify_calibration does not see, since it fits sorted(KINDS) only).
+# Reported on, never fitted on: identify_calibration fits sorted(KINDS) only, and seeds("tuning") refuses these
+# (their tuning range is a placeholder).
 HELD_OUT: dict[str, DataKind] = {
     "moist_midsize": DataKind("moist_midsize", *_ranges(4, "moist_midsize"), period_range=(9.0, 11.5), window=240,
                               params=ImpressionParams(max_rotation_deg=30.0, max_translation=60.0, distortion=34.0,
@@ -116,10 +116,9 @@ def _chunk_path(kind: DataKind, split: str, start: int, impressions: int, chunk:
 
 
 def extractor_for(version: int) -> Callable:
-    """1: mindtct on the raw capture; 2: after the gated enhancement (the kiosk's); 3: that, minutiae at its cut
-    edge dropped (tried, not used)."""
-    from dakoku_core.fingerprint.extractors.mindtct import EDGE_MARGIN, MindtctExtractor
-    return MindtctExtractor(enhance=version >= 2, edge_margin=EDGE_MARGIN if version >= 3 else 0).extract
+    """1: mindtct on the raw capture; 2: after the gated enhancement (the kiosk's)."""
+    from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor
+    return MindtctExtractor(enhance=version == 2).extract
 
 
 def _make_chunk(kind: DataKind, split: str, start: int, impressions: int, extracts: dict[int, Callable],
@@ -173,7 +172,7 @@ def _main() -> None:  # pragma: no cover - a data tool, run by hand
     parser.add_argument("split", choices=("tuning", "reporting", "fresh"))
     parser.add_argument("fingers", type=int)
     parser.add_argument("--impressions", type=int, default=6)
-    parser.add_argument("--versions", type=int, nargs="+", default=[KINDS_VERSION], choices=(1, 2, 3))
+    parser.add_argument("--versions", type=int, nargs="+", default=[KINDS_VERSION], choices=(1, 2))
     args = parser.parse_args()
     kind = kind_named(args.kind)
     if kind.name in HELD_OUT and args.split == "tuning":

@@ -49,11 +49,12 @@ def advance(frames: int = 3) -> None:
             time.sleep(rest)
 
 
-def wait_until(predicate, timeout: float = 10.0) -> None:
+def wait_until(predicate, timeout: float = 10.0, describe=None) -> None:
+    """Advance frames until ``predicate()``; ``describe()`` (if given) says what the app showed instead."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError("condition not reached in time" + (f": {describe()}" if describe else ""))
         advance(1)
 
 

@@ -56,7 +56,8 @@ def test_a_card_is_deleted_by_touch_without_the_card(sync_server, window, tmp_pa
         shots(window, "settings_credentials_choose")
         touch(page.picker.row_button("サ"))
         touch(page.picker.name_button("鈴木"))
-        wait_until(lambda: any(isinstance(r, CredentialItem) and mask in r.title for r in rows(app)), timeout=30)
+        wait_until(lambda: any(isinstance(r, CredentialItem) and mask in r.title for r in rows(app)), timeout=30,
+                   describe=lambda: _state(app, page))
         item = next(r for r in rows(app) if isinstance(r, CredentialItem) and mask in r.title)
         assert "R001" in item.detail and card not in item.title
         shots(window, "settings_credentials_list")
@@ -76,6 +77,15 @@ def test_a_card_is_deleted_by_touch_without_the_card(sync_server, window, tmp_pa
         assert not any(isinstance(r, CredentialItem) and mask in r.title for r in rows(app))
         assert kiosk.master.employee_by_credential(AuthMethod.CARD, ref) is None     # it stops punching now
         assert not app.presenter.is_open
+
+
+def _state(app, page) -> str:
+    """What the manager saw instead of the list (CI once timed out here and could not say why)."""
+    screen, error = app.settings_screen, app.presenter.current
+    return (f"section={screen.section!r} notice={screen.notice!r} online={app.kiosk.sync.sync.is_online()} "
+            f"error={error.key if error else None!r} picker row={page.picker.row!r} "
+            f"chosen={getattr(page.picker.chosen, 'code', None)!r} "
+            f"rows={[getattr(r, 'title', type(r).__name__) for r in rows(app)]!r}")
 
 
 def _names(page, row: str) -> list:

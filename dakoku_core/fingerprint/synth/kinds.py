@@ -18,7 +18,9 @@ Two more things exist only to be reported on, never fitted on:
 - the ``fresh`` split: fingers 1,000 on of each kind's REPORTING range. REPORTING's first 120 fingers were read six
   times while issue 11 was worked on; these seeds had never been generated before the seventh look.
 - ``HELD_OUT`` kinds, which have no TUNING range at all: a mix of the axes above at strengths no kind has
-  (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion).
+  (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion; read in the
+  seventh look, so no longer unseen; ``dry_rotated_partial``: a 10.5 mm sensor, dry faint fine-to-medium ridges,
+  rotated up to 60 degrees, declared in session 9 before anything was tried on it).
 
 Templates (minutiae from NIST mindtct, never images; version 1 on the raw image, version 2 after the gated
 enhancement of :mod:`..enhance`, as the kiosk extracts since the seventh look) are cached per chunk of fingers
@@ -89,6 +91,13 @@ HELD_OUT: dict[str, DataKind] = {
                               params=ImpressionParams(max_rotation_deg=30.0, max_translation=60.0, distortion=34.0,
                                                       pressure=1.25, noise=34.0, dryness=0.3, blur=2,
                                                       contrast_floor=0.08)),
+    # Declared in session 9 before any of its prints was generated or any change of that session was tried:
+    # a 10.5 mm sensor, fine-to-medium ridges, dry and faint, strongly rotated.
+    "dry_rotated_partial": DataKind("dry_rotated_partial", *_ranges(5, "dry_rotated_partial"),
+                                    period_range=(7.0, 9.0), window=208,
+                                    params=ImpressionParams(max_rotation_deg=60.0, max_translation=50.0,
+                                                            distortion=30.0, pressure=0.6, noise=36.0,
+                                                            dryness=0.85, blur=1, contrast_floor=0.06)),
 }
 
 

@@ -1,11 +1,14 @@
 """Open-set identification per kind of data, on REPORTING seeds the identify calibration never saw.
 
 Usage: python benchmarks/fingerprint_identify_kinds.py [--fingers 120] [--split reporting|fresh|tuning]
-       [--templates 1|2] [--table FILE] [KIND ...]
+       [--templates 1|2] [--table FILE] [--self-check] [KIND ...]
 
 ``--split fresh``: REPORTING seeds from finger 1,000 on, never generated before the seventh look; without KIND
 it then also reports the held-out kinds, which no calibration has seen in any split. ``--templates``: which
 extraction made the templates (1 raw, 2 enhanced; default the kiosk's own, ``synth.kinds.KINDS_VERSION``).
+``--self-check``: the kiosk's rule includes the gallery's own strangers' tail (dakoku_core.fingerprint.self_check),
+fitted on the set's enrolled fingers searched with their own sub-templates (never on its strangers' searches);
+it prints ``self_check_pairs``, ``self_check_look_alike`` and how many dB it adds at N = 1,000 / 10,000.
 
 For each kind (dakoku_core.fingerprint.synth.kinds): half the fingers enrol from 4 captures, their other impressions
 are genuine searches, every impression of the other half a stranger's search, all through the identify path
@@ -44,6 +47,7 @@ from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
 from dakoku_core.fingerprint.calibration import Calibration  # noqa: E402
 from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, identify_calibration  # noqa: E402
 from dakoku_core.fingerprint.open_set import OpenSetScores, kind_run, summarise  # noqa: E402
+from dakoku_core.fingerprint.self_check import SelfCheck, self_check  # noqa: E402
 from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
 from dakoku_core.fingerprint.synth import kinds as kind_data  # noqa: E402
 
@@ -158,6 +162,17 @@ def report_kind(name: str, scores: OpenSetScores, thresholds: Thresholds,
     return out
 
 
+def gallery_check(kind: str, split: str, fingers: int, calibration: IdentifyCalibration) -> SelfCheck | None:
+    """The self-check of the set's own gallery: its enrolled half, as :func:`open_set.run_searches` enrols it."""
+    from dakoku_core.fingerprint.gallery import Gallery
+    from dakoku_core.fingerprint.identify import FingerprintIdentifier
+    from dakoku_core.fingerprint.matcher import Matcher
+    from dakoku_core.fingerprint.open_set import enrol_half
+    matcher = Matcher()
+    entries, _failed = enrol_half(kind_data.kind_templates(kind, split, fingers), matcher)
+    return self_check(FingerprintIdentifier(Gallery(entries), matcher, calibration=calibration))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kinds", nargs="*")
@@ -166,6 +181,7 @@ def main() -> None:
     parser.add_argument("--templates", type=int, choices=(1, 2), default=kind_data.KINDS_VERSION)
     parser.add_argument("--table", type=Path, help="an identify table file to use instead of the one in force "
                         "(e.g. git show b3fd6fb:dakoku_core/fingerprint/identify_table.py > t.py)")
+    parser.add_argument("--self-check", action="store_true", help="the gallery's own strangers' tail as well")
     args = parser.parse_args()
     calibration = load_table(args.table) if args.table else identify_calibration()
     kind_data.KINDS_VERSION = args.templates
@@ -173,10 +189,20 @@ def main() -> None:
     thresholds = Thresholds()
     print(f"split: {args.split} count")
     print(f"templates: version {args.templates} count")
+    print(f"self_check: {int(args.self_check)} count")
     for kind in kinds:
         t0 = time.perf_counter()
-        report_kind(kind, summarise(kind_run(kind, args.split, args.fingers), calibration.comparison), thresholds,
-                    calibration)
+        rule = calibration
+        if args.self_check:
+            check = gallery_check(kind, args.split, args.fingers, calibration)
+            if check is not None:
+                rule = check.applied_to(calibration)
+                print(f"{kind}_self_check_pairs: {check.pairs} count")
+                print(f"{kind}_self_check_look_alike: {check.look_alike} count")
+                for size in SIZES:
+                    print(f"{kind}_self_check_adds_n{size}: "
+                          f"{check.raises(calibration, thresholds.identify(size)):.1f} dB")
+        report_kind(kind, summarise(kind_run(kind, args.split, args.fingers), rule.comparison), thresholds, rule)
         print(f"{kind}_seconds: {time.perf_counter() - t0:.0f} s")
 
 

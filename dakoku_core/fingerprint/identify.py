@@ -16,7 +16,10 @@ to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst 
 10 log10 N`` (identify_base 30: 0.1 % of strangers' searches taken for someone), and the one employee above it must
 also beat every other employee by ``identify_margin`` (30 dB), else ``auth_failed``: it bounds a shift that lifts
 every stranger's score alike (a kind of print the calibration was not fitted on), not a spike against one finger
-(docs/fingerprint.md, the seventh look). Pairwise scores (1:1 verify) keep :class:`Matcher`'s own calibration.
+(docs/fingerprint.md, the seventh look). Spikes are what :meth:`FingerprintIdentifier.apply_self_check` answers:
+the gallery's own strangers' tail, where heavier than the table's, sets the stage 2 instead
+(:mod:`dakoku_core.fingerprint.self_check`, the eighth look). Pairwise scores (1:1 verify) keep :class:`Matcher`'s
+own calibration.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, fu
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+from dakoku_core.fingerprint.self_check import SelfCheck
 
 PREFILTER_CANDIDATES = 30
 
@@ -50,11 +54,19 @@ class FingerprintIdentifier:
                  candidates: int = PREFILTER_CANDIDATES, calibration: IdentifyCalibration | None = None):
         self.gallery = gallery
         self.matcher = matcher or Matcher()
-        self.calibration = calibration or identify_calibration()
+        self.base_calibration = self.calibration = calibration or identify_calibration()
+        self.self_check: SelfCheck | None = None
         self.thresholds = thresholds
         self.pattern_limit = pattern_limit
         self.candidates = candidates
         self._restricted: tuple[frozenset[str], Gallery] | None = None
+
+    def apply_self_check(self, check: SelfCheck | None) -> None:
+        """Decide with the more pessimistic of the table and the gallery's own strangers' tail
+        (:mod:`dakoku_core.fingerprint.self_check`); None: the table alone. One assignment: a search running
+        meanwhile finishes with the calibration it started with."""
+        self.self_check = check
+        self.calibration = self.base_calibration if check is None else check.applied_to(self.base_calibration)
 
     def _gallery_for(self, employee_keys: Iterable[str] | None) -> Gallery:
         if employee_keys is None:

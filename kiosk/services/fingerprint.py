@@ -34,6 +34,7 @@ from dakoku_core.fingerprint.identify import FingerprintIdentifier, Match
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
 from dakoku_core.fingerprint.extractors.base import MinutiaeExtractor
 from kiosk.fingerprint.sensor import FingerprintSensor
 from dakoku_core.fingerprint.template import FingerprintTemplate
@@ -68,7 +69,7 @@ class FingerprintService:
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
                  two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds(),
                  client: ClientProvider = lambda: None, is_online: Callable[[], bool] = lambda: False,
-                 refresh: Callable[[], object] = lambda: None):
+                 refresh: Callable[[], object] = lambda: None, self_check_gallery: bool = True):
         self.sensor, self.extractor, self.store = sensor, extractor, store
         self._client, self._is_online, self._refresh = client, is_online, refresh   # as CardRegistrationService
         self._master, self._punches = master, punches
@@ -77,6 +78,8 @@ class FingerprintService:
         self._matcher = matcher or Matcher()
         self._thresholds = thresholds
         self._identifier: FingerprintIdentifier | None = None
+        self._identifier_lock = threading.Lock()
+        self.self_checks = BackgroundSelfCheck() if self_check_gallery else None
         self.sensor_error: KioskError | None = None   # the device's last failure, until it answers again
         self._enrol_lock = threading.Lock()
 
@@ -176,12 +179,18 @@ class FingerprintService:
         return getattr(self.sensor, "device_name", ""), patterns, self._pattern_limit
 
     def _identifier_for(self, gallery: Gallery) -> FingerprintIdentifier:
-        identifier = self._identifier
-        if identifier is None or identifier.gallery is not gallery:
-            identifier = FingerprintIdentifier(gallery, self._matcher, thresholds=self._thresholds,
-                                               pattern_limit=self._pattern_limit)
-            self._identifier = identifier
-        return identifier
+        """The identifier of the store's current gallery, deciding with the gallery's own strangers' tail as well
+        (dakoku_core.fingerprint.self_check: the previous gallery's until this one's, run in the background, is
+        done)."""
+        with self._identifier_lock:
+            identifier = self._identifier
+            if identifier is None or identifier.gallery is not gallery:
+                identifier = FingerprintIdentifier(gallery, self._matcher, thresholds=self._thresholds,
+                                                   pattern_limit=self._pattern_limit)
+                if self.self_checks is not None:
+                    identifier.apply_self_check(self.self_checks.for_identifier(identifier))
+                self._identifier = identifier
+            return identifier
 
     def warm_up(self) -> None:
         """Build the gallery now (decrypting and encoding every template) rather than at the first punch."""

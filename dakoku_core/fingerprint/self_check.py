@@ -1,0 +1,147 @@
+"""The gallery's own strangers: a check of the identify calibration on the prints this deployment enrolled.
+
+The identify table (:mod:`dakoku_core.fingerprint.identify_calibration`) was fitted on the worst of four synthetic
+kinds of print. On a kind it was not fitted on it promised 0.1 % of strangers' searches and delivered 5 % (the
+seventh look, docs/fingerprint.md): the strangers' tail of another sensor or population is not the tail of the
+kinds it saw, and no fit on kinds can promise an unseen one. But every deployment holds a sample of exactly its own
+kind: the enrolled fingers are strangers to one another. Searching the gallery with its own sub-templates (each
+against every *other* enrolled finger) gives this sensor's and this population's impostor scores, as many as the
+gallery has pairs, through the identify path itself.
+
+:func:`self_check` fits those (empirical up to 1 %, beyond it an exponential tail at the 95 % upper confidence
+bound of its scale, the scale from the median excess so that a few look-alike pairs cannot set it) into a
+calibration of this gallery's own; :meth:`SelfCheck.applied_to` takes, at every level, the more pessimistic of it
+and the table. It only ever raises what a match needs: where the table is right (the kinds it was fitted on), the
+gallery's own tail is the same or lighter and nothing changes; where it is wrong, strangers are refused (cause A,
+a retry) instead of being punched in as somebody else.
+
+Pairs of enrolled fingers that the kiosk itself would take for one finger at any N (two or more of one finger's
+sub-templates at or above the table's threshold for 10,000 fingers against the other) are left out and counted: one
+finger enrolled for two employees is what the ambiguity outcomes are for, not a tail of strangers. (Not the
+gallery's own threshold: in a heavy-tailed gallery two sub-templates of a finger both above a low threshold happen
+by chance, and leaving those out would hide the very tail the check is for.)
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from dakoku_core.fingerprint.calibration import Calibration, fit_tail, raw_at, worst_of
+from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, fuse
+
+if TYPE_CHECKING:
+    from dakoku_core.fingerprint.gallery import Gallery
+    from dakoku_core.fingerprint.identify import FingerprintIdentifier
+
+log = logging.getLogger(__name__)
+
+MAX_PROBES = 600        # sub-templates searched at most (N = 10,000: about 1.5 min on one core, 6 million pairs)
+MIN_PAIRS = 1000        # fewer (a gallery of about 20 fingers or less): the table alone
+LOOK_ALIKE_DB = 70.0    # two sub-templates of a finger at this (the table's threshold for 10,000 fingers) or more
+                        # against another finger: the kiosk would take them for one finger
+TOP_DB = 200.0
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    calibration: Calibration    # a finger's fused stage-1 level -> -10 log10 FMR per enrolled finger, this gallery's
+    probes: int                 # sub-templates searched
+    pairs: int                  # (probe, other enrolled finger) scores the fit saw, zeros included
+    look_alike: int             # finger pairs left out: the kiosk's own rule takes them for one finger
+
+    def applied_to(self, base: IdentifyCalibration) -> IdentifyCalibration:
+        """``base`` with a stage 2 that, at every level, needs the higher of the two stage-1 scores."""
+        return IdentifyCalibration(base.by_pairs, worst_of([base.finger, self.calibration], top_db=TOP_DB))
+
+    def raises(self, base: IdentifyCalibration, level_db: float) -> float:
+        """How much higher (in the table's dB) a match must score at ``level_db`` than the table alone asks."""
+        return max(0.0, float(base.finger(float(raw_at(self.calibration, level_db)))) - level_db)
+
+
+def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PROBES, seed: int = 0,
+               stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
+    """Search ``identifier``'s gallery with (a sample of) its own sub-templates; None for a gallery too small to say
+    anything (fewer than MIN_PAIRS pairs) or when ``stop()`` turned true on the way."""
+    gallery = identifier.gallery
+    entries = gallery.entries
+    fingers = sorted({(e.employee_key, e.finger) for e in entries})
+    if len(fingers) < 2:
+        return None
+    chosen = np.arange(len(entries))
+    if len(chosen) > max_probes:
+        chosen = np.sort(np.random.default_rng(seed).choice(len(chosen), max_probes, replace=False))
+    base = identifier.base_calibration
+    alike = float(raw_at(base.finger, LOOK_ALIKE_DB))
+    by_pair: dict[tuple, list[float]] = {}
+    probes_of: dict[tuple, int] = {}
+    for k in chosen:
+        if stop():
+            return None
+        probe = entries[int(k)]
+        mine = (probe.employee_key, probe.finger)
+        probes_of[mine] = probes_of.get(mine, 0) + 1
+        levels: dict[tuple, list[float]] = {}
+        for entry, raw, pairs in identifier.candidate_scores(probe.code, gallery):
+            other = (entry.employee_key, entry.finger)
+            if other != mine:
+                levels.setdefault(other, []).append(base.comparison(raw, pairs))
+        for other, values in levels.items():
+            by_pair.setdefault((mine, other), []).append(fuse(values))
+    look_alike = {pair for pair, values in by_pair.items() if sum(v >= alike for v in values) >= 2}
+    look_alike |= {(b, a) for a, b in look_alike}
+    scores = [v for pair, values in by_pair.items() if pair not in look_alike for v in values]
+    searched = sum(probes_of.values())
+    zeros = searched * (len(fingers) - 1) - sum(len(v) for v in by_pair.values())
+    zeros -= sum(probes_of.get(a, 0) for a, _b in look_alike) - sum(len(by_pair.get(p, ())) for p in look_alike)
+    values = np.concatenate([np.array(scores, dtype=np.float64), np.zeros(max(zeros, 0))])
+    if len(values) < MIN_PAIRS:
+        return None
+    return SelfCheck(fit_tail(values, robust=True), searched, len(values), len(look_alike) // 2)
+
+
+class BackgroundSelfCheck:
+    """One owner's self-check (a kiosk's gallery; on the server, a company's), run in a background thread for the
+    newest gallery. Until it finishes, the previous gallery's check stands: the same sensor and people, a finger
+    more or less. A run whose gallery was replaced meanwhile is abandoned."""
+
+    def __init__(self, run: Callable[..., SelfCheck | None] = self_check):
+        self._run = run
+        self._lock = threading.Lock()
+        self._newest: "Gallery | None" = None
+        self._check: SelfCheck | None = None
+        self.finished = threading.Event()     # the newest gallery's check is in force (tests, logs)
+
+    def for_identifier(self, identifier: "FingerprintIdentifier") -> SelfCheck | None:
+        """The newest finished check; a new gallery starts its own, which ``identifier`` gets when it is done."""
+        with self._lock:
+            if identifier.gallery is not self._newest:
+                self._newest = identifier.gallery
+                self.finished.clear()
+                threading.Thread(target=self._check_in_background, args=(identifier,), name="fingerprint-self-check",
+                                 daemon=True).start()
+            return self._check
+
+    def _check_in_background(self, identifier: "FingerprintIdentifier") -> None:
+        gallery, started = identifier.gallery, time.monotonic()
+        try:
+            check = self._run(identifier, stop=lambda: self._newest is not gallery)
+        except Exception:   # noqa: BLE001 - the previous check (or the table alone) keeps deciding
+            log.exception("fingerprint self-check failed")
+            return
+        with self._lock:
+            if self._newest is not gallery:
+                return
+            self._check = check
+        identifier.apply_self_check(check)
+        if check is not None:
+            n = gallery.pattern_count()
+            log.info("fingerprint self-check: %d fingers, %d searches, %d pairs, %d look-alike pairs, +%.1f dB at "
+                     "N = %d (%.1f s)", n, check.probes, check.pairs, check.look_alike,
+                     check.raises(identifier.base_calibration, identifier.thresholds.identify(n)), n,
+                     time.monotonic() - started)
+        self.finished.set()

@@ -1,0 +1,166 @@
+"""The gallery's own strangers (dakoku_core.fingerprint.self_check): fitted on the deployment's enrolled fingers,
+it raises what a match needs where their tail is heavier than the table's, and never lowers it."""
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dakoku_core.errors import KioskError
+from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
+from dakoku_core.fingerprint.calibration import Calibration
+from dakoku_core.fingerprint.enroll import consolidate
+from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration
+from dakoku_core.fingerprint.policy import Thresholds
+from dakoku_core.fingerprint.self_check import MIN_PAIRS, SelfCheck, self_check
+from dakoku_core.fingerprint.synth.kinds import kind_templates
+
+from .conftest import FINGERS
+
+IDENTITY = Calibration((0.0, 1.0), (0.0, 1.0), 1.0)     # level = dB: the promise is FMR 10^(-level / 10)
+SCALE_DB = 10.0 / np.log(10.0)                          # a stranger's level that keeps that promise: Exp(4.34)
+
+
+class Scripted:
+    """What self_check needs of an identifier, with every (probe, other finger) level drawn from ``draw``: the
+    fitting logic without matching, so the tail is known."""
+
+    def __init__(self, fingers: int, subs: int, draw, twins: tuple[int, int] | None = None):
+        self.gallery = SimpleNamespace(entries=[SimpleNamespace(employee_key=f"e{f}", finger=1, code=None)
+                                                for f in range(fingers) for _ in range(subs)])
+        self.base_calibration = self.calibration = IdentifyCalibration((IDENTITY,) * 4, IDENTITY)
+        self.thresholds = Thresholds()
+        self.draw, self.twins, self.fingers = draw, twins, fingers
+
+    def candidate_scores(self, _code, _gallery):
+        raise AssertionError("replaced per probe")
+
+
+def scripted_check(fingers: int, draw, twins=None, seed: int = 1) -> SelfCheck | None:
+    ident = Scripted(fingers, 2, draw, twins)
+    rng = np.random.default_rng(seed)
+    probes = iter(ident.gallery.entries)
+
+    def candidates(_code, _gallery):
+        me = next(probes)
+        out = []
+        for entry in ident.gallery.entries:
+            if entry.employee_key == me.employee_key:
+                continue
+            pair = {me.employee_key, entry.employee_key}
+            level = 300.0 if twins and pair == {f"e{twins[0]}", f"e{twins[1]}"} else float(draw(rng))
+            out.append((entry, level, 12))
+        return out
+    ident.candidate_scores = candidates
+    return self_check(ident)
+
+
+def test_a_gallery_whose_strangers_keep_the_promise_adds_little_and_a_heavy_one_adds_a_lot():
+    base = IdentifyCalibration((IDENTITY,) * 4, IDENTITY)
+    level = Thresholds().identify(40)                   # 46 dB: the threshold of this gallery's own N
+    light = [scripted_check(40, lambda rng: rng.exponential(SCALE_DB), seed=s) for s in range(5)]
+    heavy = [scripted_check(40, lambda rng: rng.exponential(3 * SCALE_DB), seed=s) for s in range(5)]
+    assert all(c.pairs >= MIN_PAIRS and c.look_alike == 0 for c in light + heavy)
+    # 3,120 pairs: the light tail's 95 % upper bound costs 0-25 dB over seeds; a tail three times as heavy needs
+    # about three times the level
+    assert max(c.raises(base, level) for c in light) < 30.0
+    assert min(c.raises(base, level) for c in heavy) > 80.0
+
+
+def test_one_finger_enrolled_for_two_employees_is_left_out_not_fitted():
+    base = IdentifyCalibration((IDENTITY,) * 4, IDENTITY)
+    draw = lambda rng: rng.exponential(SCALE_DB)     # noqa: E731
+    plain = scripted_check(40, draw, seed=3)
+    twinned = scripted_check(40, draw, twins=(4, 9), seed=3)
+    assert twinned.look_alike == 1
+    assert abs(twinned.raises(base, 60.0) - plain.raises(base, 60.0)) < 3.0
+
+
+def test_a_gallery_too_small_to_say_anything_leaves_the_table_alone():
+    assert scripted_check(8, lambda rng: rng.exponential(SCALE_DB)) is None
+
+
+@pytest.fixture(scope="module")
+def base_gallery(matcher) -> Gallery:
+    """24 fingers of the kind the table was fitted on, enrolled as the kiosk enrols (4 captures, consolidated)."""
+    rows = kind_templates("base", "tuning", 24, impressions=4)
+    entries = []
+    for f, row in enumerate(rows):
+        entries += [EnrolledTemplate(f"emp{f}", 1, code) for code in consolidate(row, matcher).codes]
+    return Gallery(entries)
+
+
+def test_on_real_prints_of_a_fitted_kind_the_check_runs_and_a_twin_is_a_look_alike(base_gallery, matcher):
+    check = self_check(FingerprintIdentifier(base_gallery, matcher))
+    assert check is not None and check.pairs >= MIN_PAIRS and check.look_alike == 0
+    twin = Gallery(list(base_gallery.entries)
+                   + [EnrolledTemplate("twin", 1, e.code) for e in base_gallery.entries if e.employee_key == "emp3"])
+    twinned = self_check(FingerprintIdentifier(twin, matcher))
+    assert twinned.look_alike == 1
+    identifier = FingerprintIdentifier(base_gallery, matcher)
+    for n in (24, 1000):
+        level = Thresholds().identify(n)
+        assert abs(twinned.raises(identifier.base_calibration, level)
+                   - check.raises(identifier.base_calibration, level)) < 5.0
+
+
+def test_a_heavy_tailed_check_refuses_what_the_table_alone_accepts(tiny_codes):
+    gallery = Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][k]) for f in range(FINGERS) for k in (0, 2))
+    identifier = FingerprintIdentifier(gallery)
+    match = identifier.identify(tiny_codes[0][1])
+    assert match.employee_key == "emp0"
+    level = identifier.raw_scores(tiny_codes[0][1], gallery)["emp0"][0]
+    # this gallery's strangers (as if) reach twice the genuine level at FMR 1 %: nothing here can be trusted
+    heavy = SelfCheck(Calibration((0.0, 2 * level), (0.0, 20.0), 20.0 / (2 * level)), probes=12, pairs=5000,
+                      look_alike=0)
+    identifier.apply_self_check(heavy)
+    with pytest.raises(KioskError) as info:
+        identifier.identify(tiny_codes[0][1])
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+    identifier.apply_self_check(None)                       # the table alone again
+    assert identifier.identify(tiny_codes[0][1]).employee_key == "emp0"
+
+
+def test_a_light_check_never_lowers_the_table(tiny_codes):
+    gallery = Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][k]) for f in range(FINGERS) for k in (0, 2))
+    identifier = FingerprintIdentifier(gallery)
+    lenient = SelfCheck(Calibration((0.0, 1e-6), (0.0, 200.0), 1e9), probes=12, pairs=5000, look_alike=0)
+    identifier.apply_self_check(lenient)
+    levels = np.linspace(0.0, 150.0, 61)
+    table = identifier.base_calibration.finger
+    assert np.all(np.asarray(identifier.calibration.finger(levels)) <= np.asarray(table(levels)) + 1e-6)
+
+
+def test_a_new_gallery_keeps_the_previous_check_until_its_own_is_done(tiny_codes):
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
+    gates = {}
+
+    def run(identifier, stop):
+        gate = gates.setdefault(id(identifier.gallery), threading.Event())
+        assert gate.wait(10)
+        if stop():
+            return None
+        return SelfCheck(IDENTITY, probes=len(identifier.gallery), pairs=5000, look_alike=0)
+
+    def gallery(fingers):
+        return Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][0]) for f in range(fingers))
+
+    checks = BackgroundSelfCheck(run)
+    first = FingerprintIdentifier(gallery(FINGERS))
+    first.apply_self_check(checks.for_identifier(first))
+    assert first.self_check is None                               # nothing finished yet: the table alone
+    gates[id(first.gallery)].set()
+    assert checks.finished.wait(10)
+    assert first.self_check.probes == FINGERS                     # its own check, once done
+    second = FingerprintIdentifier(gallery(FINGERS - 1))          # a finger deleted: a new gallery
+    second.apply_self_check(checks.for_identifier(second))
+    assert second.self_check is first.self_check                 # the previous one meanwhile
+    third = FingerprintIdentifier(gallery(FINGERS - 2))           # replaced again before the second's was done
+    third.apply_self_check(checks.for_identifier(third))
+    gates.setdefault(id(second.gallery), threading.Event()).set()
+    gates.setdefault(id(third.gallery), threading.Event()).set()
+    assert checks.finished.wait(10)
+    assert third.self_check.probes == FINGERS - 2
+    assert second.self_check is first.self_check                 # the abandoned run applied nothing

@@ -20,7 +20,8 @@ Two more things exist only to be reported on, never fitted on:
 - ``HELD_OUT`` kinds, which have no TUNING range at all: a mix of the axes above at strengths no kind has
   (``moist_midsize``: a 12 mm sensor, wet and smudged ridges of medium period, moderate distortion; read in the
   seventh look, so no longer unseen; ``dry_rotated_partial``: a 10.5 mm sensor, dry faint fine-to-medium ridges,
-  rotated up to 60 degrees, declared in session 9 before anything was tried on it).
+  rotated up to 60 degrees, declared in session 9 before anything was tried on it, read in the eighth look;
+  ``noisy_blurred_full``: the whole pad, heavy noise and blur, declared after that look for the next).
 
 Templates (minutiae from NIST mindtct, never images; version 1 on the raw image, version 2 after the gated
 enhancement of :mod:`..enhance`, as the kiosk extracts since the seventh look) are cached per chunk of fingers
@@ -98,6 +99,12 @@ HELD_OUT: dict[str, DataKind] = {
                                     params=ImpressionParams(max_rotation_deg=60.0, max_translation=50.0,
                                                             distortion=30.0, pressure=0.6, noise=36.0,
                                                             dryness=0.85, blur=1, contrast_floor=0.06)),
+    # Declared in session 9 after dry_rotated_partial was read, before its prints were generated: the check of the
+    # self-check's final form. The whole 384 x 320 pad, heavy sensor noise and blur, low contrast, medium ridges.
+    "noisy_blurred_full": DataKind("noisy_blurred_full", *_ranges(6, "noisy_blurred_full"), period_range=(8.0, 10.0),
+                                   params=ImpressionParams(max_rotation_deg=25.0, max_translation=70.0,
+                                                           distortion=28.0, pressure=1.0, noise=52.0, dryness=0.5,
+                                                           blur=3, contrast_floor=0.12)),
 }
 
 

@@ -82,12 +82,9 @@ def with_margin(cal: Calibration, margin_db: float) -> Calibration:
     return Calibration(raw, (0.0,) + tuple(float(x) for x in levels[keep] - margin_db), cal.tail_slope)
 
 
-def fit_tail(impostor: np.ndarray, tail_fraction: float = 0.01, z: float = 1.645,
-             robust: bool = False) -> Calibration:
+def fit_tail(impostor: np.ndarray, tail_fraction: float = 0.01, z: float = 1.645) -> Calibration:
     """Like :func:`fit`, but everything beyond the top ``tail_fraction`` follows an exponential tail whose scale is
     the maximum-likelihood mean excess raised to its one-sided upper confidence bound (``z`` = 1.645: 95 %).
-    ``robust``: the scale from the median excess (/ ln 2) instead, so that a few pairs that are not strangers at
-    all (one finger enrolled twice) cannot set the tail; its standard error is about the same, scale / sqrt(k).
 
     For extrapolating three orders of magnitude past the data a point estimate is not enough: on the identify path
     two seed sets of one kind gave tails 10 dB apart at FMR 1e-6 with point estimates."""
@@ -97,12 +94,9 @@ def fit_tail(impostor: np.ndarray, tail_fraction: float = 0.01, z: float = 1.645
     u = float(np.quantile(imp, 1.0 - tail_fraction, method="higher"))
     excess = imp[imp > u] - u
     k = len(excess)
-    if k < 10:
+    if k < 10 or excess.mean() <= 0:
         return body
-    scale = float(np.median(excess)) / np.log(2.0) if robust else float(excess.mean())
-    if scale <= 0:
-        return body
-    beta = scale * k / max(k - z * np.sqrt(k), 1.0)
+    beta = float(excess.mean()) * k / max(k - z * np.sqrt(k), 1.0)
     keep = np.array(body.calibrated) < start_db
     raw = tuple(float(x) for x in np.array(body.raw)[keep]) + (u,)
     levels = tuple(float(x) for x in np.array(body.calibrated)[keep]) + (start_db,)

@@ -8,12 +8,12 @@ kind: the enrolled fingers are strangers to one another. Searching the gallery w
 against every *other* enrolled finger) gives this sensor's and this population's impostor scores, as many as the
 gallery has pairs, through the identify path itself.
 
-:func:`self_check` fits those (empirical up to 1 %, beyond it an exponential tail at the 95 % upper confidence
-bound of its scale, the scale from the median excess so that a few look-alike pairs cannot set it) into a
-calibration of this gallery's own; :meth:`SelfCheck.applied_to` takes, at every level, the more pessimistic of it
-and the table. It only ever raises what a match needs: where the table is right (the kinds it was fitted on), the
-gallery's own tail is the same or lighter and nothing changes; where it is wrong, strangers are refused (cause A,
-a retry) instead of being punched in as somebody else.
+:func:`self_check` fits those exactly as each kind's stage 2 of the table was fitted (empirical up to 1 %,
+beyond it an exponential tail at the 95 % upper confidence bound of its mean excess, and the table's ``SAFETY_DB``
+over it) into a calibration of this gallery's own; :meth:`SelfCheck.applied_to` takes, at every level, the more
+pessimistic of it and the table. It only ever raises what a match needs: where the table is right (the kinds it
+was fitted on, in a gallery large enough to say so), nothing changes; where it is wrong, strangers are refused
+(cause A, a retry) instead of being punched in as somebody else.
 
 Pairs of enrolled fingers that the kiosk itself would take for one finger at any N (two or more of one finger's
 sub-templates at or above the table's threshold for 10,000 fingers against the other) are left out and counted: one
@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from dakoku_core.fingerprint.calibration import Calibration, fit_tail, raw_at, worst_of
-from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration, fuse
+from dakoku_core.fingerprint.calibration import Calibration, fit_tail, raw_at, with_margin, worst_of
+from dakoku_core.fingerprint.identify_calibration import SAFETY_DB, IdentifyCalibration, fuse
 
 if TYPE_CHECKING:
     from dakoku_core.fingerprint.gallery import Gallery
@@ -101,7 +101,7 @@ def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PRO
     values = np.concatenate([np.array(scores, dtype=np.float64), np.zeros(max(zeros, 0))])
     if len(values) < MIN_PAIRS:
         return None
-    return SelfCheck(fit_tail(values, robust=True), searched, len(values), len(look_alike) // 2)
+    return SelfCheck(with_margin(fit_tail(values), SAFETY_DB), searched, len(values), len(look_alike) // 2)
 
 
 class BackgroundSelfCheck:

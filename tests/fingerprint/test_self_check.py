@@ -50,7 +50,9 @@ def scripted_check(fingers: int, draw, twins=None, seed: int = 1) -> SelfCheck |
             if entry.employee_key == me.employee_key:
                 continue
             pair = {me.employee_key, entry.employee_key}
-            level = 300.0 if twins and pair == {f"e{twins[0]}", f"e{twins[1]}"} else float(draw(rng))
+            level = float(draw(rng))                    # drawn for the twins too: the same sample otherwise
+            if twins and pair == {f"e{twins[0]}", f"e{twins[1]}"}:
+                level = 300.0
             out.append((entry, level, 12))
         return out
     ident.candidate_scores = candidates
@@ -63,10 +65,11 @@ def test_a_gallery_whose_strangers_keep_the_promise_adds_little_and_a_heavy_one_
     light = [scripted_check(40, lambda rng: rng.exponential(SCALE_DB), seed=s) for s in range(5)]
     heavy = [scripted_check(40, lambda rng: rng.exponential(3 * SCALE_DB), seed=s) for s in range(5)]
     assert all(c.pairs >= MIN_PAIRS and c.look_alike == 0 for c in light + heavy)
-    # 3,120 pairs: the light tail's 95 % upper bound costs 0-25 dB over seeds; a tail three times as heavy needs
-    # about three times the level
-    assert max(c.raises(base, level) for c in light) < 30.0
-    assert min(c.raises(base, level) for c in heavy) > 80.0
+    # 3,120 pairs: the light tail's 95 % upper bound and the table's 6 dB cost 10-35 dB over seeds (a real gallery
+    # of a fitted kind gets 0: the table is pessimistic itself); a tail three times as heavy needs about three times
+    # the level
+    assert max(c.raises(base, level) for c in light) < 40.0
+    assert min(c.raises(base, level) for c in heavy) > 100.0
 
 
 def test_one_finger_enrolled_for_two_employees_is_left_out_not_fitted():
@@ -75,7 +78,7 @@ def test_one_finger_enrolled_for_two_employees_is_left_out_not_fitted():
     plain = scripted_check(40, draw, seed=3)
     twinned = scripted_check(40, draw, twins=(4, 9), seed=3)
     assert twinned.look_alike == 1
-    assert abs(twinned.raises(base, 60.0) - plain.raises(base, 60.0)) < 3.0
+    assert abs(twinned.raises(base, 60.0) - plain.raises(base, 60.0)) < 1.0
 
 
 def test_a_gallery_too_small_to_say_anything_leaves_the_table_alone():

@@ -27,6 +27,7 @@ from dakoku_core.errors import KioskError  # noqa: E402
 from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher, mcc  # noqa: E402
 from dakoku_core.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher  # noqa: E402
 from dakoku_core.fingerprint.enroll import consolidate  # noqa: E402
+from dakoku_core.fingerprint.self_check import self_check  # noqa: E402
 from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
 from dakoku_core.fingerprint.synth.dataset import TUNING, cache_dir, synthetic_set  # noqa: E402
 from dakoku_core.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
@@ -129,6 +130,17 @@ def one_to_many(n, mates, probes, fillers, images, extractor, matcher) -> None:
     print(f"identify_n{n}_threshold: {identifier.thresholds.identify(n):.0f} score")
     print(f"identify_n{n}_correct: {hits}/{len(probes)} count")
     print(f"identify_n{n}_rejected_auth_failed: {outcomes.count('auth_failed')}/{len(probes)} count")
+    # The gallery's self-check (dakoku_core.fingerprint.self_check), as the kiosk runs it in the background after
+    # each build: its time on one core, and the decision's with it in force (one more interpolation).
+    cpu = time.thread_time()
+    check = self_check(identifier)
+    print(f"self_check_n{n}_cpu: {time.thread_time() - cpu:.1f} s")
+    if check is not None:
+        print(f"self_check_n{n}_probes: {check.probes} count")
+        identifier.apply_self_check(check)
+        checked = [1000 * timed(lambda p=probe: _identify(identifier, p), repeat=3)[0] for probe in probes]
+        print(f"identify_n{n}_p95_with_self_check: {np.percentile(checked, 95):.1f} ms")
+        identifier.apply_self_check(None)
     recall = sum(gallery.entries[k].employee_key == f"mate{i}"
                  for i, p in enumerate(probes) for k in gallery.prefilter(p, identifier.candidates))
     print(f"prefilter_recall_n{n}: {recall}/{len(probes)} count")

@@ -169,3 +169,35 @@ def test_presses_made_before_an_enrolment_never_fill_it(fp):
     assert (err.key, err.cause_letter) == ("enrollment_cancelled", "A")       # no finger within the capture's wait
     assert [(p.step, p.phase) for p in progress] == [(1, "place")] and fp.store.count() == 0
 
+
+
+def test_the_gallerys_own_strangers_decide_once_their_check_is_done(fp, templates):
+    """The service runs the self-check for each new gallery in the background and decides with it once done: here a
+    check (scripted: this gallery's strangers as if they reached every genuine level) refuses the enrolled finger
+    the table alone accepts, and the next gallery keeps it until its own check is done."""
+    from dakoku_core.fingerprint.calibration import Calibration
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck
+
+    release = threading.Event()
+    heavy = SelfCheck(Calibration((0.0, 1e4), (0.0, 20.0), 20.0 / 1e4), probes=3, pairs=5000, look_alike=0)
+
+    def run(identifier, stop):
+        assert release.wait(10)
+        return heavy
+    fp.self_checks = BackgroundSelfCheck(run)
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    assert place_and_punch(fp, 1).employee.code == "1001"          # the check is not done: the table alone
+    release.set()
+    assert fp.self_checks.finished.wait(10)
+    err = error_of(place_and_punch, fp, 1, PunchKind.CLOCK_OUT)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+    fp.enrol_templates(employee(fp, "1003"), templates(2))          # a new gallery: the previous check stands
+    err = error_of(place_and_punch, fp, 1, PunchKind.CLOCK_OUT)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+
+
+def test_the_service_checks_its_gallery_by_default(fp, templates):
+    fp.enrol_templates(employee(fp, "1001"), templates(1))
+    fp.warm_up()
+    assert fp.self_checks is not None and fp.self_checks.finished.wait(30)
+    assert fp._identifier.self_check is None                        # one finger: too few pairs, the table alone

@@ -23,7 +23,9 @@ by chance, and leaving those out would hide the very tail the check is for.)
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -61,6 +63,31 @@ class SelfCheck:
     def raises(self, base: IdentifyCalibration, level_db: float) -> float:
         """How much higher (in the table's dB) a match must score at ``level_db`` than the table alone asks."""
         return max(0.0, float(base.finger(float(raw_at(self.calibration, level_db)))) - level_db)
+
+
+def dumps(check: SelfCheck) -> str:
+    """The check as the kiosk keeps it across restarts (JSON)."""
+    c = check.calibration
+    return json.dumps({"v": 1, "raw": list(c.raw), "calibrated": list(c.calibrated), "tail_slope": c.tail_slope,
+                       "probes": check.probes, "pairs": check.pairs, "look_alike": check.look_alike})
+
+
+def loads(text: str) -> SelfCheck:
+    """A kept check; ValueError when it is not one (damaged, or written by another version)."""
+    try:
+        data = json.loads(text)
+        raw, calibrated = [float(x) for x in data["raw"]], [float(x) for x in data["calibrated"]]
+        slope = float(data["tail_slope"])
+        counts = [int(data[k]) for k in ("probes", "pairs", "look_alike")]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"not a kept self-check: {exc}") from None
+    if data.get("v") != 1 or len(raw) != len(calibrated) or len(raw) < 2:
+        raise ValueError("not a kept self-check: version or shape")
+    if not all(math.isfinite(x) for x in raw + calibrated + [slope]) or slope <= 0 or min(counts) < 0:
+        raise ValueError("not a kept self-check: values")
+    if any(b <= a for a, b in zip(raw, raw[1:])) or any(b < a for a, b in zip(calibrated, calibrated[1:])):
+        raise ValueError("not a kept self-check: not increasing")
+    return SelfCheck(Calibration(tuple(raw), tuple(calibrated), slope), *counts)
 
 
 def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PROBES, seed: int = 0,
@@ -109,11 +136,14 @@ class BackgroundSelfCheck:
     newest gallery. Until it finishes, the previous gallery's check stands: the same sensor and people, a finger
     more or less. A run whose gallery was replaced meanwhile is abandoned."""
 
-    def __init__(self, run: Callable[..., SelfCheck | None] = self_check):
-        self._run = run
+    def __init__(self, run: Callable[..., SelfCheck | None] = self_check, *, initial: SelfCheck | None = None,
+                 keep: Callable[[SelfCheck | None], None] | None = None):
+        """``initial``: the check kept from before a restart (it stands until the first gallery's own is done);
+        ``keep``: called with each finished check, to keep it across restarts."""
+        self._run, self._keep = run, keep
         self._lock = threading.Lock()
         self._newest: "Gallery | None" = None
-        self._check: SelfCheck | None = None
+        self._check: SelfCheck | None = initial
         self.finished = threading.Event()     # the newest gallery's check is in force (tests, logs)
 
     def for_identifier(self, identifier: "FingerprintIdentifier") -> SelfCheck | None:
@@ -138,6 +168,11 @@ class BackgroundSelfCheck:
                 return
             self._check = check
         identifier.apply_self_check(check)
+        if self._keep is not None:
+            try:
+                self._keep(check)
+            except Exception:   # noqa: BLE001 - kept only to shorten the next start's wait: the check stands
+                log.exception("could not keep the fingerprint self-check")
         if check is not None:
             n = gallery.pattern_count()
             log.info("fingerprint self-check: %d fingers, %d searches, %d pairs, %d look-alike pairs, +%.1f dB at "

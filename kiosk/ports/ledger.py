@@ -82,6 +82,10 @@ class FingerprintStore(Protocol):
 
     def delete(self, employee_key: str, finger: int | None = None) -> int: ...
 
+    def kept_self_check(self) -> str | None: ...
+
+    def keep_self_check(self, text: str | None) -> None: ...
+
 
 class DayPunches(Protocol):
     """The part of the ledger 出勤状況 reads (kiosk.services.presence)."""

@@ -34,7 +34,7 @@ from dakoku_core.fingerprint.identify import FingerprintIdentifier, Match
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
-from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck, dumps, loads, self_check
 from dakoku_core.fingerprint.extractors.base import MinutiaeExtractor
 from kiosk.fingerprint.sensor import FingerprintSensor
 from dakoku_core.fingerprint.template import FingerprintTemplate
@@ -69,7 +69,8 @@ class FingerprintService:
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
                  two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds(),
                  client: ClientProvider = lambda: None, is_online: Callable[[], bool] = lambda: False,
-                 refresh: Callable[[], object] = lambda: None, self_check_gallery: bool = True):
+                 refresh: Callable[[], object] = lambda: None, self_check_gallery: bool = True,
+                 self_check_run: Callable[..., SelfCheck | None] = self_check):
         self.sensor, self.extractor, self.store = sensor, extractor, store
         self._client, self._is_online, self._refresh = client, is_online, refresh   # as CardRegistrationService
         self._master, self._punches = master, punches
@@ -79,7 +80,8 @@ class FingerprintService:
         self._thresholds = thresholds
         self._identifier: FingerprintIdentifier | None = None
         self._identifier_lock = threading.Lock()
-        self.self_checks = BackgroundSelfCheck() if self_check_gallery else None
+        self.self_checks = BackgroundSelfCheck(self_check_run, initial=_kept_check(store), keep=_keeper(store)) \
+            if self_check_gallery else None
         self.sensor_error: KioskError | None = None   # the device's last failure, until it answers again
         self._enrol_lock = threading.Lock()
 
@@ -284,3 +286,18 @@ class FingerprintService:
 
     def _online_client(self):
         return online_client(self._client, self._is_online, REG)
+
+
+def _kept_check(store: FingerprintStore) -> SelfCheck | None:
+    """The self-check of the last run, so that a restart does not decide with the table alone until the gallery's
+    own check is done again; an unreadable one is dropped (logged): the table alone until then."""
+    try:
+        text = store.kept_self_check()
+        return None if text is None else loads(text)
+    except (ValueError, KioskError) as error:
+        log.warning("the kept fingerprint self-check is not usable (%s): the table alone until a new one", error)
+        return None
+
+
+def _keeper(store: FingerprintStore) -> Callable[[SelfCheck | None], None]:
+    return lambda check: store.keep_self_check(None if check is None else dumps(check))

@@ -171,29 +171,62 @@ def test_presses_made_before_an_enrolment_never_fill_it(fp):
 
 
 
-def test_the_gallerys_own_strangers_decide_once_their_check_is_done(fp, templates):
-    """The service runs the self-check for each new gallery in the background and decides with it once done: here a
-    check (scripted: this gallery's strangers as if they reached every genuine level) refuses the enrolled finger
-    the table alone accepts, and the next gallery keeps it until its own check is done."""
+def heavy_check():
+    """A check as if this gallery's strangers reached every genuine level: nothing identifies with it."""
     from dakoku_core.fingerprint.calibration import Calibration
-    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck
+    from dakoku_core.fingerprint.self_check import SelfCheck
+    return SelfCheck(Calibration((0.0, 1e4), (0.0, 20.0), 20.0 / 1e4), probes=3, pairs=5000, look_alike=0)
 
+
+def service_like(fp, run, store=None):
+    """Another FingerprintService on ``fp``'s parts (a restart of the kiosk), its self-check run by ``run``."""
+    from kiosk.services.fingerprint import FingerprintService
+    master, punches = fp._master, fp._punches
+    return FingerprintService(fp.sensor, fp.extractor, store or fp.store, master, punches, capture_timeout=5.0,
+                              client=fp._client, is_online=fp._is_online, refresh=fp._refresh, self_check_run=run)
+
+
+def test_the_gallerys_own_strangers_decide_once_their_check_is_done(fp, templates):
+    """The service runs the self-check for each new gallery in the background and decides with it once done: a
+    check that refuses the finger the table alone accepts, kept for the next gallery, and kept across a restart
+    (the ledger's meta table), where it decides before the new run is done."""
     release = threading.Event()
-    heavy = SelfCheck(Calibration((0.0, 1e4), (0.0, 20.0), 20.0 / 1e4), probes=3, pairs=5000, look_alike=0)
 
     def run(identifier, stop):
         assert release.wait(10)
-        return heavy
-    fp.self_checks = BackgroundSelfCheck(run)
-    fp.enrol_templates(employee(fp, "1001"), templates(1))
-    assert place_and_punch(fp, 1).employee.code == "1001"          # the check is not done: the table alone
+        return heavy_check()
+    svc = service_like(fp, run)
+    svc.enrol_templates(employee(svc, "1001"), templates(1))
+    assert place_and_punch(svc, 1).employee.code == "1001"          # the check is not done: the table alone
     release.set()
-    assert fp.self_checks.finished.wait(10)
-    err = error_of(place_and_punch, fp, 1, PunchKind.CLOCK_OUT)
+    assert svc.self_checks.finished.wait(10)
+    err = error_of(place_and_punch, svc, 1, PunchKind.CLOCK_OUT)
     assert (err.key, err.cause_letter) == ("auth_failed", "A")
-    fp.enrol_templates(employee(fp, "1003"), templates(2))          # a new gallery: the previous check stands
-    err = error_of(place_and_punch, fp, 1, PunchKind.CLOCK_OUT)
-    assert (err.key, err.cause_letter) == ("auth_failed", "A")
+    assert svc.store.kept_self_check() is not None                  # kept in the ledger
+
+    blocked = threading.Event()
+
+    def never(identifier, stop):
+        blocked.wait(10)
+        return None
+    restarted = service_like(fp, never)                             # the kiosk restarts: no run finishes yet
+    err = error_of(place_and_punch, restarted, 1, PunchKind.CLOCK_OUT)
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")      # the kept check decides meanwhile
+    blocked.set()
+    assert restarted.self_checks.finished.wait(10)                  # its own run: too few fingers, the table alone
+    restarted.sensor.place_when_asked(1)                            # (a punch again would be already_punched)
+    assert restarted.identify(restarted.wait_for_finger(timeout=5.0)).employee_key == employee(fp, "1001").key
+    assert restarted.store.kept_self_check() is None
+
+
+def test_a_damaged_kept_check_is_dropped_and_the_table_decides(fp, templates, caplog):
+    fp.store.keep_self_check('{"v": 1, "raw": [0.0, "x"]')          # cut short: not a check
+    blocked = threading.Event()
+    svc = service_like(fp, lambda identifier, stop: blocked.wait(10) and None)
+    assert "not usable" in caplog.text
+    svc.enrol_templates(employee(svc, "1001"), templates(1))
+    assert place_and_punch(svc, 1).employee.code == "1001"
+    blocked.set()
 
 
 def test_the_service_checks_its_gallery_by_default(fp, templates):

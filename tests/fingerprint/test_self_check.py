@@ -167,3 +167,18 @@ def test_a_new_gallery_keeps_the_previous_check_until_its_own_is_done(tiny_codes
     assert checks.finished.wait(10)
     assert third.self_check.probes == FINGERS - 2
     assert second.self_check is first.self_check                 # the abandoned run applied nothing
+
+
+def test_a_kept_check_reads_back_and_anything_else_is_refused():
+    from dakoku_core.fingerprint.self_check import dumps, loads
+    check = scripted_check(40, lambda rng: rng.exponential(SCALE_DB))
+    back = loads(dumps(check))
+    assert back == check
+    for text in ("", "[]", "{}", '{"v": 2}', dumps(check).replace('"v": 1', '"v": 2'),
+                 dumps(check).replace('"tail_slope": ', '"tail_slope": -'),
+                 '{"v": 1, "raw": [0, 0], "calibrated": [0, 1], "tail_slope": 1, "probes": 1, "pairs": 1, '
+                 '"look_alike": 0}',
+                 '{"v": 1, "raw": [0, NaN], "calibrated": [0, 1], "tail_slope": 1, "probes": 1, "pairs": 1, '
+                 '"look_alike": 0}'):
+        with pytest.raises(ValueError):
+            loads(text)

@@ -38,6 +38,7 @@ Key = tuple[str, int]     # (employee key, finger)
 log = logging.getLogger(__name__)
 FINGERS = range(10)
 META_VERSION, META_ETAG, META_SCOPE = "fingerprint_version", "fingerprint_etag", "fingerprint_scope"
+META_SELF_CHECK = "fingerprint_self_check"
 T = TypeVar("T")
 
 
@@ -126,6 +127,21 @@ class SqliteFingerprintStore:
         if META_VERSION not in rows:
             return FingerprintVersion(scope=rows.get(META_SCOPE, ""))
         return FingerprintVersion(int(rows[META_VERSION]), rows.get(META_ETAG) or None, rows.get(META_SCOPE, ""))
+
+    @translated
+    def kept_self_check(self) -> str | None:
+        """The gallery self-check kept by the last run (dakoku_core.fingerprint.self_check.dumps), if any."""
+        row = self._ledger.db.execute_sql("SELECT value FROM meta WHERE key = ?", (META_SELF_CHECK,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def keep_self_check(self, text: str | None) -> None:
+        """Keep (None: forget) the gallery self-check across restarts."""
+        with self._ledger.writing(Situation.REGISTRATION):
+            if text is None:
+                self._ledger.db.execute_sql("DELETE FROM meta WHERE key = ?", (META_SELF_CHECK,))
+            else:
+                self._ledger.db.execute_sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                            (META_SELF_CHECK, text))
 
     @translated
     def _held_fingers(self) -> dict[Key, int | None]:

@@ -16,14 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import threading
 
 from flask import Response, jsonify
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint.code_codec import CodeFormatError, decode_code
 from dakoku_core.fingerprint.identify import FingerprintIdentifier
-from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
 from dakoku_server import api_fingerprints
 from dakoku_server.api_base import api_blueprint, caller, json_body, request_vault
 from dakoku_server.db import Company, Employee, Recorder
@@ -58,17 +56,6 @@ def in_scope_keys(recorder: Recorder) -> set[str]:
     return {key for (key,) in Employee.select(Employee.key).where(Employee.id.in_(in_scope_ids(recorder))).tuples()}
 
 
-_SELF_CHECKS: dict[int, BackgroundSelfCheck] = {}
-_SELF_CHECKS_LOCK = threading.Lock()
-
-
-def self_checks(company_id: int) -> BackgroundSelfCheck:
-    """The company's gallery self-check in this process (dakoku_core.fingerprint.self_check), as a kiosk runs
-    its own: the previous gallery's stands until the newest one's is done."""
-    with _SELF_CHECKS_LOCK:
-        return _SELF_CHECKS.setdefault(company_id, BackgroundSelfCheck())
-
-
 @blueprint.post("/fingerprints/identify")
 def identify_outside_scope() -> Response:
     probe = _probe(json_body(IDENTIFY_REQUEST)["code"])
@@ -78,7 +65,7 @@ def identify_outside_scope() -> Response:
     scope = in_scope_keys(Recorder.get_by_id(who.recorder.id))
     outside = gallery.employees() - scope
     identifier = FingerprintIdentifier(gallery, api_fingerprints.MATCHER, pattern_limit=len(gallery) + 1)
-    identifier.apply_self_check(self_checks(company.id).for_identifier(identifier))   # the kiosk's rule, as there
+    GALLERIES.self_checks(company.id).attach(identifier)      # the gallery's own strangers too, as at the kiosk
     try:
         identifier.identify(probe, outside)
         match = "outside_scope"

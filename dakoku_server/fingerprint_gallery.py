@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 
 from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
+from dakoku_core.fingerprint.identify import FingerprintIdentifier
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
 from dakoku_server.db import Company, Employee, FingerprintTemplate
 from dakoku_server.template_vault import TemplateVault, binding
 
@@ -68,12 +70,18 @@ def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
 
 
 class GalleryCache:
-    """Per process: company id -> the gallery at a data_version (thread-safe)."""
+    """Per process: company id -> the gallery at a data_version (thread-safe), and its self-check
+    (dakoku_core.fingerprint.self_check), started in the background whenever the gallery changes, as a kiosk's."""
 
     def __init__(self) -> None:
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
-        self._lock = threading.Lock()         # guards the two dicts only, never held during a load
+        self._checks: dict[int, BackgroundSelfCheck] = {}
+        self._lock = threading.Lock()         # guards the dicts only, never held during a load
+
+    def self_checks(self, company_id: int) -> BackgroundSelfCheck:
+        with self._lock:
+            return self._checks.setdefault(company_id, BackgroundSelfCheck())
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
@@ -88,12 +96,14 @@ class GalleryCache:
                 state = _refresh(company, vault, state)
                 with self._lock:
                     self._states[company.id] = state
+                self.self_checks(company.id).attach(FingerprintIdentifier(state.gallery))
             return state.gallery
 
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
             self._locks.clear()
+            self._checks.clear()
 
 
 GALLERIES = GalleryCache()

@@ -62,9 +62,9 @@ class FingerprintIdentifier:
         self._restricted: tuple[frozenset[str], Gallery] | None = None
 
     def apply_self_check(self, check: SelfCheck | None) -> None:
-        """Decide with the more pessimistic of the table and the gallery's own strangers' tail
-        (:mod:`dakoku_core.fingerprint.self_check`); None: the table alone. One assignment: a search running
-        meanwhile finishes with the calibration it started with."""
+        """Decide with the gallery's own strangers' tail as well (:mod:`dakoku_core.fingerprint.self_check`): a
+        match must be one by the table's rule *and* by the rule on the more pessimistic of the two curves; None: the
+        table alone. Stage 1 is the same in both, so a search running meanwhile sees one consistent stage 1."""
         self.self_check = check
         self.calibration = self.base_calibration if check is None else check.applied_to(self.base_calibration)
 
@@ -112,21 +112,14 @@ class FingerprintIdentifier:
             raise KioskError("too_many_patterns", situation=Situation.PUNCH,
                              detail=f"{gallery.pattern_count()} enrolled fingers > limit {self.pattern_limit}")
         threshold = self.thresholds.identify(gallery.pattern_count())
-        scores = self.scores(probe, gallery)
-        above = {k: v for k, v in scores.items() if v[0] >= threshold}
-        if len(above) >= 2:
-            key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"
-            raise KioskError(key, situation=Situation.PUNCH, detail=f"{len(above)} employees above {threshold:.1f}")
-        if not above:
-            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
-                             detail=f"no employee above {threshold:.1f}")
-        (employee_key, (score, finger)), = above.items()
-        rival = max((v[0] for k, v in scores.items() if k != employee_key), default=0.0)
-        if score - rival < self.thresholds.identify_margin:
-            raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
-                             detail=f"margin {score - rival:.1f} < {self.thresholds.identify_margin:.0f} over the next "
-                                    f"employee")
-        return Match(employee_key, finger, score, threshold)
+        levels = self.raw_scores(probe, gallery)
+        calibration = self.calibration          # read once: the self-check may be applied meanwhile
+        match = _decide(levels, self.base_calibration, threshold, self.thresholds.identify_margin, two_factor)
+        if calibration is not self.base_calibration:
+            # The table's decision stands when it refuses (ambiguous, margin, nobody); the gallery's own strangers
+            # may refuse a match too, never turn a refusal into one (its curve lowers a rival's score as well).
+            match = _decide(levels, calibration, threshold, self.thresholds.identify_margin, two_factor)
+        return match
 
     def verify(self, probe: CylinderCode, employee_key: str) -> Match:
         """1:1 (2-factor mode: the employee was chosen by login ID / code): their best template must match."""
@@ -137,3 +130,22 @@ class FingerprintIdentifier:
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
                              detail=f"verify score {best[0]:.1f} < {threshold:.1f}")
         return Match(employee_key, best[1], best[0], threshold)
+
+
+def _decide(levels: dict[str, tuple[float, int]], calibration: IdentifyCalibration, threshold: float, margin: float,
+            two_factor: bool) -> Match:
+    """The identify rule on each employee's best fused stage-1 level, calibrated by ``calibration``."""
+    scores = {k: (calibration(level), finger) for k, (level, finger) in levels.items()}
+    above = {k: v for k, v in scores.items() if v[0] >= threshold}
+    if len(above) >= 2:
+        key = "fingerprint_ambiguous_enter_id" if two_factor else "fingerprint_ambiguous_contact_admin"
+        raise KioskError(key, situation=Situation.PUNCH, detail=f"{len(above)} employees above {threshold:.1f}")
+    if not above:
+        raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                         detail=f"no employee above {threshold:.1f}")
+    (employee_key, (score, finger)), = above.items()
+    rival = max((v[0] for k, v in scores.items() if k != employee_key), default=0.0)
+    if score - rival < margin:
+        raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
+                         detail=f"margin {score - rival:.1f} < {margin:.0f} over the next employee")
+    return Match(employee_key, finger, score, threshold)

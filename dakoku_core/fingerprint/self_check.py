@@ -8,15 +8,18 @@ kind: the enrolled fingers are strangers to one another. Searching the gallery w
 against every *other* enrolled finger) gives this sensor's and this population's impostor scores, as many as the
 gallery has pairs, through the identify path itself.
 
-:func:`self_check` fits those exactly as each kind's stage 2 of the table was fitted (empirical up to 1 %,
-beyond it an exponential tail at the 95 % upper confidence bound of its mean excess, and the table's ``SAFETY_DB``
-over it) into a calibration of this gallery's own; :meth:`SelfCheck.applied_to` takes, at every level, the more
-pessimistic of it and the table. It only ever raises what a match needs: where the table is right (the kinds it
-was fitted on, in a gallery large enough to say so), nothing changes; where it is wrong, strangers are refused
-(cause A, a retry) instead of being punched in as somebody else.
+:func:`self_check` fits those as each kind's stage 2 of the table was fitted (empirical, beyond the top 1 % an
+exponential tail at the 95 % upper confidence bound of its mean excess, and the table's ``SAFETY_DB`` over it; in a
+gallery so large that fewer than 2 % of its pairs are ever scored, the tail starts in the top half of the scored
+ones) into a calibration of this gallery's own. :meth:`FingerprintIdentifier.apply_self_check` then asks a match
+to be one by the table's rule *and* by the rule on the more pessimistic, at every level, of that fit and the table
+(:meth:`SelfCheck.applied_to`): it never turns a refusal into a match. Where the table is right (the kinds it was
+fitted on, in a gallery large enough to say so) nothing changes; where it is wrong, strangers are refused (cause A,
+a retry) instead of being punched in as somebody else.
 
 Pairs of enrolled fingers that the kiosk itself would take for one finger at any N (two or more of one finger's
-sub-templates at or above the table's threshold for 10,000 fingers against the other) are left out and counted: one
+sub-templates at or above the table's threshold for 10,000 fingers against the other; whole fingers are sampled,
+so each searched finger brings all its sub-templates) are left out and counted: one
 finger enrolled for two employees is what the ambiguity outcomes are for, not a tail of strangers. (Not the
 gallery's own threshold: in a heavy-tailed gallery two sub-templates of a finger both above a low threshold happen
 by chance, and leaving those out would hide the very tail the check is for.)
@@ -79,8 +82,8 @@ def loads(text: str) -> SelfCheck:
         raw, calibrated = [float(x) for x in data["raw"]], [float(x) for x in data["calibrated"]]
         slope = float(data["tail_slope"])
         counts = [int(data[k]) for k in ("probes", "pairs", "look_alike")]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"not a kept self-check: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"not a kept self-check: {type(exc).__name__}") from None
     if data.get("v") != 1 or len(raw) != len(calibrated) or len(raw) < 2:
         raise ValueError("not a kept self-check: version or shape")
     if not all(math.isfinite(x) for x in raw + calibrated + [slope]) or slope <= 0 or min(counts) < 0:
@@ -99,9 +102,7 @@ def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PRO
     fingers = sorted({(e.employee_key, e.finger) for e in entries})
     if len(fingers) < 2:
         return None
-    chosen = np.arange(len(entries))
-    if len(chosen) > max_probes:
-        chosen = np.sort(np.random.default_rng(seed).choice(len(chosen), max_probes, replace=False))
+    chosen = _whole_fingers(entries, fingers, max_probes, seed)
     base = identifier.base_calibration
     alike = float(raw_at(base.finger, LOOK_ALIKE_DB))
     by_pair: dict[tuple, list[float]] = {}
@@ -126,15 +127,48 @@ def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PRO
     zeros = searched * (len(fingers) - 1) - sum(len(v) for v in by_pair.values())
     zeros -= sum(probes_of.get(a, 0) for a, _b in look_alike) - sum(len(by_pair.get(p, ())) for p in look_alike)
     values = np.concatenate([np.array(scores, dtype=np.float64), np.zeros(max(zeros, 0))])
-    if len(values) < MIN_PAIRS:
+    scored = float(np.mean(values > 0)) if len(values) else 0.0
+    if len(values) < MIN_PAIRS or scored == 0.0:
         return None
-    return SelfCheck(with_margin(fit_tail(values), SAFETY_DB), searched, len(values), len(look_alike) // 2)
+    # The tail starts in the top 1 % of pairs, as the table's fits do; in a large gallery fewer than 1 % of the
+    # pairs are candidates at all (30 of N - 1 per search), so there it starts in the top half of the scored ones.
+    fitted = with_margin(fit_tail(values, tail_fraction=min(0.01, scored / 2)), SAFETY_DB)
+    return SelfCheck(_strictly_increasing(fitted), searched, len(values), len(look_alike) // 2)
+
+
+def _whole_fingers(entries, fingers: list[tuple], max_probes: int, seed: int) -> list[int]:
+    """Every sub-template of randomly chosen fingers, up to ``max_probes`` (all of them in a small gallery): a look-
+    alike pair needs two sub-templates of one finger searched."""
+    of: dict[tuple, list[int]] = {}
+    for k, e in enumerate(entries):
+        of.setdefault((e.employee_key, e.finger), []).append(k)
+    chosen: list[int] = []
+    for f in np.random.default_rng(seed).permutation(len(fingers)):
+        if len(chosen) >= max_probes:
+            break
+        chosen += of[fingers[int(f)]]
+    return sorted(chosen)
+
+
+def _strictly_increasing(cal: Calibration) -> Calibration:
+    """The knots with repeated raw scores dropped (the first, lower level kept: the cautious side), as ``loads``
+    and ``np.interp`` want them."""
+    raw, levels = [cal.raw[0]], [cal.calibrated[0]]
+    for r, c in zip(cal.raw[1:], cal.calibrated[1:]):
+        if r > raw[-1]:
+            raw.append(r)
+            levels.append(c)
+    if len(raw) < 2:                       # one knot: a second one along the tail
+        raw.append(raw[0] + 1.0)
+        levels.append(levels[0] + cal.tail_slope)
+    return Calibration(tuple(raw), tuple(levels), cal.tail_slope)
 
 
 class BackgroundSelfCheck:
     """One owner's self-check (a kiosk's gallery; on the server, a company's), run in a background thread for the
     newest gallery. Until it finishes, the previous gallery's check stands: the same sensor and people, a finger
-    more or less. A run whose gallery was replaced meanwhile is abandoned."""
+    more or less. A run whose gallery was replaced meanwhile is abandoned. A run that fails is logged and leaves the
+    previous check standing until the gallery changes again."""
 
     def __init__(self, run: Callable[..., SelfCheck | None] = self_check, *, initial: SelfCheck | None = None,
                  keep: Callable[[SelfCheck | None], None] | None = None):
@@ -146,29 +180,30 @@ class BackgroundSelfCheck:
         self._check: SelfCheck | None = initial
         self.finished = threading.Event()     # the newest gallery's check is in force (tests, logs)
 
-    def for_identifier(self, identifier: "FingerprintIdentifier") -> SelfCheck | None:
-        """The newest finished check; a new gallery starts its own, which ``identifier`` gets when it is done."""
+    def attach(self, identifier: "FingerprintIdentifier") -> None:
+        """Give ``identifier`` the newest finished check; a new gallery starts its own run, which ``identifier``
+        gets when it is done (unless a newer gallery came meanwhile)."""
         with self._lock:
+            identifier.apply_self_check(self._check)
             if identifier.gallery is not self._newest:
                 self._newest = identifier.gallery
                 self.finished.clear()
                 threading.Thread(target=self._check_in_background, args=(identifier,), name="fingerprint-self-check",
                                  daemon=True).start()
-            return self._check
 
     def _check_in_background(self, identifier: "FingerprintIdentifier") -> None:
         gallery, started = identifier.gallery, time.monotonic()
         try:
             check = self._run(identifier, stop=lambda: self._newest is not gallery)
         except Exception:   # noqa: BLE001 - the previous check (or the table alone) keeps deciding
-            log.exception("fingerprint self-check failed")
+            log.exception("fingerprint self-check failed: the previous check stands until the gallery changes")
             return
         with self._lock:
             if self._newest is not gallery:
                 return
             self._check = check
-        identifier.apply_self_check(check)
-        if self._keep is not None:
+            identifier.apply_self_check(check)
+        if self._keep is not None and self._newest is gallery:
             try:
                 self._keep(check)
             except Exception:   # noqa: BLE001 - kept only to shorten the next start's wait: the check stands
@@ -179,4 +214,6 @@ class BackgroundSelfCheck:
                      "N = %d (%.1f s)", n, check.probes, check.pairs, check.look_alike,
                      check.raises(identifier.base_calibration, identifier.thresholds.identify(n)), n,
                      time.monotonic() - started)
-        self.finished.set()
+        with self._lock:
+            if self._newest is gallery:
+                self.finished.set()

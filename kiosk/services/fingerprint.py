@@ -190,7 +190,7 @@ class FingerprintService:
                 identifier = FingerprintIdentifier(gallery, self._matcher, thresholds=self._thresholds,
                                                    pattern_limit=self._pattern_limit)
                 if self.self_checks is not None:
-                    identifier.apply_self_check(self.self_checks.for_identifier(identifier))
+                    self.self_checks.attach(identifier)
                 self._identifier = identifier
             return identifier
 

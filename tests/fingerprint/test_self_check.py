@@ -10,7 +10,7 @@ import pytest
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
-from dakoku_core.fingerprint.calibration import Calibration
+from dakoku_core.fingerprint.calibration import Calibration, raw_at
 from dakoku_core.fingerprint.enroll import consolidate
 from dakoku_core.fingerprint.identify_calibration import IdentifyCalibration
 from dakoku_core.fingerprint.policy import Thresholds
@@ -28,8 +28,13 @@ class Scripted:
     fitting logic without matching, so the tail is known."""
 
     def __init__(self, fingers: int, subs: int, draw, twins: tuple[int, int] | None = None):
-        self.gallery = SimpleNamespace(entries=[SimpleNamespace(employee_key=f"e{f}", finger=1, code=None)
-                                                for f in range(fingers) for _ in range(subs)])
+        entries = []
+        for f in range(fingers):
+            for _ in range(subs):
+                entry = SimpleNamespace(employee_key=f"e{f}", finger=1)
+                entry.code = entry                  # the scripted search is told whose sub-template it is
+                entries.append(entry)
+        self.gallery = SimpleNamespace(entries=entries)
         self.base_calibration = self.calibration = IdentifyCalibration((IDENTITY,) * 4, IDENTITY)
         self.thresholds = Thresholds()
         self.draw, self.twins, self.fingers = draw, twins, fingers
@@ -38,24 +43,25 @@ class Scripted:
         raise AssertionError("replaced per probe")
 
 
-def scripted_check(fingers: int, draw, twins=None, seed: int = 1) -> SelfCheck | None:
-    ident = Scripted(fingers, 2, draw, twins)
+def scripted_check(fingers: int, draw, twins=None, seed: int = 1, subs: int = 2,
+                   candidates: int | None = None) -> SelfCheck | None:
+    """``candidates``: other sub-templates scored per search (the prefilter's 30), the rest count as 0."""
+    ident = Scripted(fingers, subs, draw, twins)
     rng = np.random.default_rng(seed)
-    probes = iter(ident.gallery.entries)
 
-    def candidates(_code, _gallery):
-        me = next(probes)
+    def search(me, _gallery):                        # the scripted entry is its own code
         out = []
-        for entry in ident.gallery.entries:
-            if entry.employee_key == me.employee_key:
-                continue
+        others = [e for e in ident.gallery.entries if e.employee_key != me.employee_key]
+        if candidates is not None:
+            others = [others[int(k)] for k in rng.choice(len(others), candidates, replace=False)]
+        for entry in others:
             pair = {me.employee_key, entry.employee_key}
             level = float(draw(rng))                    # drawn for the twins too: the same sample otherwise
             if twins and pair == {f"e{twins[0]}", f"e{twins[1]}"}:
                 level = 300.0
             out.append((entry, level, 12))
         return out
-    ident.candidate_scores = candidates
+    ident.candidate_scores = search
     return self_check(ident)
 
 
@@ -152,16 +158,16 @@ def test_a_new_gallery_keeps_the_previous_check_until_its_own_is_done(tiny_codes
 
     checks = BackgroundSelfCheck(run)
     first = FingerprintIdentifier(gallery(FINGERS))
-    first.apply_self_check(checks.for_identifier(first))
+    checks.attach(first)
     assert first.self_check is None                               # nothing finished yet: the table alone
     gates[id(first.gallery)].set()
     assert checks.finished.wait(10)
     assert first.self_check.probes == FINGERS                     # its own check, once done
     second = FingerprintIdentifier(gallery(FINGERS - 1))          # a finger deleted: a new gallery
-    second.apply_self_check(checks.for_identifier(second))
+    checks.attach(second)
     assert second.self_check is first.self_check                 # the previous one meanwhile
     third = FingerprintIdentifier(gallery(FINGERS - 2))           # replaced again before the second's was done
-    third.apply_self_check(checks.for_identifier(third))
+    checks.attach(third)
     gates.setdefault(id(second.gallery), threading.Event()).set()
     gates.setdefault(id(third.gallery), threading.Event()).set()
     assert checks.finished.wait(10)
@@ -182,3 +188,38 @@ def test_a_kept_check_reads_back_and_anything_else_is_refused():
                  '"look_alike": 0}'):
         with pytest.raises(ValueError):
             loads(text)
+
+
+def test_a_large_gallery_whose_searches_score_few_fingers_still_fits_and_keeps():
+    """At N = 4,000 a search scores 30 of 3,999 other fingers: over 99 % of the pairs are 0. The tail must still
+    start among the scored ones, and the check must read back after a restart."""
+    from dakoku_core.fingerprint.self_check import dumps, loads
+    base = IdentifyCalibration((IDENTITY,) * 4, IDENTITY)
+    check = scripted_check(4000, lambda rng: 20.0 + rng.exponential(SCALE_DB), subs=1, candidates=30)
+    assert check.probes == 600 and check.pairs == 600 * 3999
+    assert len(check.calibration.raw) >= 3 and check.calibration.raw[-1] > 20.0   # knots among the scored values
+    assert loads(dumps(check)) == check
+    heavy = scripted_check(4000, lambda rng: 20.0 + rng.exponential(3 * SCALE_DB), subs=1, candidates=30)
+    level = Thresholds().identify(4000)
+    assert heavy.raises(base, level) > check.raises(base, level) + 30.0
+
+
+def test_the_check_never_turns_a_refusal_of_the_table_into_a_match(tiny_codes):
+    """A heavy curve lowers a rival's score as well as the top's: the table's ambiguity must stand."""
+    gallery = Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][k]) for f in range(FINGERS) for k in (0, 2))
+    identifier = FingerprintIdentifier(gallery)
+    table = identifier.base_calibration.finger
+    t = Thresholds().identify(gallery.pattern_count())
+    top, rival = float(raw_at(table, 190.0)), float(raw_at(table, t + 5.0))   # both above: ambiguous
+    identifier.raw_scores = lambda probe, g: {"emp0": (top, 1), "emp1": (rival, 1)}
+    with pytest.raises(KioskError) as info:
+        identifier.identify(tiny_codes[0][1])
+    assert info.value.key == "fingerprint_ambiguous_contact_admin"
+    # this curve puts the rival 10 dB under the threshold and the top 40 dB over it
+    slope = (50.0) / (top - 1.2 * rival)
+    heavy = SelfCheck(Calibration((0.0, 1.2 * rival), (0.0, t - 10.0), slope), probes=12, pairs=5000, look_alike=0)
+    assert heavy.calibration(rival) < t and heavy.calibration(top) >= t + 40.0
+    identifier.apply_self_check(heavy)
+    with pytest.raises(KioskError) as info:
+        identifier.identify(tiny_codes[0][1])
+    assert info.value.key == "fingerprint_ambiguous_contact_admin"

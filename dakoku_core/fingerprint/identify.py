@@ -17,7 +17,7 @@ to -10 log10 of the false match rate *per enrolled finger*, fitted on the worst 
 also beat every other employee by ``identify_margin`` (30 dB), else ``auth_failed``: it bounds a shift that lifts
 every stranger's score alike (a kind of print the calibration was not fitted on), not a spike against one finger
 (docs/fingerprint.md, the seventh look). Spikes are what :meth:`FingerprintIdentifier.apply_self_check` answers:
-the gallery's own strangers' tail, where heavier than the table's, sets the stage 2 instead
+a match must then also be one on the gallery's own strangers' tail where it is heavier than the table's
 (:mod:`dakoku_core.fingerprint.self_check`, the eighth look). Pairwise scores (1:1 verify) keep :class:`Matcher`'s
 own calibration.
 """

@@ -69,7 +69,7 @@ class FingerprintService:
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
                  two_factor: bool = False, matcher: Matcher | None = None, thresholds: Thresholds = Thresholds(),
                  client: ClientProvider = lambda: None, is_online: Callable[[], bool] = lambda: False,
-                 refresh: Callable[[], object] = lambda: None, self_check_gallery: bool = True,
+                 refresh: Callable[[], object] = lambda: None,
                  self_check_run: Callable[..., SelfCheck | None] = self_check):
         self.sensor, self.extractor, self.store = sensor, extractor, store
         self._client, self._is_online, self._refresh = client, is_online, refresh   # as CardRegistrationService
@@ -80,8 +80,7 @@ class FingerprintService:
         self._thresholds = thresholds
         self._identifier: FingerprintIdentifier | None = None
         self._identifier_lock = threading.Lock()
-        self.self_checks = BackgroundSelfCheck(self_check_run, initial=_kept_check(store), keep=_keeper(store)) \
-            if self_check_gallery else None
+        self.self_checks = BackgroundSelfCheck(self_check_run, initial=_kept_check(store), keep=_keeper(store))
         self.sensor_error: KioskError | None = None   # the device's last failure, until it answers again
         self._enrol_lock = threading.Lock()
 
@@ -189,8 +188,7 @@ class FingerprintService:
             if identifier is None or identifier.gallery is not gallery:
                 identifier = FingerprintIdentifier(gallery, self._matcher, thresholds=self._thresholds,
                                                    pattern_limit=self._pattern_limit)
-                if self.self_checks is not None:
-                    self.self_checks.attach(identifier)
+                self.self_checks.attach(identifier)
                 self._identifier = identifier
             return identifier
 

@@ -232,5 +232,5 @@ def test_a_damaged_kept_check_is_dropped_and_the_table_decides(fp, templates, ca
 def test_the_service_checks_its_gallery_by_default(fp, templates):
     fp.enrol_templates(employee(fp, "1001"), templates(1))
     fp.warm_up()
-    assert fp.self_checks is not None and fp.self_checks.finished.wait(30)
+    assert fp.self_checks.finished.wait(30)
     assert fp._identifier.self_check is None                        # one finger: too few pairs, the table alone

@@ -61,11 +61,11 @@ def identify_outside_scope() -> Response:
     probe = _probe(json_body(IDENTIFY_REQUEST)["code"])
     who = caller()
     company = Company.get_by_id(who.company.id)
-    gallery = GALLERIES.gallery(company, request_vault())
+    # the gallery's own strangers too, as at the kiosk (its newest finished self-check)
+    identifier = GALLERIES.identifier(company, request_vault(), lambda gallery: FingerprintIdentifier(
+        gallery, api_fingerprints.MATCHER, pattern_limit=len(gallery) + 1))
     scope = in_scope_keys(Recorder.get_by_id(who.recorder.id))
-    outside = gallery.employees() - scope
-    identifier = FingerprintIdentifier(gallery, api_fingerprints.MATCHER, pattern_limit=len(gallery) + 1)
-    GALLERIES.self_checks(company.id).attach(identifier)      # the gallery's own strangers too, as at the kiosk
+    outside = identifier.gallery.employees() - scope
     try:
         identifier.identify(probe, outside)
         match = "outside_scope"

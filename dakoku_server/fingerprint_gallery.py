@@ -12,10 +12,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 from dakoku_core.fingerprint.identify import FingerprintIdentifier
-from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck, self_check
 from dakoku_server.db import Company, Employee, FingerprintTemplate
 from dakoku_server.template_vault import TemplateVault, binding
 
@@ -71,9 +72,12 @@ def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
 
 class GalleryCache:
     """Per process: company id -> the gallery at a data_version (thread-safe), and its self-check
-    (dakoku_core.fingerprint.self_check), started in the background whenever the gallery changes, as a kiosk's."""
+    (dakoku_core.fingerprint.self_check), started in the background whenever the gallery changes, as a kiosk's.
 
-    def __init__(self) -> None:
+    ``run`` is what a check runs (``self_check``; tests give a scripted one); it is looked up when a run starts."""
+
+    def __init__(self, run: Callable[..., SelfCheck | None] = self_check) -> None:
+        self.run = run
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._checks: dict[int, BackgroundSelfCheck] = {}
@@ -81,23 +85,41 @@ class GalleryCache:
 
     def self_checks(self, company_id: int) -> BackgroundSelfCheck:
         with self._lock:
-            return self._checks.setdefault(company_id, BackgroundSelfCheck())
+            return self._checks.setdefault(company_id,
+                                           BackgroundSelfCheck(lambda identifier, **kw: self.run(identifier, **kw)))
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
         write transaction, so the gallery has every finger committed before it; calling this first outside
         the transaction does the slow part (a cold load) without holding the write lock."""
+        with self._company_lock(company.id):     # one company's cold load never waits on another's
+            return self._current(company, vault)
+
+    def identifier(self, company: Company, vault: TemplateVault,
+                   make: Callable[[Gallery], FingerprintIdentifier]) -> FingerprintIdentifier:
+        """``make(gallery)`` on the company's gallery, deciding with its newest finished self-check. Attached
+        under the company's lock: a gallery that a concurrent request replaced meanwhile would restart the check
+        on that older gallery and abandon the newest one's."""
+        with self._company_lock(company.id):
+            identifier = make(self._current(company, vault))
+            self.self_checks(company.id).attach(identifier)
+        return identifier
+
+    def _company_lock(self, company_id: int) -> threading.Lock:
         with self._lock:
-            company_lock = self._locks.setdefault(company.id, threading.Lock())
-        with company_lock:     # one company's cold load never waits on another's
+            return self._locks.setdefault(company_id, threading.Lock())
+
+    def _current(self, company: Company, vault: TemplateVault) -> Gallery:
+        """The gallery at ``company.data_version``, refreshed (and its check started) if it moved; the caller holds
+        the company's lock."""
+        with self._lock:
+            state = self._states.get(company.id) or _State()
+        if state.version != company.data_version:
+            state = _refresh(company, vault, state)
             with self._lock:
-                state = self._states.get(company.id) or _State()
-            if state.version != company.data_version:
-                state = _refresh(company, vault, state)
-                with self._lock:
-                    self._states[company.id] = state
-                self.self_checks(company.id).attach(FingerprintIdentifier(state.gallery))
-            return state.gallery
+                self._states[company.id] = state
+            self.self_checks(company.id).attach(FingerprintIdentifier(state.gallery))
+        return state.gallery
 
     def clear(self) -> None:
         with self._lock:

@@ -1,0 +1,212 @@
+"""The server decides ``POST /v1/fingerprints/identify`` with each company's gallery self-check
+(dakoku_core.fingerprint.self_check, docs/fingerprint.md § The eighth look), as a kiosk does with its own.
+
+The server's own Flask app (create_app) runs in this process on the session server's database, so that its
+``GALLERIES`` (one per process, as per gunicorn worker) can be watched and its run function chosen through the
+seam ``GalleryCache.run``: the real ``self_check``, optionally made to demand more (a scripted heavy tail) and
+held until released. Requests are signed by real recorder certificates. Each test has a company of its own
+(recorder IN asks, employees at OUT are outside its scope). Prints: the base kind's tuning templates (cached).
+"""
+from __future__ import annotations
+
+import base64
+import json as jsonlib
+import threading
+import uuid
+from dataclasses import dataclass, replace
+
+import pytest
+
+from dakoku_core.fingerprint import FingerprintIdentifier, Matcher
+from dakoku_core.fingerprint.calibration import Calibration
+from dakoku_core.fingerprint.code_codec import encode_code
+from dakoku_core.fingerprint.crypto import FileKeyProvider
+from dakoku_core.fingerprint.self_check import MIN_PAIRS, SelfCheck, self_check
+from dakoku_core.fingerprint.synth.kinds import kind_templates
+from dakoku_core.protocol.certificate import parse_certificate
+from dakoku_core.protocol.signing import sign_request
+from dakoku_server import admin, api_identify, recorders
+from dakoku_server.app import ServerConfig, create_app
+from dakoku_server.db import Company, Employee, bump_version, write_transaction
+from dakoku_server.db import FingerprintTemplate as Row
+from dakoku_server.fingerprint_gallery import GALLERIES
+from dakoku_server.template_vault import TemplateVault
+from tests.server.test_fingerprints import delete, register
+
+pytestmark = pytest.mark.timeout(180)
+
+FINGERS = 25            # x 2 sub-templates: 50 searches x 24 other fingers = 1,200 pairs >= MIN_PAIRS
+HEAVY = Calibration((0.0, 1000.0), (0.0, 1.0), 0.001)    # strangers as if they reached any genuine level
+WAIT_S = 90
+
+
+@pytest.fixture(scope="module")
+def rows():
+    """[finger][impression]: impressions 0 and 1 are enrolled, 2 is the genuine probe; the last finger is a
+    stranger's."""
+    return kind_templates("base", "tuning", FINGERS + 1, impressions=6)
+
+
+@pytest.fixture(scope="module")
+def app(server):
+    return create_app(ServerConfig(db_url=server.db_url))
+
+
+class Runs:
+    """What GALLERIES' checks run (the seam): the real self_check, made heavy when ``heavy`` (if it gave a check
+    at all), or a scripted light check when ``scripted``; held at ``gate``; every run recorded."""
+
+    def __init__(self) -> None:
+        self.heavy = self.scripted = False
+        self.gate = threading.Event()
+        self.gate.set()
+        self.done: list[tuple[int, SelfCheck | None, bool]] = []    # (fingers, check, abandoned)
+
+    def __call__(self, identifier, *, stop):
+        gallery = identifier.gallery
+        if self.scripted:
+            check = SelfCheck(Calibration((0.0, 200.0), (0.0, 200.0), 1.0), len(gallery), 5000, 0)
+        else:
+            check = self_check(identifier, stop=stop)
+        assert self.gate.wait(WAIT_S)
+        if check is not None and self.heavy:
+            check = replace(check, calibration=HEAVY)
+        abandoned = bool(stop())
+        self.done.append((gallery.pattern_count(), check, abandoned))
+        return None if abandoned else check
+
+    def finished(self) -> list[tuple[int, SelfCheck | None]]:
+        return [(n, check) for n, check, abandoned in self.done if not abandoned]
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    runs = Runs()
+    GALLERIES.clear()
+    monkeypatch.setattr(GALLERIES, "run", runs)
+    yield runs
+    runs.gate.set()
+    GALLERIES.clear()
+
+
+class Kiosk:
+    """A recorder's signed requests, served in this process by the server's own app."""
+
+    def __init__(self, app, company: Company, department: str, url: str):
+        text = recorders.add_recorder(company, f"R{department}", department, server_url=url).text()
+        self.certificate, self.http = parse_certificate(text), app.test_client()
+
+    def request(self, method: str, path: str, *, json: object = None):
+        path = "/" + path.lstrip("/")
+        body = jsonlib.dumps(json).encode("utf-8") if json is not None else b""
+        headers = sign_request(self.certificate.private_key, self.certificate.key_id, method, path, body)
+        return self.http.open(path, method=method, data=body,
+                              headers={**headers, "Content-Type": "application/json"})
+
+    def identify(self, template) -> str:
+        code = base64.b64encode(encode_code(Matcher().encode(template))).decode("ascii")
+        response = self.request("POST", "v1/fingerprints/identify", json={"code": code})
+        assert response.status_code == 200, response.data
+        return response.get_json()["match"]
+
+
+@dataclass
+class Tenant:
+    company_id: int
+    inside: Kiosk           # recorder at IN: asks the server about fingers outside its scope
+    outside: Kiosk          # recorder at OUT: registers its employees' fingers
+    keys: list[str]         # employee keys, one enrolled finger (number 1) each
+
+    def company(self) -> Company:
+        return Company.get_by_id(self.company_id)
+
+    def checks(self):
+        return GALLERIES.self_checks(self.company_id)
+
+
+def tenant(app, server, rows, fingers: int) -> Tenant:
+    """A company of its own whose ``fingers`` employees at OUT each enrolled one finger (2 sub-templates), through
+    the app's registration endpoint."""
+    company = admin.add_company(f"SC{uuid.uuid4().hex[:10]}", "自己照合株式会社")
+    admin.add_department(company, "IN", "受付")
+    admin.add_department(company, "OUT", "倉庫")
+    admin.add_employment_type(company, "FULL", "正社員")
+    made = Tenant(company.id, Kiosk(app, company, "IN", server.url), Kiosk(app, company, "OUT", server.url), [])
+    for f in range(fingers):
+        emp = admin.add_employee(company, f"E{f:03d}", "照合", "OUT", "FULL", first_name=str(f))
+        response = register(made.outside, emp.key, 1, rows[f][0], rows[f][1])
+        assert response.status_code == 201, response.data
+        made.keys.append(emp.key)
+    return made
+
+
+def test_a_registration_starts_the_check_and_identify_decides_with_it(app, server, rows, runs):
+    """(a) the check runs on a gallery change alone; (b) identify decides with it: a light one keeps a genuine
+    match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) a deletion
+    starts a new one while the previous stands, and clear() forgets them."""
+    company = tenant(app, server, rows, FINGERS)
+    assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registrations started it
+    fingers, check = runs.finished()[-1]
+    assert fingers == FINGERS - 1 and check is not None     # the gallery as the last registration read it (before
+                                                            # its own finger: that comes with the next request)
+    assert check.pairs >= MIN_PAIRS and check.probes >= 2 * (FINGERS - 1)
+    assert company.inside.identify(rows[0][2]) == "outside_scope"      # a real (light) check in force
+    assert company.inside.identify(rows[FINGERS][2]) == "none"         # a stranger
+
+    runs.heavy, runs.gate = True, threading.Event()         # the next check demands more, and is held
+    assert delete(company.outside, company.keys[7], 1).get_json()["deleted"] is True
+    assert company.inside.identify(rows[0][2]) == "outside_scope"      # the previous check stands meanwhile
+    assert not company.checks().finished.is_set()
+    runs.gate.set()
+    assert company.checks().finished.wait(WAIT_S)
+    assert runs.finished()[-1][0] == FINGERS - 1            # the new gallery's, without the deleted finger
+    assert company.inside.identify(rows[0][2]) == "none"                # the same probe: refused, not a match
+    assert company.inside.identify(rows[7][2]) == "none"                # the deleted finger: nobody
+
+    runs.gate = threading.Event()
+    GALLERIES.clear()                                        # forgets the heavy check: the table alone again
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    runs.gate.set()
+    assert company.checks().finished.wait(WAIT_S)
+    assert company.inside.identify(rows[0][2]) == "none"                # until the new gallery's own is done
+
+
+def test_a_gallery_too_small_keeps_the_table_alone(app, server, rows, runs):
+    """(d) 6 fingers: 12 searches x 5 others = 60 pairs < MIN_PAIRS: no check, even from a run that would make
+    any check heavy."""
+    runs.heavy = True
+    company = tenant(app, server, rows, 6)
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    assert company.checks().finished.wait(WAIT_S)
+    assert runs.finished() and all(check is None for _n, check in runs.finished())
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    assert company.inside.identify(rows[2][2]) == "outside_scope"
+
+
+def test_identify_never_restarts_the_check_on_a_gallery_replaced_meanwhile(app, server, rows, runs, monkeypatch):
+    """A request that read the gallery just before another request changed it must not give the check back to
+    the older gallery (abandoning the newest one's)."""
+    runs.scripted = True
+    company = tenant(app, server, rows, 4)
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    assert company.checks().finished.wait(WAIT_S)
+    vault = TemplateVault(FileKeyProvider(server.template_keys))
+    real_scope = api_identify.in_scope_keys
+
+    def a_deletion_meanwhile(recorder):                      # another request, between this one's steps
+        with write_transaction():
+            emp = Employee.get(Employee.key == company.keys[3])
+            Row.delete().where((Row.employee == emp) & (Row.finger == 1)).execute()
+            bump_version(company.company())
+        GALLERIES.gallery(company.company(), vault)
+        return real_scope(recorder)
+    runs.gate = threading.Event()
+    monkeypatch.setattr(api_identify, "in_scope_keys", a_deletion_meanwhile)
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    monkeypatch.setattr(api_identify, "in_scope_keys", real_scope)
+    runs.gate.set()
+    assert company.checks().finished.wait(WAIT_S)
+    newest = GALLERIES.identifier(company.company(), vault, FingerprintIdentifier)
+    assert newest.gallery.pattern_count() == 3
+    assert newest.self_check is not None and newest.self_check.probes == 2 * 3       # the newest gallery's own
+    assert [n for n, _check in runs.finished()][-1] == 3

@@ -74,10 +74,14 @@ class GalleryCache:
     """Per process: company id -> the gallery at a data_version (thread-safe), and its self-check
     (dakoku_core.fingerprint.self_check), started in the background whenever the gallery changes, as a kiosk's.
 
-    ``run`` is what a check runs (``self_check``; tests give a scripted one); it is looked up when a run starts."""
+    ``run`` is what a check runs (``self_check``; tests give a scripted one); it is looked up when a run starts.
+    One check runs at a time in a process, whatever the number of companies: each searches on one core and holds
+    the interpreter lock much of the time, beside the threads serving requests; the others wait their turn (each
+    company's previous check stands meanwhile)."""
 
     def __init__(self, run: Callable[..., SelfCheck | None] = self_check) -> None:
         self.run = run
+        self._one_at_a_time = threading.Lock()
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._checks: dict[int, BackgroundSelfCheck] = {}
@@ -85,8 +89,11 @@ class GalleryCache:
 
     def self_checks(self, company_id: int) -> BackgroundSelfCheck:
         with self._lock:
-            return self._checks.setdefault(company_id,
-                                           BackgroundSelfCheck(lambda identifier, **kw: self.run(identifier, **kw)))
+            return self._checks.setdefault(company_id, BackgroundSelfCheck(self._run_in_turn))
+
+    def _run_in_turn(self, identifier: FingerprintIdentifier, **kw) -> SelfCheck | None:
+        with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
+            return self.run(identifier, **kw)
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its

@@ -3,9 +3,10 @@
 
 The server's own Flask app (create_app) runs in this process on the session server's database, so that its
 ``GALLERIES`` (one per process, as per gunicorn worker) can be watched and its run function chosen through the
-seam ``GalleryCache.run``: the real ``self_check``, optionally made to demand more (a scripted heavy tail) and
-held until released. Requests are signed by real recorder certificates. Each test has a company of its own
-(recorder IN asks, employees at OUT are outside its scope). Prints: the base kind's tuning templates (cached).
+seam ``GalleryCache.run``: the real ``self_check`` (made to demand more, in one test), or a scripted check (a
+light one, or one that demands more), held until released. Requests are signed by real recorder certificates.
+Each test has a company of its own (recorder IN asks, employees at OUT are outside its scope). Prints: the base
+kind's tuning templates (cached).
 """
 from __future__ import annotations
 
@@ -52,20 +53,39 @@ def app(server):
     return create_app(ServerConfig(db_url=server.db_url))
 
 
+def light(gallery) -> SelfCheck:
+    return SelfCheck(Calibration((0.0, 200.0), (0.0, 200.0), 1.0), len(gallery), 5000, 0)
+
+
+def heavy(gallery) -> SelfCheck:
+    return SelfCheck(HEAVY, len(gallery), 5000, 0)
+
+
 class Runs:
     """What GALLERIES' checks run (the seam): the real self_check, made heavy when ``heavy`` (if it gave a check
-    at all), or a scripted light check when ``scripted``; held at ``gate``; every run recorded."""
+    at all), or ``script(gallery)`` without searching; held at ``gate``; every run recorded."""
 
     def __init__(self) -> None:
-        self.heavy = self.scripted = False
+        self.heavy, self.script = False, None
         self.gate = threading.Event()
         self.gate.set()
         self.done: list[tuple[int, SelfCheck | None, bool]] = []    # (fingers, check, abandoned)
+        self._lock, self.running, self.most_at_once = threading.Lock(), 0, 0
 
     def __call__(self, identifier, *, stop):
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            return self._run(identifier, stop)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def _run(self, identifier, stop):
         gallery = identifier.gallery
-        if self.scripted:
-            check = SelfCheck(Calibration((0.0, 200.0), (0.0, 200.0), 1.0), len(gallery), 5000, 0)
+        if self.script is not None:
+            check = self.script(gallery)
         else:
             check = self_check(identifier, stop=stop)
         assert self.gate.wait(WAIT_S)
@@ -153,7 +173,7 @@ def test_a_registration_starts_the_check_and_identify_decides_with_it(app, serve
     assert company.inside.identify(rows[0][2]) == "outside_scope"      # a real (light) check in force
     assert company.inside.identify(rows[FINGERS][2]) == "none"         # a stranger
 
-    runs.heavy, runs.gate = True, threading.Event()         # the next check demands more, and is held
+    runs.script, runs.gate = heavy, threading.Event()       # the next check demands more, and is held
     assert delete(company.outside, company.keys[7], 1).get_json()["deleted"] is True
     assert company.inside.identify(rows[0][2]) == "outside_scope"      # the previous check stands meanwhile
     assert not company.checks().finished.is_set()
@@ -186,7 +206,7 @@ def test_a_gallery_too_small_keeps_the_table_alone(app, server, rows, runs):
 def test_identify_never_restarts_the_check_on_a_gallery_replaced_meanwhile(app, server, rows, runs, monkeypatch):
     """A request that read the gallery just before another request changed it must not give the check back to
     the older gallery (abandoning the newest one's)."""
-    runs.scripted = True
+    runs.script = light
     company = tenant(app, server, rows, 4)
     assert company.inside.identify(rows[0][2]) == "outside_scope"
     assert company.checks().finished.wait(WAIT_S)
@@ -210,3 +230,15 @@ def test_identify_never_restarts_the_check_on_a_gallery_replaced_meanwhile(app, 
     assert newest.gallery.pattern_count() == 3
     assert newest.self_check is not None and newest.self_check.probes == 2 * 3       # the newest gallery's own
     assert [n for n, _check in runs.finished()][-1] == 3
+
+
+def test_one_check_runs_at_a_time_in_a_process_whatever_the_companies(app, server, rows, runs):
+    """Every registration starts a run (abandoned by the next one) and each company has its own: they take turns
+    on one core instead of one thread each at once beside the requests."""
+    runs.script, runs.gate = light, threading.Event()
+    first, second = tenant(app, server, rows, 3), tenant(app, server, rows[3:], 3)
+    assert runs.running == 1                                 # the rest wait their turn
+    runs.gate.set()
+    assert first.checks().finished.wait(WAIT_S) and second.checks().finished.wait(WAIT_S)
+    assert runs.most_at_once == 1
+    assert sorted(n for n, check in runs.finished() if check is not None)[-2:] == [2, 2]

@@ -82,6 +82,7 @@ class GalleryCache:
     def __init__(self, run: Callable[..., SelfCheck | None] = self_check) -> None:
         self.run = run
         self._one_at_a_time = threading.Lock()
+        self._generation = 0                  # clear() moves it on: the runs under way stop
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._checks: dict[int, BackgroundSelfCheck] = {}
@@ -91,9 +92,11 @@ class GalleryCache:
         with self._lock:
             return self._checks.setdefault(company_id, BackgroundSelfCheck(self._run_in_turn))
 
-    def _run_in_turn(self, identifier: FingerprintIdentifier, **kw) -> SelfCheck | None:
+    def _run_in_turn(self, identifier: FingerprintIdentifier, *,
+                     stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
+        generation = self._generation
         with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
-            return self.run(identifier, **kw)
+            return self.run(identifier, stop=lambda: stop() or self._generation != generation)
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its
@@ -129,7 +132,9 @@ class GalleryCache:
         return state.gallery
 
     def clear(self) -> None:
+        """Forget every gallery and check; the runs under way stop at their next search."""
         with self._lock:
+            self._generation += 1
             self._states.clear()
             self._locks.clear()
             self._checks.clear()

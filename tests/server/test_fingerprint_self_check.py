@@ -242,3 +242,13 @@ def test_one_check_runs_at_a_time_in_a_process_whatever_the_companies(app, serve
     assert first.checks().finished.wait(WAIT_S) and second.checks().finished.wait(WAIT_S)
     assert runs.most_at_once == 1
     assert sorted(n for n, check in runs.finished() if check is not None)[-2:] == [2, 2]
+
+
+def test_clear_stops_the_runs_under_way(app, server, rows, runs):
+    runs.script, runs.gate = light, threading.Event()
+    company = tenant(app, server, rows, 3)                    # its last run holds the turn, waiting at the gate
+    GALLERIES.clear()
+    runs.gate.set()
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    assert company.checks().finished.wait(WAIT_S)
+    assert [n for n, _check in runs.finished()] == [3]       # only the new cache's (cold: all 3 fingers)

@@ -27,7 +27,7 @@ from dakoku_core.errors import KioskError  # noqa: E402
 from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery, Matcher, mcc  # noqa: E402
 from dakoku_core.fingerprint.crypto import StaticKeyProvider, TemplateBinding, TemplateCipher  # noqa: E402
 from dakoku_core.fingerprint.enroll import consolidate  # noqa: E402
-from dakoku_core.fingerprint.self_check import self_check  # noqa: E402
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, self_check  # noqa: E402
 from dakoku_core.fingerprint.extractors.mindtct import MindtctExtractor  # noqa: E402
 from dakoku_core.fingerprint.synth.dataset import TUNING, cache_dir, synthetic_set  # noqa: E402
 from dakoku_core.fingerprint.synth.minutiae import minutiae_template  # noqa: E402
@@ -37,6 +37,7 @@ FILLER_SEED = 7_000_000
 LIBFPRINT_N = 1_000
 LIBFPRINT_FINGERS = 5            # enrolled through virtual_image (5 stages each); the rest of the 1,000 derived
 LIBFPRINT_FILLER_SEED = 8_000_000
+PUNCH_GAP_S = 0.5                # between the punches timed during a self-check
 SUB_TEMPLATES = 3                # what the kiosk keeps per enrolled finger (enroll.MAX_SUB_TEMPLATES)
 
 
@@ -141,6 +142,7 @@ def one_to_many(n, mates, probes, fillers, images, extractor, matcher) -> None:
         checked = [1000 * timed(lambda p=probe: _identify(identifier, p), repeat=3)[0] for probe in probes]
         print(f"identify_n{n}_p95_with_self_check: {np.percentile(checked, 95):.1f} ms")
         identifier.apply_self_check(None)
+        during_check(identifier, probes, n)
     recall = sum(gallery.entries[k].employee_key == f"mate{i}"
                  for i, p in enumerate(probes) for k in gallery.prefilter(p, identifier.candidates))
     print(f"prefilter_recall_n{n}: {recall}/{len(probes)} count")
@@ -155,6 +157,29 @@ def one_to_many(n, mates, probes, fillers, images, extractor, matcher) -> None:
         print(f"capture_to_decision_n{n}_max: {max(decide):.1f} ms")
         print(f"capture_to_decision_n{n}_cpu_median: {statistics.median(decide_cpu):.1f} ms")
         print(f"capture_to_decision_n{n}_cpu_max: {max(decide_cpu):.1f} ms")
+
+
+def during_check(identifier: FingerprintIdentifier, probes, n: int) -> None:
+    """A punch's search while the self-check runs in the background (the kiosk, after each gallery change): alone
+    on the core with it (``_free``), and inside ``foreground()`` as the kiosk's punch is, where the check pauses
+    between its searches (``_paused``). A punch every PUNCH_GAP_S, as on a busy morning."""
+    for label in ("free", "paused"):
+        checks = BackgroundSelfCheck()
+        checks.attach(FingerprintIdentifier(identifier.gallery, pattern_limit=n))
+        time.sleep(2.0)                                      # the check well under way
+        times = []
+        for probe in probes:
+            if label == "paused":
+                with checks.foreground():
+                    times.append(1000 * timed(lambda p=probe: _identify(identifier, p))[0])
+            else:
+                times.append(1000 * timed(lambda p=probe: _identify(identifier, p))[0])
+            time.sleep(PUNCH_GAP_S)
+        running = not checks.finished.is_set()
+        checks.cancel()
+        print(f"identify_n{n}_p95_during_self_check_{label}: {np.percentile(times, 95):.1f} ms"
+              f"{'' if running else ' (the check ended before the last search)'}")
+        print(f"identify_n{n}_max_during_self_check_{label}: {max(times):.1f} ms")
 
 
 def _identify(identifier: FingerprintIdentifier, probe) -> str:

@@ -21,7 +21,7 @@ from kiosk.ports import Browser, CardReader, Sound
 from dakoku_core.protocol import signing
 from kiosk.services.clock import KioskClock
 from kiosk.services.manager import ManagerGate
-from kiosk.services.diagnose import DiagnoseService, fingerprint_check
+from kiosk.services.diagnose import DiagnoseService, fingerprint_check, fingerprint_match_check
 from kiosk.services.status import StatusService
 from kiosk.services.punch import PasswordGuard, PunchService
 from kiosk.services.help_registration import HelpRegistrationService
@@ -142,7 +142,8 @@ def build_kiosk(settings: Settings, *, reader: CardReader | None = None, browser
     warm_up = None if fingerprint is None else FingerprintWarmUp(
         fingerprint, master, settings.fingerprint.demo_fingers if settings.demo else 0)
     device_checks = (lambda: []) if settings.fingerprint.backend == "none" else (
-        lambda: [fingerprint_check(fingerprint, sensor_error)])
+        lambda: [fingerprint_check(fingerprint, sensor_error)]
+        + ([] if fingerprint is None else [fingerprint_match_check(fingerprint)]))
     pin_hash = settings.manager_pin_hash or (hash_password(DEMO_MANAGER_PIN, n=2**12) if settings.demo else "")
     return Kiosk(
         settings=settings, ledger_db=ledger_db, punches=punches, master=master, clock=clock,

@@ -31,6 +31,7 @@ import logging
 import math
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -44,12 +45,15 @@ if TYPE_CHECKING:
     from dakoku_core.fingerprint.identify import FingerprintIdentifier
 
 log = logging.getLogger(__name__)
+FingerKey = tuple[str, int]     # (employee key, finger)
 
 MAX_PROBES = 600        # sub-templates searched at most (N = 10,000: about 1.5 min on one core, 6 million pairs)
 MIN_PAIRS = 1000        # fewer (a gallery of about 20 fingers or less): the table alone
 LOOK_ALIKE_DB = 70.0    # two sub-templates of a finger at this (the table's threshold for 10,000 fingers) or more
                         # against another finger: the kiosk would take them for one finger
 TOP_DB = 200.0
+QUIET_S = 0.3           # the check resumes this long after the last decision an employee waited for ended
+LONGEST_PAUSE_S = 10.0  # and after this long even if one is still running (a hung decision never stalls it)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class SelfCheck:
     probes: int                 # sub-templates searched
     pairs: int                  # (probe, other enrolled finger) scores the fit saw, zeros included
     look_alike: int             # finger pairs left out: the kiosk's own rule takes them for one finger
+    alike: tuple[tuple[FingerKey, FingerKey], ...] = ()   # which (a manager should see them: 自己診断)
 
     def applied_to(self, base: IdentifyCalibration) -> IdentifyCalibration:
         """``base`` with a stage 2 that, at every level, needs the higher of the two stage-1 scores."""
@@ -72,7 +77,8 @@ def dumps(check: SelfCheck) -> str:
     """The check as the kiosk keeps it across restarts (JSON)."""
     c = check.calibration
     return json.dumps({"v": 1, "raw": list(c.raw), "calibrated": list(c.calibrated), "tail_slope": c.tail_slope,
-                       "probes": check.probes, "pairs": check.pairs, "look_alike": check.look_alike})
+                       "probes": check.probes, "pairs": check.pairs, "look_alike": check.look_alike,
+                       "alike": [[a[0], a[1], b[0], b[1]] for a, b in check.alike]})
 
 
 def loads(text: str) -> SelfCheck:
@@ -82,6 +88,7 @@ def loads(text: str) -> SelfCheck:
         raw, calibrated = [float(x) for x in data["raw"]], [float(x) for x in data["calibrated"]]
         slope = float(data["tail_slope"])
         counts = [int(data[k]) for k in ("probes", "pairs", "look_alike")]
+        alike = tuple(((str(a), int(fa)), (str(b), int(fb))) for a, fa, b, fb in data.get("alike", ()))
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
         raise ValueError(f"not a kept self-check: {type(exc).__name__}") from None
     if data.get("v") != 1 or len(raw) != len(calibrated) or len(raw) < 2:
@@ -90,13 +97,56 @@ def loads(text: str) -> SelfCheck:
         raise ValueError("not a kept self-check: values")
     if any(b <= a for a, b in zip(raw, raw[1:])) or any(b < a for a, b in zip(calibrated, calibrated[1:])):
         raise ValueError("not a kept self-check: not increasing")
-    return SelfCheck(Calibration(tuple(raw), tuple(calibrated), slope), *counts)
+    return SelfCheck(Calibration(tuple(raw), tuple(calibrated), slope), *counts, alike=alike)
+
+
+class Foreground:
+    """The decisions an employee is waiting for (a capture's extraction, a 1:N search): the self-check runs on the
+    same core(s) and, in Python, under the same interpreter lock, so it waits between its searches while one runs
+    and for ``QUIET_S`` after (the gap between a capture's extraction and its search). A punch then shares the CPU
+    with at most the one search of the check that was under way when it began."""
+
+    def __init__(self, quiet_s: float = QUIET_S, clock: Callable[[], float] = time.monotonic):
+        self._cond = threading.Condition()
+        self._running = 0
+        self._quiet_s, self._clock = quiet_s, clock
+        self._ended = -math.inf
+
+    @contextmanager
+    def __call__(self):
+        with self._cond:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._ended = self._clock()
+                self._cond.notify_all()
+
+    def wait_quiet(self, longest_s: float = LONGEST_PAUSE_S) -> float:
+        """Block until no decision has run for ``quiet_s`` (at most ``longest_s``); the seconds waited."""
+        started = self._clock()
+        with self._cond:
+            while True:
+                now = self._clock()
+                left = longest_s - (now - started)
+                if left <= 0:
+                    return now - started
+                if self._running:
+                    self._cond.wait(left)
+                    continue
+                quiet_for = now - self._ended
+                if quiet_for >= self._quiet_s:
+                    return now - started
+                self._cond.wait(min(left, self._quiet_s - quiet_for))
 
 
 def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PROBES, seed: int = 0,
                stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
     """Search ``identifier``'s gallery with (a sample of) its own sub-templates; None for a gallery too small to say
-    anything (fewer than MIN_PAIRS pairs) or when ``stop()`` turned true on the way."""
+    anything (fewer than MIN_PAIRS pairs) or when ``stop()`` turned true on the way (it is asked before each
+    search, and may block meanwhile: :meth:`BackgroundSelfCheck` waits there for the punches)."""
     gallery = identifier.gallery
     entries = gallery.entries
     fingers = sorted({(e.employee_key, e.finger) for e in entries})
@@ -133,7 +183,8 @@ def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PRO
     # The tail starts in the top 1 % of pairs, as the table's fits do; in a large gallery fewer than 1 % of the
     # pairs are candidates at all (30 of N - 1 per search), so there it starts in the top half of the scored ones.
     fitted = with_margin(fit_tail(values, tail_fraction=min(0.01, scored / 2)), SAFETY_DB)
-    return SelfCheck(_strictly_increasing(fitted), searched, len(values), len(look_alike) // 2)
+    alike_pairs = tuple(sorted((a, b) for a, b in look_alike if a < b))
+    return SelfCheck(_strictly_increasing(fitted), searched, len(values), len(alike_pairs), alike_pairs)
 
 
 def _whole_fingers(entries, fingers: list[tuple], max_probes: int, seed: int) -> list[int]:
@@ -179,6 +230,7 @@ class BackgroundSelfCheck:
         self._newest: "Gallery | None" = None
         self._check: SelfCheck | None = initial
         self.finished = threading.Event()     # the newest gallery's check is in force (tests, logs)
+        self.foreground = Foreground()        # `with checks.foreground():` around a decision: the check waits
 
     def attach(self, identifier: "FingerprintIdentifier") -> None:
         """Give ``identifier`` the newest finished check; a new gallery starts its own run, which ``identifier``
@@ -191,10 +243,31 @@ class BackgroundSelfCheck:
                 threading.Thread(target=self._check_in_background, args=(identifier,), name="fingerprint-self-check",
                                  daemon=True).start()
 
+    @property
+    def current(self) -> SelfCheck | None:
+        """The check in force (None: the table alone)."""
+        return self._check
+
+    @property
+    def running(self) -> bool:
+        """The newest gallery's own check is not done yet (the previous one stands meanwhile)."""
+        return self._newest is not None and not self.finished.is_set()
+
+    def cancel(self) -> None:
+        """Abandon the run under way (it stops before its next search); the check in force stays."""
+        with self._lock:
+            self._newest = None
+
+    def _paused_or_replaced(self, gallery: "Gallery") -> bool:
+        """Before each of the check's searches: first the decisions employees wait for (``foreground``), then
+        whether this run is still the newest gallery's."""
+        self.foreground.wait_quiet()
+        return self._newest is not gallery
+
     def _check_in_background(self, identifier: "FingerprintIdentifier") -> None:
         gallery, started = identifier.gallery, time.monotonic()
         try:
-            check = self._run(identifier, stop=lambda: self._newest is not gallery)
+            check = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery))
         except Exception:   # noqa: BLE001 - the previous check (or the table alone) keeps deciding
             log.exception("fingerprint self-check failed: the previous check stands until the gallery changes")
             return

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from dakoku_core.errors import KioskError
-from dakoku_core.i18n import Text, text
+from dakoku_core.i18n import Text, text, tr
 from kiosk.ports import ClientProvider, Clock
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
@@ -84,6 +84,35 @@ def fingerprint_check(service, startup_error: KioskError | None) -> CheckLine:
     if patterns > limit:
         return CheckLine("sensor", FAIL, label, detail, "too_many_patterns")
     return CheckLine("sensor", OK, label, detail)
+
+
+def fingerprint_match_check(service) -> CheckLine:
+    """The matching line of 自己診断: whether the gallery's own strangers (its self-check) decide as well as the
+    table, how much stricter that makes a match here, and the finger pairs the kiosk would take for one finger
+    (one finger enrolled for two employees, or two very alike): a punch with either may answer 一致率の高い複数の
+    従業員… (``data["error"]``); the line says what the manager can do (the catalogue's remedy speaks to the
+    employee at the sensor, so it is not appended here)."""
+    label = text("check.match")
+    state = service.self_check_state()
+    if state.check is None:
+        key = "check.match_running" if state.running else "check.match_table"
+        return CheckLine("fingerprint_match", OK, label, tr(key))
+    if state.alike:
+        pairs = "、".join(tr("check.match_pair", first=_finger_of(a, fa), second=_finger_of(b, fb))
+                         for a, fa, b, fb in state.alike)
+        return CheckLine("fingerprint_match", FAIL, label, tr("check.match_alike", pairs=pairs), None,
+                         {"alike": len(state.alike), "error": "fingerprint_ambiguous_contact_admin"})
+    key = "check.match_stricter" if state.raised_db >= 1.0 else "check.match_as_table"
+    detail = tr(key, pairs=state.check.pairs, db=f"{state.raised_db:.0f}")
+    if state.running:
+        detail += tr("check.match_again")
+    return CheckLine("fingerprint_match", OK, label, detail, None, {"raised_db": state.raised_db})
+
+
+def _finger_of(employee, finger: int) -> str:
+    who = tr("check.match_gone") if employee is None else \
+        f"{employee.last_name} {employee.first_name}（{employee.code}）"
+    return who + tr("registration.finger_label", number=finger + 1)
 
 
 def _describe(error: KioskError) -> str:

@@ -64,6 +64,14 @@ class EnrolmentResult:
     sub_templates: int
 
 
+@dataclass(frozen=True)
+class SelfCheckState:
+    check: SelfCheck | None
+    running: bool
+    raised_db: float                 # at this recorder's N
+    alike: tuple[tuple[Employee | None, int, Employee | None, int], ...]
+
+
 class FingerprintService:
     def __init__(self, sensor: FingerprintSensor, extractor: MinutiaeExtractor, store: FingerprintStore, master: MasterData, punches: PunchService, *,
                  captures: int = 4, capture_timeout: float = 20.0, pattern_limit: int = DEFAULT_PATTERN_LIMIT,
@@ -96,12 +104,14 @@ class FingerprintService:
                 self.sensor_error = error
             raise
         self.sensor_error = None
-        return self._matcher.encode(capture.template(self.extractor))
+        with self.self_checks.foreground():      # an employee waits: the gallery's self-check pauses
+            return self._matcher.encode(capture.template(self.extractor))
 
     def punch(self, kind: PunchKind, probe: CylinderCode) -> PunchResult:
         """Identify the probe within the recorder's department and record the punch."""
         try:
-            match = self.identify(probe)
+            with self.self_checks.foreground():
+                match = self.identify(probe)
         except KioskError as error:
             if error.key == "auth_failed" and error.cause_letter == "A" and self._outside_scope(probe):
                 raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="C",
@@ -145,7 +155,8 @@ class FingerprintService:
                                                                 self._master.help_departments(employee.key)):
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="C",
                              detail="2-factor: the employee's department is not this recorder's")
-        self._identifier_for(self.store.gallery()).verify(probe, employee.key)
+        with self.self_checks.foreground():
+            self._identifier_for(self.store.gallery()).verify(probe, employee.key)
         return self._punches.punch_identified(employee, kind, AuthMethod.FINGERPRINT)
 
     def _outside_scope(self, probe: CylinderCode) -> bool:
@@ -178,6 +189,24 @@ class FingerprintService:
         keys = self.candidates(recorder.department_code) if recorder else []
         patterns = self.store.gallery().restricted_to(keys).pattern_count()
         return getattr(self.sensor, "device_name", ""), patterns, self._pattern_limit
+
+    def self_check_state(self) -> SelfCheckState:
+        """For 自己診断: the gallery's own strangers' check in force (None: the table alone), whether the newest
+        gallery's is still running, by how much it raises this recorder's threshold, and the finger pairs it took
+        for one finger, with their employees (None: no longer in the master data)."""
+        check, running = self.self_checks.current, self.self_checks.running
+        if check is None:
+            return SelfCheckState(None, running, 0.0, ())
+        recorder = self._master.recorder()
+        keys = self.candidates(recorder.department_code) if recorder else []
+        gallery = self.store.gallery()
+        identifier = self._identifier_for(gallery)
+        n = max(gallery.restricted_to(keys).pattern_count(), 1)
+        raised = check.raises(identifier.base_calibration, identifier.thresholds.identify(n))
+        enrolled = {(e.employee_key, e.finger) for e in gallery.entries}     # not one deleted since the check
+        alike = tuple((self._master.employee(a), fa, self._master.employee(b), fb)
+                      for (a, fa), (b, fb) in check.alike if (a, fa) in enrolled and (b, fb) in enrolled)
+        return SelfCheckState(check, running, raised, alike)
 
     def _identifier_for(self, gallery: Gallery) -> FingerprintIdentifier:
         """The identifier of the store's current gallery, deciding with the gallery's own strangers' tail as well

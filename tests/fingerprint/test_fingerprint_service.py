@@ -234,3 +234,66 @@ def test_the_service_checks_its_gallery_by_default(fp, templates):
     fp.warm_up()
     assert fp.self_checks.finished.wait(30)
     assert fp._identifier.self_check is None                        # one finger: too few pairs, the table alone
+
+
+def test_a_punch_pauses_the_gallerys_self_check(fp, templates):
+    """The capture's extraction and the search run inside ``self_checks.foreground()``: the check, which shares
+    the core with them, makes no search meanwhile."""
+    from kiosk.services.fingerprint import FingerprintService
+    searches, seen = [0], []
+
+    def run(identifier, stop):
+        while not stop():
+            searches[0] += 1
+            threading.Event().wait(0.002)
+        return None
+
+    class Watching:                                 # the real extractor, watched while it works
+        def extract(self, image, dpi):
+            before = searches[0]
+            template = fp.extractor.extract(image, dpi)
+            threading.Event().wait(0.2)
+            seen.append(searches[0] - before)
+            return template
+
+    svc = FingerprintService(fp.sensor, Watching(), fp.store, fp._master, fp._punches, capture_timeout=5.0,
+                             client=fp._client, is_online=fp._is_online, refresh=fp._refresh, self_check_run=run)
+    svc.enrol_templates(employee(svc, "1001"), templates(1))
+    svc.warm_up()
+    try:
+        threading.Event().wait(0.1)
+        running = searches[0]
+        assert running > 0                                         # the check is searching
+        assert place_and_punch(svc, 1).employee.code == "1001"
+        assert seen and max(seen) <= 1                             # none while the finger was being read
+        threading.Event().wait(0.6)
+        assert searches[0] > running + 1                           # and it goes on afterwards
+    finally:
+        svc.self_checks.cancel()
+
+
+def test_self_diagnosis_names_two_fingers_the_kiosk_cannot_tell_apart(fp, templates):
+    """24 fingers of three employees, and one of them enrolled again for 田中 (written past the duplicate check, as
+    a sync could): the gallery's self-check finds the pair, and 自己診断 names both with the catalogue's remedy.
+    Once one of them is deleted the line no longer names it, and the next check is clean."""
+    from kiosk.services.diagnose import fingerprint_match_check
+    assert fingerprint_match_check(fp).detail.startswith("標準の基準")           # nothing checked yet
+    sim = 1
+    for code in ("1001", "1002", "1003"):
+        for finger in range(8):
+            fp.store.add(employee(fp, code).key, finger, "HQ", templates(sim, 100, 2))
+            sim += 1
+    fp.store.add(employee(fp, "1005").key, 0, "STORE", templates(1, 104, 2))        # 山田's finger, again
+    fp.warm_up()
+    assert fp.self_checks.finished.wait(120)
+    line = fingerprint_match_check(fp)
+    assert (line.outcome, line.data["error"]) == ("fail", "fingerprint_ambiguous_contact_admin")
+    assert "山田 太郎（1001）指紋 1 と 田中 健（1005）指紋 1" in line.detail
+    assert fp.self_checks.current.look_alike == 1 and fp.self_checks.current.pairs >= 1000
+    fp.store.delete(employee(fp, "1005").key)
+    fp.warm_up()                                                    # a new gallery: its check starts
+    assert fingerprint_match_check(fp).outcome == "ok"              # the deleted finger is no longer named
+    assert fp.self_checks.finished.wait(120)
+    line = fingerprint_match_check(fp)
+    assert line.outcome == "ok" and "組で確かめ" in line.detail
+    assert fp.self_checks.current.look_alike == 0

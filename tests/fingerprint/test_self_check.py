@@ -223,3 +223,58 @@ def test_the_check_never_turns_a_refusal_of_the_table_into_a_match(tiny_codes):
     with pytest.raises(KioskError) as info:
         identifier.identify(tiny_codes[0][1])
     assert info.value.key == "fingerprint_ambiguous_contact_admin"
+
+
+def test_the_check_waits_while_an_employee_waits_for_a_decision():
+    """``Foreground``: the check's next search waits until no decision has run for ``quiet_s``, and never longer
+    than ``longest_s`` (a hung decision cannot stall it for good)."""
+    import time
+
+    from dakoku_core.fingerprint.self_check import Foreground
+    foreground = Foreground(quiet_s=0.2)
+    assert foreground.wait_quiet() < 0.05                          # nobody waiting: at once
+    entered, release = threading.Event(), threading.Event()
+
+    def decision():
+        with foreground():
+            entered.set()
+            release.wait(10)
+    worker = threading.Thread(target=decision)
+    worker.start()
+    assert entered.wait(10)
+    waited: list[float] = []
+    checker = threading.Thread(target=lambda: waited.append(foreground.wait_quiet()))
+    checker.start()
+    checker.join(0.3)
+    assert checker.is_alive()                                      # held while the decision runs
+    ended = time.monotonic()
+    release.set()
+    worker.join(10)
+    checker.join(10)
+    assert not checker.is_alive() and time.monotonic() - ended >= 0.2    # and for quiet_s after it
+    with foreground():                                              # a decision that never ends
+        assert 0.25 <= foreground.wait_quiet(longest_s=0.3) < 2.0
+
+
+def test_the_background_check_searches_nothing_while_a_decision_runs(tiny_codes):
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, Foreground
+    searches = [0]
+
+    def run(identifier, stop):
+        while not stop():
+            searches[0] += 1
+        return None
+
+    checks = BackgroundSelfCheck(run)
+    checks.foreground = Foreground(quiet_s=0.05)
+    checks.attach(FingerprintIdentifier(Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][0])
+                                                for f in range(FINGERS))))
+    try:
+        with checks.foreground():
+            before = searches[0]
+            threading.Event().wait(0.3)
+            assert searches[0] <= before + 1                        # at most the search under way when it began
+        threading.Event().wait(0.3)
+        assert searches[0] > before + 1                              # and on again after it
+    finally:
+        checks.cancel()

@@ -50,3 +50,21 @@ def enrol_on_screen(app, finger: int) -> None:
     for step in range(1, 5):
         wait_until(lambda: screen.notice == f"{step}/4 回目: 指を置いてください", timeout=20)
         app.kiosk.fingerprint.sensor.place_finger(finger)
+
+
+def enrol_look_alike_gallery(app, fingers: int = 24) -> None:
+    """``fingers`` synthetic fingers stored for 山田, 佐藤 and 鈴木 (enough for the gallery's self-check), and
+    山田's first finger stored again for 田中 past the duplicate check (as a mix-up on two kiosks, synced, would):
+    the pair the self-check must name in 自己診断. Waits until the check of that gallery is done."""
+    service, master = app.kiosk.fingerprint, app.kiosk.master
+    owners = [master.employee_by_code_or_login(code) for code in ("1001", "1002", "1003")]
+    for n in range(fingers):
+        owner = owners[n % 3]
+        templates = [service.extractor.extract(service.sensor.impression(n + 1, j)) for j in (100, 101)]
+        service.store.add(owner.key, n // 3, owner.department_code, templates)
+    twin = master.employee_by_code_or_login("1005")
+    templates = [service.extractor.extract(service.sensor.impression(1, j)) for j in (104, 105)]
+    service.store.add(twin.key, 0, twin.department_code, templates)
+    service.warm_up()
+    wait_until(lambda: service.self_checks.finished.is_set() and service.self_checks.current is not None,
+               timeout=120)

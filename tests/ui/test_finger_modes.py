@@ -181,7 +181,7 @@ def test_self_diagnosis_reports_the_sensor_and_the_enrolled_fingers_against_the_
         lines = {line.name: line for line in app.kiosk.diagnose.run()}
         assert (lines["sensor"].outcome, lines["sensor"].remedy_key) == ("fail", "too_many_patterns")
         enrol_directly(app, "1006", 6, range(100, 104))          # another department's finger does not count
-        assert "登録済みの指 2 / 上限 1" in app.kiosk.diagnose.run()[-1].detail
+        assert "登録済みの指 2 / 上限 1" in {line.name: line for line in app.kiosk.diagnose.run()}["sensor"].detail
         screen = app.settings_screen
         touch(app.standby.ids.settings_button)
         keypad(app, "0000")
@@ -194,11 +194,33 @@ def test_self_diagnosis_reports_the_sensor_and_the_enrolled_fingers_against_the_
         screenshot(window, "settings_diagnosis_sensor")
 
 
+@pytest.mark.timeout(300)
+def test_self_diagnosis_names_two_enrolled_fingers_the_kiosk_cannot_tell_apart(window, tmp_path):
+    """The gallery's self-check, run by the kiosk in the background, finds 山田's finger enrolled again for 田中;
+    自己診断 (by touch) shows the pair by name and what to do about it."""
+    from registration_screens import enrol_look_alike_gallery, open_settings
+    settings = FingerprintSettings(backend="simulated", demo_fingers=0)
+    with running_app(window, tmp_path, fingerprint=settings) as app:
+        wait_until(lambda: not app.kiosk.fingerprint_warm_up.running, timeout=30)
+        enrol_look_alike_gallery(app)
+        open_settings(app)
+        screen = app.settings_screen
+        touch(screen._section_buttons["diagnosis"])
+        touch(screen.ids.actions.children[-1])                    # 診断を実行
+        wait_until(lambda: screen.notice == "" and any(r.title == "指紋の照合" for r in screen.ids.rows.children))
+        row = next(r for r in screen.ids.rows.children if r.title == "指紋の照合")
+        assert row.badge == "異常"
+        assert "山田 太郎（1001）指紋 1 と 田中 健（1005）指紋 1" in row.value
+        assert "一方の指を削除し、別の指を登録してください" in row.value             # what a manager can do
+        screen.ids.rows_scroll.scroll_y = 0                          # as a manager's drag would show it
+        screenshot(window, "settings_diagnosis_look_alike")
+
+
 def test_self_diagnosis_says_when_the_sensor_failed_at_start(window, tmp_path):
     settings = FingerprintSettings(backend="libfprint", driver="no-such-driver", demo_fingers=0)
     with running_app(window, tmp_path, fingerprint=settings) as app:
-        line = app.kiosk.diagnose.run()[-1]
-        assert (line.name, line.outcome, line.remedy_key) == ("sensor", "fail", "device_init_failed")
+        line = {line.name: line for line in app.kiosk.diagnose.run()}["sensor"]
+        assert (line.outcome, line.remedy_key) == ("fail", "device_init_failed")
 
 
 def test_in_keep_mode_a_failed_2_factor_step_does_not_carry_over_to_the_next_person(window, tmp_path):

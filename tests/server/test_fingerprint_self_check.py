@@ -36,7 +36,7 @@ from tests.server.test_fingerprints import delete, register
 
 pytestmark = pytest.mark.timeout(180)
 
-FINGERS = 25            # x 2 sub-templates: 50 searches x 24 other fingers = 1,200 pairs >= MIN_PAIRS
+FINGERS = 25            # x 2 sub-templates; the last registration's check (24 fingers): 48 x 23 = 1,104 pairs
 HEAVY = Calibration((0.0, 1000.0), (0.0, 1.0), 0.001)    # strangers as if they reached any genuine level
 WAIT_S = 90
 
@@ -53,7 +53,7 @@ def app(server):
     return create_app(ServerConfig(db_url=server.db_url))
 
 
-def light(gallery) -> SelfCheck:
+def light(gallery) -> SelfCheck:         # a scripted check that changes no decision here
     return SelfCheck(Calibration((0.0, 200.0), (0.0, 200.0), 1.0), len(gallery), 5000, 0)
 
 
@@ -162,8 +162,9 @@ def tenant(app, server, rows, fingers: int) -> Tenant:
 
 def test_a_registration_starts_the_check_and_identify_decides_with_it(app, server, rows, runs):
     """(a) the check runs on a gallery change alone; (b) identify decides with it: a light one keeps a genuine
-    match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) a deletion
-    starts a new one while the previous stands, and clear() forgets them."""
+    match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) the gallery
+    after a deletion gets a new one while the previous stands (started by the next request that reads the
+    gallery: the deletion itself does not), and clear() forgets them."""
     company = tenant(app, server, rows, FINGERS)
     assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registrations started it
     fingers, check = runs.finished()[-1]

@@ -229,6 +229,7 @@ class BackgroundSelfCheck:
         self._lock = threading.Lock()
         self._newest: "Gallery | None" = None
         self._check: SelfCheck | None = initial
+        self._failed: "Gallery | None" = None
         self.finished = threading.Event()     # the newest gallery's check is in force (tests, logs)
         self.foreground = Foreground()        # `with checks.foreground():` around a decision: the check waits
 
@@ -251,7 +252,8 @@ class BackgroundSelfCheck:
     @property
     def running(self) -> bool:
         """The newest gallery's own check is not done yet (the previous one stands meanwhile)."""
-        return self._newest is not None and not self.finished.is_set()
+        newest = self._newest
+        return newest is not None and newest is not self._failed and not self.finished.is_set()
 
     def cancel(self) -> None:
         """Abandon the run under way (it stops before its next search); the check in force stays."""
@@ -270,6 +272,9 @@ class BackgroundSelfCheck:
             check = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery))
         except Exception:   # noqa: BLE001 - the previous check (or the table alone) keeps deciding
             log.exception("fingerprint self-check failed: the previous check stands until the gallery changes")
+            with self._lock:
+                if self._newest is gallery:
+                    self._failed = gallery       # not running any more (自己診断 must not say it is)
             return
         with self._lock:
             if self._newest is not gallery:

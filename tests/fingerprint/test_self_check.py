@@ -278,3 +278,24 @@ def test_the_background_check_searches_nothing_while_a_decision_runs(tiny_codes)
         assert searches[0] > before + 1                              # and on again after it
     finally:
         checks.cancel()
+
+
+def test_a_failed_run_is_not_running_and_is_not_started_again_for_the_same_gallery(tiny_codes):
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
+    runs = []
+
+    def run(identifier, stop):
+        runs.append(identifier.gallery)
+        raise RuntimeError("the check broke")
+
+    checks = BackgroundSelfCheck(run)
+    gallery = Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][0]) for f in range(FINGERS))
+    checks.attach(FingerprintIdentifier(gallery))
+    for _ in range(200):
+        if not checks.running:
+            break
+        threading.Event().wait(0.01)
+    assert not checks.running and checks.current is None
+    checks.attach(FingerprintIdentifier(gallery))                 # the server attaches per request
+    threading.Event().wait(0.1)
+    assert runs == [gallery]

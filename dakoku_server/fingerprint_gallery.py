@@ -16,7 +16,7 @@ from typing import Callable
 
 from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 from dakoku_core.fingerprint.identify import FingerprintIdentifier
-from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck, self_check
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, Foreground, SelfCheck, self_check
 from dakoku_server.db import Company, Employee, FingerprintTemplate
 from dakoku_server.template_vault import TemplateVault, binding
 
@@ -77,12 +77,14 @@ class GalleryCache:
     ``run`` is what a check runs (``self_check``; tests give a scripted one); it is looked up when a run starts.
     One check runs at a time in a process, whatever the number of companies: each searches on one core and holds
     the interpreter lock much of the time, beside the threads serving requests; the others wait their turn (each
-    company's previous check stands meanwhile)."""
+    company's previous check stands meanwhile). It waits between its searches while a decision a kiosk waits for
+    runs in ``with cache.foreground():`` (any company's: one process, one interpreter lock)."""
 
     def __init__(self, run: Callable[..., SelfCheck | None] = self_check) -> None:
         self.run = run
         self._one_at_a_time = threading.Lock()
         self._generation = 0                  # clear() moves it on: the runs under way stop
+        self.foreground = Foreground()
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._checks: dict[int, BackgroundSelfCheck] = {}
@@ -96,7 +98,12 @@ class GalleryCache:
                      stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
         generation = self._generation
         with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
-            return self.run(identifier, stop=lambda: stop() or self._generation != generation)
+            return self.run(identifier, stop=lambda: self._paused(stop) or self._generation != generation)
+
+    def _paused(self, stop: Callable[[], bool]) -> bool:
+        """Before each search of a run: the process's decisions first, then the company's own ``stop``."""
+        self.foreground.wait_quiet()
+        return stop()
 
     def gallery(self, company: Company, vault: TemplateVault) -> Gallery:
         """The company's gallery at ``company.data_version``. The duplicate check reads ``company`` inside its

@@ -14,6 +14,7 @@ import base64
 import json as jsonlib
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pytest
@@ -22,7 +23,7 @@ from dakoku_core.fingerprint import FingerprintIdentifier, Matcher
 from dakoku_core.fingerprint.calibration import Calibration
 from dakoku_core.fingerprint.code_codec import encode_code
 from dakoku_core.fingerprint.crypto import FileKeyProvider
-from dakoku_core.fingerprint.self_check import MIN_PAIRS, SelfCheck, self_check
+from dakoku_core.fingerprint.self_check import MIN_PAIRS, Foreground, SelfCheck, self_check
 from dakoku_core.fingerprint.synth.kinds import kind_templates
 from dakoku_core.protocol.certificate import parse_certificate
 from dakoku_core.protocol.signing import sign_request
@@ -31,7 +32,7 @@ from dakoku_server.app import ServerConfig, create_app
 from dakoku_server.db import Company, Employee, bump_version, write_transaction
 from dakoku_server.db import FingerprintTemplate as Row
 from dakoku_server.fingerprint_gallery import GALLERIES
-from dakoku_server.template_vault import TemplateVault
+from dakoku_server.template_vault import TemplateVault, binding
 from tests.server.test_fingerprints import delete, register
 
 pytestmark = pytest.mark.timeout(180)
@@ -153,11 +154,34 @@ def tenant(app, server, rows, fingers: int) -> Tenant:
     admin.add_employment_type(company, "FULL", "正社員")
     made = Tenant(company.id, Kiosk(app, company, "IN", server.url), Kiosk(app, company, "OUT", server.url), [])
     for f in range(fingers):
-        emp = admin.add_employee(company, f"E{f:03d}", "照合", "OUT", "FULL", first_name=str(f))
-        response = register(made.outside, emp.key, 1, rows[f][0], rows[f][1])
-        assert response.status_code == 201, response.data
-        made.keys.append(emp.key)
+        enrol(made, rows[f])
     return made
+
+
+def stored(company: Tenant, vault: TemplateVault, fingers) -> None:
+    """Employees at OUT with finger 1 stored as the registration endpoint stores it (without its duplicate check,
+    a registration's slow part: a test needs only the last registration to go through the endpoint)."""
+    matcher = Matcher()
+    for impressions in fingers:
+        emp = admin.add_employee(company.company(), f"E{len(company.keys):03d}", "照合", "OUT", "FULL",
+                                 first_name=str(len(company.keys)))
+        bound = binding(company.company().code, emp.key, 1)
+        with write_transaction():
+            version = bump_version(company.company())
+            Row.insert_many([{"company": company.company_id, "employee": emp, "finger": 1, "seq": seq,
+                              "version": version, "sealed": vault.seal_template(t, bound),
+                              "sealed_code": vault.seal_code(matcher.encode(t), bound)}
+                             for seq, t in enumerate(impressions[:2])]).execute()
+        company.keys.append(emp.key)
+
+
+def enrol(company: Tenant, impressions) -> None:
+    """A new employee at OUT with finger 1 enrolled from the first two impressions."""
+    emp = admin.add_employee(company.company(), f"E{len(company.keys):03d}", "照合", "OUT", "FULL",
+                             first_name=str(len(company.keys)))
+    response = register(company.outside, emp.key, 1, impressions[0], impressions[1])
+    assert response.status_code == 201, response.data
+    company.keys.append(emp.key)
 
 
 def test_a_registration_starts_the_check_and_identify_decides_with_it(app, server, rows, runs):
@@ -165,7 +189,9 @@ def test_a_registration_starts_the_check_and_identify_decides_with_it(app, serve
     match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) the gallery
     after a deletion gets a new one while the previous stands (started by the next request that reads the
     gallery: the deletion itself does not), and clear() forgets them."""
-    company = tenant(app, server, rows, FINGERS)
+    company = tenant(app, server, rows, 0)
+    stored(company, TemplateVault(FileKeyProvider(server.template_keys)), rows[:FINGERS - 1])
+    enrol(company, rows[FINGERS - 1])                        # what a registration stores, through the endpoint
     assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registrations started it
     fingers, check = runs.finished()[-1]
     assert fingers == FINGERS - 1 and check is not None     # the gallery as the last registration read it (before
@@ -253,3 +279,27 @@ def test_clear_stops_the_runs_under_way(app, server, rows, runs):
     assert company.inside.identify(rows[0][2]) == "outside_scope"
     assert company.checks().finished.wait(WAIT_S)
     assert [n for n, _check in runs.finished()] == [3]       # only the new cache's (cold: all 3 fingers)
+
+
+class CountedForeground(Foreground):
+    decisions = 0
+
+    @contextmanager
+    def __call__(self):
+        self.decisions += 1
+        with super().__call__():
+            yield
+
+
+def test_the_check_waits_while_an_identify_decision_runs(app, server, rows, runs, monkeypatch):
+    """The search a kiosk's employee waits for runs in the foreground; a check between its searches waits for it
+    (at most LONGEST_PAUSE_S)."""
+    monkeypatch.setattr(GALLERIES, "foreground", CountedForeground())
+    runs.script, runs.gate = light, threading.Event()
+    company = tenant(app, server, rows, 3)                    # its last run is under way, held at the gate
+    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    assert GALLERIES.foreground.decisions == 1
+    with GALLERIES.foreground():                              # a decision under way
+        runs.gate.set()
+        assert not company.checks().finished.wait(1.0)        # the run waits before its next search
+    assert company.checks().finished.wait(WAIT_S)             # and goes on once the decisions are done

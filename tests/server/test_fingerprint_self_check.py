@@ -192,7 +192,7 @@ def test_a_registration_starts_the_check_and_identify_decides_with_it(app, serve
     company = tenant(app, server, rows, 0)
     stored(company, TemplateVault(FileKeyProvider(server.template_keys)), rows[:FINGERS - 1])
     enrol(company, rows[FINGERS - 1])                        # what a registration stores, through the endpoint
-    assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registrations started it
+    assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registration started it
     fingers, check = runs.finished()[-1]
     assert fingers == FINGERS - 1 and check is not None     # the gallery as the last registration read it (before
                                                             # its own finger: that comes with the next request)

@@ -109,6 +109,7 @@ def register_fingerprint() -> Response:
         finger = _free_finger(emp) if finger is None else finger
         _check_duplicates(comp, emp, finger, templates, codes, vault)
         _store(comp, emp, finger, templates, codes, bump_version(comp), vault)
+    GALLERIES.gallery(comp, vault)          # the new finger loaded now, and the gallery's self-check started on it
     return jsonify({"registered": True, "employee_key": emp.key, "finger": finger,
                     "sub_templates": len(templates), "version": comp.data_version}), 201
 
@@ -124,6 +125,8 @@ def delete_fingerprint(employee_key: str, finger: str) -> Response:
         if deleted:
             Tombstone.create(company=comp, kind="fingerprint", key=finger_key(emp.key, int(finger)),
                              version=bump_version(comp))
+    if deleted:
+        GALLERIES.gallery(comp, request_vault())    # as after a registration: the check starts without the finger
     return jsonify({"deleted": bool(deleted), "version": comp.data_version})
 
 

@@ -84,7 +84,9 @@ class GalleryCache:
         self.run = run
         self._one_at_a_time = threading.Lock()
         self._generation = 0                  # clear() moves it on: the runs under way stop
-        self.foreground = Foreground()
+        # No extraction precedes a search here (the kiosk extracted), so no quiet time after one; and with many
+        # kiosks' requests overlapping, a search of the check waits at most 1 s (600 of them: about 10 minutes).
+        self.foreground = Foreground(quiet_s=0.0, longest_s=1.0)
         self._states: dict[int, _State] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._checks: dict[int, BackgroundSelfCheck] = {}

@@ -106,10 +106,11 @@ class Foreground:
     and for ``QUIET_S`` after (the gap between a capture's extraction and its search). A punch then shares the CPU
     with at most the one search of the check that was under way when it began."""
 
-    def __init__(self, quiet_s: float = QUIET_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, quiet_s: float = QUIET_S, longest_s: float = LONGEST_PAUSE_S,
+                 clock: Callable[[], float] = time.monotonic):
         self._cond = threading.Condition()
         self._running = 0
-        self._quiet_s, self._clock = quiet_s, clock
+        self._quiet_s, self._longest_s, self._clock = quiet_s, longest_s, clock
         self._ended = -math.inf
 
     @contextmanager
@@ -124,8 +125,9 @@ class Foreground:
                 self._ended = self._clock()
                 self._cond.notify_all()
 
-    def wait_quiet(self, longest_s: float = LONGEST_PAUSE_S) -> float:
+    def wait_quiet(self, longest_s: float | None = None) -> float:
         """Block until no decision has run for ``quiet_s`` (at most ``longest_s``); the seconds waited."""
+        longest_s = self._longest_s if longest_s is None else longest_s
         started = self._clock()
         with self._cond:
             while True:

@@ -37,7 +37,7 @@ from tests.server.test_fingerprints import delete, register
 
 pytestmark = pytest.mark.timeout(180)
 
-FINGERS = 25            # x 2 sub-templates; the last registration's check (24 fingers): 48 x 23 = 1,104 pairs
+FINGERS = 25            # x 2 sub-templates; the last registration's check (25 fingers): 50 x 24 = 1,200 pairs
 HEAVY = Calibration((0.0, 1000.0), (0.0, 1.0), 0.001)    # strangers as if they reached any genuine level
 WAIT_S = 90
 
@@ -187,23 +187,22 @@ def enrol(company: Tenant, impressions) -> None:
 def test_a_registration_starts_the_check_and_identify_decides_with_it(app, server, rows, runs):
     """(a) the check runs on a gallery change alone; (b) identify decides with it: a light one keeps a genuine
     match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) the gallery
-    after a deletion gets a new one while the previous stands (started by the next request that reads the
-    gallery: the deletion itself does not), and clear() forgets them."""
+    after a deletion gets a new one, started by the deletion itself, while the previous stands, and clear()
+    forgets them."""
     company = tenant(app, server, rows, 0)
     stored(company, TemplateVault(FileKeyProvider(server.template_keys)), rows[:FINGERS - 1])
     enrol(company, rows[FINGERS - 1])                        # what a registration stores, through the endpoint
     assert company.checks().finished.wait(WAIT_S)           # no identify request yet: the registration started it
     fingers, check = runs.finished()[-1]
-    assert fingers == FINGERS - 1 and check is not None     # the gallery as the last registration read it (before
-                                                            # its own finger: that comes with the next request)
-    assert check.pairs >= MIN_PAIRS and check.probes >= 2 * (FINGERS - 1)
+    assert fingers == FINGERS and check is not None         # the gallery with the registration's own finger
+    assert check.pairs >= MIN_PAIRS and check.probes >= 2 * FINGERS
     assert company.inside.identify(rows[0][2]) == "outside_scope"      # a real (light) check in force
     assert company.inside.identify(rows[FINGERS][2]) == "none"         # a stranger
 
     runs.script, runs.gate = heavy, threading.Event()       # the next check demands more, and is held
     assert delete(company.outside, company.keys[7], 1).get_json()["deleted"] is True
+    assert not company.checks().finished.is_set()           # the deletion started the new gallery's check
     assert company.inside.identify(rows[0][2]) == "outside_scope"      # the previous check stands meanwhile
-    assert not company.checks().finished.is_set()
     runs.gate.set()
     assert company.checks().finished.wait(WAIT_S)
     assert runs.finished()[-1][0] == FINGERS - 1            # the new gallery's, without the deleted finger
@@ -268,7 +267,7 @@ def test_one_check_runs_at_a_time_in_a_process_whatever_the_companies(app, serve
     runs.gate.set()
     assert first.checks().finished.wait(WAIT_S) and second.checks().finished.wait(WAIT_S)
     assert runs.most_at_once == 1
-    assert sorted(n for n, check in runs.finished() if check is not None)[-2:] == [2, 2]
+    assert sorted(n for n, check in runs.finished() if check is not None)[-2:] == [3, 3]   # each with all 3 fingers
 
 
 def test_clear_stops_the_runs_under_way(app, server, rows, runs):

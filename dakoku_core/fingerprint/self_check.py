@@ -52,6 +52,8 @@ MIN_PAIRS = 1000        # fewer (a gallery of about 20 fingers or less): the tab
 LOOK_ALIKE_DB = 70.0    # two sub-templates of a finger at this (the table's threshold for 10,000 fingers) or more
                         # against another finger: the kiosk would take them for one finger
 TOP_DB = 200.0
+TAIL_POINTS = 300       # the tail starts where this many pairs are above it (at most the top 1 %): a large
+                        # gallery reads its own pairs deeper before it extrapolates (the ninth look)
 QUIET_S = 0.3           # the check resumes this long after the last decision an employee waited for ended
 LONGEST_PAUSE_S = 10.0  # and after this long even if one is still running (a hung decision never stalls it)
 
@@ -184,7 +186,7 @@ def self_check(identifier: "FingerprintIdentifier", *, max_probes: int = MAX_PRO
         return None
     # The tail starts in the top 1 % of pairs, as the table's fits do; in a large gallery fewer than 1 % of the
     # pairs are candidates at all (30 of N - 1 per search), so there it starts in the top half of the scored ones.
-    fitted = with_margin(fit_tail(values, tail_fraction=min(0.01, scored / 2)), SAFETY_DB)
+    fitted = with_margin(fit_tail(values, tail_fraction=min(0.01, scored / 2, TAIL_POINTS / len(values))), SAFETY_DB)
     alike_pairs = tuple(sorted((a, b) for a, b in look_alike if a < b))
     return SelfCheck(_strictly_increasing(fitted), searched, len(values), len(alike_pairs), alike_pairs)
 

@@ -299,3 +299,22 @@ def test_a_failed_run_is_not_running_and_is_not_started_again_for_the_same_galle
     checks.attach(FingerprintIdentifier(gallery))                 # the server attaches per request
     threading.Event().wait(0.1)
     assert runs == [gallery]
+
+
+def test_a_large_gallery_reads_its_own_tail_deeper_before_it_extrapolates(monkeypatch):
+    """Strangers' levels whose tail turns heavier beyond the top 1 % (1 pair in 500 from a tail ten times as
+    heavy), as dry_rotated_partial's did in a 500-finger gallery (the ninth look): started at the top 1 %, the
+    exponential tail promises a per-finger FMR at 150 dB some 12 dB better than the truth; started where 300 of the
+    240,000 pairs are beyond it, it keeps the promise."""
+    from dakoku_core.fingerprint import self_check as module
+
+    def draw(rng):
+        return rng.exponential(10 * SCALE_DB if rng.random() < 0.002 else SCALE_DB)
+    level = 150.0
+    per_pair = 0.002 * np.exp(-level / (10 * SCALE_DB)) + 0.998 * np.exp(-level / SCALE_DB)
+    truth_db = -10 * np.log10(2 * per_pair)                 # a finger's two sub-templates: about twice the chance
+    deep = scripted_check(400, draw, seed=2)
+    assert deep.pairs > 200_000 and float(deep.calibration(level)) <= truth_db
+    monkeypatch.setattr(module, "TAIL_POINTS", 10 ** 9)     # the tail from the top 1 %, as before
+    shallow = scripted_check(400, draw, seed=2)
+    assert float(shallow.calibration(level)) > truth_db + 5.0

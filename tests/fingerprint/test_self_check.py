@@ -318,3 +318,22 @@ def test_a_large_gallery_reads_its_own_tail_deeper_before_it_extrapolates(monkey
     monkeypatch.setattr(module, "TAIL_POINTS", 10 ** 9)     # the tail from the top 1 %, as before
     shallow = scripted_check(400, draw, seed=2)
     assert float(shallow.calibration(level)) > truth_db + 5.0
+
+
+def test_the_background_check_runs_at_the_lowest_priority(tiny_codes):
+    """Linux gives a thread its own nice value: the check's is 19, the rest of the kiosk keeps its own."""
+    import os
+
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck
+    seen = []
+
+    def run(identifier, stop):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return None
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    checks = BackgroundSelfCheck(run)
+    checks.attach(FingerprintIdentifier(Gallery(EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][0])
+                                                for f in range(FINGERS))))
+    assert checks.finished.wait(10)
+    assert seen == [19] and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from itertools import groupby
 
@@ -36,6 +37,8 @@ from dakoku_server.template_vault import TemplateVault, binding
 blueprint = api_blueprint("fingerprints", __name__)
 MATCHER = Matcher()
 Row = FingerprintTemplate
+
+log = logging.getLogger("dakoku_server")
 
 
 def etag_for(version: int) -> str:
@@ -95,6 +98,15 @@ def _free_finger(emp: Employee) -> int:
     return free[0]
 
 
+def _refresh_gallery(comp: Company, vault: TemplateVault | None = None) -> None:
+    """After a committed change: load it into the gallery cache now (and start its self-check). A failure here is
+    logged and answers nothing: the change is committed, and the next request that reads the gallery loads it."""
+    try:
+        GALLERIES.gallery(comp, vault or request_vault())
+    except Exception:   # noqa: BLE001 - the kiosk must get the committed answer, not a 500 to retry
+        log.exception("could not load the changed fingerprint gallery of %s; the next request will", comp.code)
+
+
 @blueprint.post("/fingerprints")
 def register_fingerprint() -> Response:
     body = json_body(FINGERPRINT_REGISTRATION)
@@ -109,7 +121,7 @@ def register_fingerprint() -> Response:
         finger = _free_finger(emp) if finger is None else finger
         _check_duplicates(comp, emp, finger, templates, codes, vault)
         _store(comp, emp, finger, templates, codes, bump_version(comp), vault)
-    GALLERIES.gallery(comp, vault)          # the new finger loaded now, and the gallery's self-check started on it
+    _refresh_gallery(comp, vault)           # the new finger loaded now, and the gallery's self-check started on it
     return jsonify({"registered": True, "employee_key": emp.key, "finger": finger,
                     "sub_templates": len(templates), "version": comp.data_version}), 201
 
@@ -126,7 +138,7 @@ def delete_fingerprint(employee_key: str, finger: str) -> Response:
             Tombstone.create(company=comp, kind="fingerprint", key=finger_key(emp.key, int(finger)),
                              version=bump_version(comp))
     if deleted:
-        GALLERIES.gallery(comp, request_vault())    # as after a registration: the check starts without the finger
+        _refresh_gallery(comp)                      # as after a registration: the check starts without the finger
     return jsonify({"deleted": bool(deleted), "version": comp.data_version})
 
 

@@ -8,6 +8,7 @@ reused. So a registration costs the decryption of the changed fingers, not of th
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -94,11 +95,14 @@ class GalleryCache:
 
     def self_checks(self, company_id: int) -> BackgroundSelfCheck:
         with self._lock:
-            return self._checks.setdefault(company_id, BackgroundSelfCheck(self._run_in_turn))
+            checks = self._checks.get(company_id)
+            if checks is None:     # its runs belong to this generation: a clear() after it stops them, however late
+                checks = self._checks[company_id] = BackgroundSelfCheck(
+                    functools.partial(self._run_in_turn, generation=self._generation))
+            return checks
 
-    def _run_in_turn(self, identifier: FingerprintIdentifier, *,
+    def _run_in_turn(self, identifier: FingerprintIdentifier, *, generation: int,
                      stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
-        generation = self._generation
         with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
             return self.run(identifier, stop=lambda: self._paused(stop) or self._generation != generation)
 

@@ -222,8 +222,9 @@ def _strictly_increasing(cal: Calibration) -> Calibration:
 
 def _lowest_priority() -> None:
     """This thread yields the core to every other (Linux: a thread has its own nice value). Between the interpreter
-    lock's hand-overs (5 ms), a punch's numpy work then has the core to itself rather than half of it; the lock is
-    no inversion, since a punch waiting for it leaves the core to the check until it is handed over."""
+    lock's hand-overs (5 ms), a punch's numpy work then has the core to itself rather than half of it. (A punch
+    waiting for the lock held by the check waits until the check is scheduled to hand it over: short while the
+    punch leaves the core free, longer if other work of normal priority competes for it.)"""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     except (AttributeError, OSError) as error:     # not Linux, or not allowed: the pauses still stand
@@ -283,15 +284,17 @@ class BackgroundSelfCheck:
 
     def _check_in_background(self, identifier: "FingerprintIdentifier") -> None:
         _lowest_priority()
-        gallery, started = identifier.gallery, time.monotonic()
         try:
-            check = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery))
+            self._check_and_apply(identifier)
         except Exception:   # noqa: BLE001 - the previous check (or the table alone) keeps deciding
             log.exception("fingerprint self-check failed: the previous check stands until the gallery changes")
             with self._lock:
-                if self._newest is gallery:
-                    self._failed = gallery       # not running any more (自己診断 must not say it is)
-            return
+                if self._newest is identifier.gallery and not self.finished.is_set():
+                    self._failed = identifier.gallery    # not running any more (自己診断 must not say it is)
+
+    def _check_and_apply(self, identifier: "FingerprintIdentifier") -> None:
+        gallery, started = identifier.gallery, time.monotonic()
+        check = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery))
         with self._lock:
             if self._newest is not gallery:
                 return

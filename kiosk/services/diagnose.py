@@ -86,6 +86,11 @@ def fingerprint_check(service, startup_error: KioskError | None) -> CheckLine:
     return CheckLine("sensor", OK, label, detail)
 
 
+NAMED_PAIRS = 3          # look-alike pairs named in the line; the rest counted
+MUCH_STRICTER_DB = 30.0  # the gallery's own strangers raise a match by this much or more: 異常 (fitted kinds of print
+                         # raise it by 0-21 dB, those the matcher hardly separates by 63-140: docs/fingerprint.md)
+
+
 def fingerprint_match_check(service) -> CheckLine:
     """The matching line of 自己診断: whether the gallery's own strangers (its self-check) decide as well as the
     table, how much stricter that makes a match here, and the finger pairs the kiosk would take for one finger
@@ -98,20 +103,27 @@ def fingerprint_match_check(service) -> CheckLine:
         key = "check.match_running" if state.running else "check.match_table"
         return CheckLine("fingerprint_match", OK, label, tr(key))
     if state.alike:
-        pairs = "、".join(tr("check.match_pair", first=_finger_of(a, fa), second=_finger_of(b, fb))
-                         for a, fa, b, fb in state.alike)
-        return CheckLine("fingerprint_match", FAIL, label, tr("check.match_alike", pairs=pairs), None,
+        named = [tr("check.match_pair", first=_finger_of(a, fa), second=_finger_of(b, fb))
+                 for a, fa, b, fb in state.alike[:NAMED_PAIRS]]
+        if len(state.alike) > NAMED_PAIRS:
+            named.append(tr("check.match_more", count=len(state.alike) - NAMED_PAIRS))
+        return CheckLine("fingerprint_match", FAIL, label,
+                         tr("check.match_alike", pairs=tr("check.match_separator").join(named)), None,
                          {"alike": len(state.alike), "error": "fingerprint_ambiguous_contact_admin"})
+    data = {"raised_db": state.raised_db}
+    if state.raised_db >= MUCH_STRICTER_DB:       # a kind of print this matcher hardly separates: most punches fail
+        return CheckLine("fingerprint_match", FAIL, label, tr("check.match_much_stricter", pairs=state.check.pairs),
+                         None, data)
     key = "check.match_stricter" if state.raised_db >= 1.0 else "check.match_as_table"
-    detail = tr(key, pairs=state.check.pairs, db=f"{state.raised_db:.0f}")
+    detail = tr(key, pairs=state.check.pairs)
     if state.running:
         detail += tr("check.match_again")
-    return CheckLine("fingerprint_match", OK, label, detail, None, {"raised_db": state.raised_db})
+    return CheckLine("fingerprint_match", OK, label, detail, None, data)
 
 
 def _finger_of(employee, finger: int) -> str:
     who = tr("check.match_gone") if employee is None else \
-        f"{employee.last_name} {employee.first_name}（{employee.code}）"
+        tr("check.match_employee", name=f"{employee.last_name} {employee.first_name}", code=employee.code)
     return who + tr("registration.finger_label", number=finger + 1)
 
 

@@ -204,8 +204,9 @@ class FingerprintService:
         n = max(gallery.restricted_to(keys).pattern_count(), 1)
         raised = check.raises(identifier.base_calibration, identifier.thresholds.identify(n))
         enrolled = {(e.employee_key, e.finger) for e in gallery.entries}     # not one deleted since the check
+        # two of one employee's fingers alike are no ambiguity (a match is decided per employee): not reported
         alike = tuple((self._master.employee(a), fa, self._master.employee(b), fb)
-                      for (a, fa), (b, fb) in check.alike if (a, fa) in enrolled and (b, fb) in enrolled)
+                      for (a, fa), (b, fb) in check.alike if a != b and (a, fa) in enrolled and (b, fb) in enrolled)
         return SelfCheckState(check, running, raised, alike)
 
     def _identifier_for(self, gallery: Gallery) -> FingerprintIdentifier:

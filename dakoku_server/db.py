@@ -255,8 +255,8 @@ def create_tables() -> None:
     """Create missing tables and indexes, then bring an older database up to SCHEMA_VERSION (migrations)."""
     existed = database.table_exists("punch")
     database.create_tables(MODELS, safe=True)
-    from dakoku_server import pairing_store          # its models live beside their logic
-    database.create_tables(pairing_store.MODELS, safe=True)
+    from dakoku_server import pairing_store, self_check_store     # their models live beside their logic
+    database.create_tables(pairing_store.MODELS + self_check_store.MODELS, safe=True)
     migrations.migrate(fresh=not existed)
 
 

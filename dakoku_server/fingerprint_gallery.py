@@ -18,6 +18,7 @@ from typing import Callable
 from dakoku_core.fingerprint.gallery import EnrolledTemplate, Gallery
 from dakoku_core.fingerprint.identify import FingerprintIdentifier
 from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, Foreground, SelfCheck, self_check
+from dakoku_server import self_check_store
 from dakoku_server.db import Company, Employee, FingerprintTemplate
 from dakoku_server.template_vault import TemplateVault, binding
 
@@ -71,9 +72,16 @@ def _refresh(company: Company, vault: TemplateVault, old: _State) -> _State:
     return _State(company.data_version, fingers, gallery)
 
 
+POLL_S = 2.0      # a worker waiting for another's check of the same gallery looks for it this often
+
+
 class GalleryCache:
     """Per process: company id -> the gallery at a data_version (thread-safe), and its self-check
     (dakoku_core.fingerprint.self_check), started in the background whenever the gallery changes, as a kiosk's.
+
+    The check is shared by the server's workers and kept across restarts (dakoku_server.self_check_store): a
+    worker decides with the company's kept check from its first request, takes the kept check of its own gallery
+    without running one, and runs one only when it claimed that gallery's check (the others poll for it).
 
     ``run`` is what a check runs (``self_check``; tests give a scripted one); it is looked up when a run starts.
     One check runs at a time in a process, whatever the number of companies: each searches on one core and holds
@@ -81,8 +89,8 @@ class GalleryCache:
     company's previous check stands meanwhile). It waits between its searches while a decision a kiosk waits for
     runs in ``with cache.foreground():`` (any company's: one process, one interpreter lock)."""
 
-    def __init__(self, run: Callable[..., SelfCheck | None] = self_check) -> None:
-        self.run = run
+    def __init__(self, run: Callable[..., SelfCheck | None] = self_check, *, poll_s: float = POLL_S) -> None:
+        self.run, self.poll_s = run, poll_s
         self._one_at_a_time = threading.Lock()
         self._generation = 0                  # clear() moves it on: the runs under way stop
         # No extraction precedes a search here (the kiosk extracted), so no quiet time after one; and with many
@@ -95,16 +103,84 @@ class GalleryCache:
 
     def self_checks(self, company_id: int) -> BackgroundSelfCheck:
         with self._lock:
-            checks = self._checks.get(company_id)
-            if checks is None:     # its runs belong to this generation: a clear() after it stops them, however late
-                checks = self._checks[company_id] = BackgroundSelfCheck(
-                    functools.partial(self._run_in_turn, generation=self._generation))
+            checks, generation = self._checks.get(company_id), self._generation
+        if checks is not None:
             return checks
+        kept = _kept(company_id)            # read outside the lock: the company's newest check stands from the start
+        with self._lock:
+            checks = self._checks.get(company_id)
+            if checks is None and generation == self._generation:
+                # its runs belong to this generation: a clear() after it stops them, however late
+                checks = self._checks[company_id] = BackgroundSelfCheck(
+                    functools.partial(self._shared_run, company_id=company_id, generation=generation),
+                    initial=None if kept is None else kept.check)
+        return checks if checks is not None else self.self_checks(company_id)
 
-    def _run_in_turn(self, identifier: FingerprintIdentifier, *, generation: int,
-                     stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
-        with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
-            return self.run(identifier, stop=lambda: self._paused(stop) or self._generation != generation)
+    def _shared_run(self, identifier: FingerprintIdentifier, *, company_id: int, generation: int,
+                    stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
+        """The check of ``identifier``'s gallery: the kept one if it is of this gallery (or of a newer one: this
+        worker's gallery is stale, and the newest check stands), else this worker's own run once it claimed the
+        gallery, else (another worker's claim is live) the one that worker keeps. None when stopped: the gallery
+        was replaced or the cache cleared (the result goes nowhere)."""
+        state = self._state_of(company_id, identifier.gallery)
+        if state is None:
+            return None
+        gallery = self_check_store.gallery_digest(state.fingers, identifier.base_calibration)
+
+        def halted() -> bool:
+            return self._generation != generation or stop()
+        while not halted():
+            kept = self_check_store.read(company_id)
+            if kept is not None and (kept.gallery == gallery or kept.data_version > state.version):
+                return kept.check
+            if self_check_store.claimed_elsewhere(company_id, gallery, state.version):
+                time.sleep(self.poll_s)
+                continue
+            with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
+                if halted():
+                    break
+                if self_check_store.claim(company_id, gallery, state.version):
+                    check, lost = self._claimed_run(identifier, company_id, gallery, state.version, halted)
+                    if not lost:
+                        return check
+                    continue                 # a newer gallery's worker took the claim: its check will do
+            time.sleep(self.poll_s)
+        return None
+
+    def _claimed_run(self, identifier: FingerprintIdentifier, company_id: int, gallery: str, version: int,
+                     halted: Callable[[], bool]) -> tuple[SelfCheck | None, bool]:
+        """Run the check this worker claimed, renewing the claim; kept when done. (check, claim lost)."""
+        renewed, why = time.monotonic(), ""
+
+        def stop() -> bool:
+            nonlocal renewed, why
+            if not why and self._paused(halted):
+                why = "stopped"
+            if not why and time.monotonic() - renewed >= self_check_store.RENEW_S:
+                renewed = time.monotonic()
+                if not self_check_store.renew(company_id, gallery):
+                    why = "lost"
+            return bool(why)
+        try:
+            check = self.run(identifier, stop=stop)
+        except BaseException:
+            self_check_store.release(company_id, gallery)     # another worker may try at once
+            raise
+        if why:
+            self_check_store.release(company_id, gallery)
+            return None, why == "lost"
+        try:
+            self_check_store.keep(company_id, gallery, version, check)
+            kept = self_check_store.read(company_id)  # another worker's of this gallery, if it was kept first
+        except Exception:   # noqa: BLE001 - this worker decides with its own; the others run theirs after the lease
+            log.exception("could not keep the fingerprint self-check of company %d", company_id)
+            return check, False
+        return (kept.check if kept is not None and kept.gallery == gallery else check), False
+
+    def _state_of(self, company_id: int, gallery: Gallery) -> _State | None:
+        with self._lock:
+            state = self._states.get(company_id)
+        return state if state is not None and state.gallery is gallery else None
 
     def _paused(self, stop: Callable[[], bool]) -> bool:
         """Before each search of a run: the process's decisions first, then the company's own ``stop``."""
@@ -151,6 +227,14 @@ class GalleryCache:
             self._states.clear()
             self._locks.clear()
             self._checks.clear()
+
+
+def _kept(company_id: int) -> self_check_store.Kept | None:
+    try:
+        return self_check_store.read(company_id)
+    except Exception:   # noqa: BLE001 - the database failing here fails the request anyway, on its next query
+        log.exception("could not read the kept fingerprint self-check of company %d", company_id)
+        return None
 
 
 GALLERIES = GalleryCache()

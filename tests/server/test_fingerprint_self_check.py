@@ -51,7 +51,7 @@ def rows():
 
 @pytest.fixture(scope="module")
 def app(server):
-    return create_app(ServerConfig(db_url=server.db_url))
+    return create_app(ServerConfig(db_url=server.db_url, template_keys_dir=str(server.template_keys)))
 
 
 def light(gallery) -> SelfCheck:         # a scripted check that changes no decision here
@@ -187,8 +187,8 @@ def enrol(company: Tenant, impressions) -> None:
 def test_a_registration_starts_the_check_and_identify_decides_with_it(app, server, rows, runs):
     """(a) the check runs on a gallery change alone; (b) identify decides with it: a light one keeps a genuine
     match, one that demands more turns the same probe into ``none`` (never anyone's match); (c) the gallery
-    after a deletion gets a new one, started by the deletion itself, while the previous stands, and clear()
-    forgets them."""
+    after a deletion gets a new one, started by the deletion itself, while the previous stands; (d) after clear()
+    (a restart) the kept check decides at once, with no run for the gallery it is of."""
     company = tenant(app, server, rows, 0)
     stored(company, TemplateVault(FileKeyProvider(server.template_keys)), rows[:FINGERS - 1])
     enrol(company, rows[FINGERS - 1])                        # what a registration stores, through the endpoint
@@ -209,12 +209,13 @@ def test_a_registration_starts_the_check_and_identify_decides_with_it(app, serve
     assert company.inside.identify(rows[0][2]) == "none"                # the same probe: refused, not a match
     assert company.inside.identify(rows[7][2]) == "none"                # the deleted finger: nobody
 
-    runs.gate = threading.Event()
-    GALLERIES.clear()                                        # forgets the heavy check: the table alone again
-    assert company.inside.identify(rows[0][2]) == "outside_scope"
+    ran = len(runs.done)
+    runs.gate = threading.Event()                            # a run now would hold (and decide nothing meanwhile)
+    GALLERIES.clear()                                        # as a restart: the process forgets every check
+    assert company.inside.identify(rows[0][2]) == "none"                # the kept one decides from the first request
+    assert company.checks().finished.wait(WAIT_S)           # and is this gallery's own: taken without a run
+    assert len(runs.done) == ran and runs.running == 0
     runs.gate.set()
-    assert company.checks().finished.wait(WAIT_S)
-    assert company.inside.identify(rows[0][2]) == "none"                # until the new gallery's own is done
 
 
 def test_a_gallery_too_small_keeps_the_table_alone(app, server, rows, runs):

@@ -70,3 +70,8 @@ from tests.server.test_timecard_and_errors import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.timeout(120)
+from tests.server.test_fingerprint_self_check_shared import (  # noqa: F401  (the kept self-check's claims and upsert)
+    app, rows, runs, test_a_claim_no_longer_renewed_is_taken_over_and_the_first_kept_check_stands,
+    test_the_store_keeps_the_newest_gallerys_check_and_its_claims,
+    test_two_workers_run_one_check_of_a_gallery_and_both_decide_with_it, vault,
+)

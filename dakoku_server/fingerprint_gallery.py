@@ -120,36 +120,44 @@ class GalleryCache:
                     stop: Callable[[], bool] = lambda: False) -> SelfCheck | None:
         """The check of ``identifier``'s gallery: the kept one if it is of this gallery (or of a newer one: this
         worker's gallery is stale, and the newest check stands), else this worker's own run once it claimed the
-        gallery, else (another worker's claim is live) the one that worker keeps. None when stopped: the gallery
-        was replaced or the cache cleared (the result goes nowhere)."""
-        state = self._state_of(company_id, identifier.gallery)
-        if state is None:
-            return None
-        gallery = self_check_store.gallery_digest(state.fingers, identifier.base_calibration)
-
+        gallery, else (another worker's claim stands) the one that worker keeps. A database error on the way is
+        logged and tried again after ``poll_s``: only the check's own computation can fail a run (a failed run
+        leaves this worker on its previous check until the gallery changes). Returns only once this gallery's
+        check is known or the run was stopped (its gallery replaced, the cache cleared: the result goes nowhere)."""
         def halted() -> bool:
             return self._generation != generation or stop()
-        while not halted():
-            kept = self_check_store.read(company_id)
-            if kept is not None and (kept.gallery == gallery or kept.data_version > state.version):
-                return kept.check
-            if self_check_store.claimed_elsewhere(company_id, gallery, state.version):
+        state = self._state_of(company_id, identifier.gallery)
+        if state is None:              # a newer gallery is in _states already; its attach stops this run
+            while not halted():
                 time.sleep(self.poll_s)
-                continue
-            with self._one_at_a_time:        # a run abandoned while it waited stops at its first search
-                if halted():
-                    break
-                if self_check_store.claim(company_id, gallery, state.version):
-                    check, lost = self._claimed_run(identifier, company_id, gallery, state.version, halted)
-                    if not lost:
-                        return check
-                    continue                 # a newer gallery's worker took the claim: its check will do
+            return None
+        gallery = self_check_store.gallery_digest(state.fingers, identifier.base_calibration)
+        while not halted():
+            try:
+                kept = self_check_store.read(company_id)
+                if kept is not None and (kept.gallery == gallery or kept.data_version > state.version):
+                    return kept.check
+                if not self_check_store.claimed_elsewhere(company_id, gallery, state.version):
+                    with self._one_at_a_time:      # a run abandoned while it waited stops at its first search
+                        if halted():
+                            break
+                        token = self_check_store.claim(company_id, gallery, state.version)
+                        if token is not None:
+                            check, lost = self._claimed_run(identifier, company_id, gallery, state.version, token,
+                                                            halted)
+                            if not lost:
+                                return check
+                            continue               # taken over by a newer gallery's worker: its check will do
+            except self_check_store.DATABASE_ERRORS as error:
+                log.warning("fingerprint self-check of company %d: the database failed (%s): trying again",
+                            company_id, error)
             time.sleep(self.poll_s)
         return None
 
     def _claimed_run(self, identifier: FingerprintIdentifier, company_id: int, gallery: str, version: int,
-                     halted: Callable[[], bool]) -> tuple[SelfCheck | None, bool]:
-        """Run the check this worker claimed, renewing the claim; kept when done. (check, claim lost)."""
+                     token: str, halted: Callable[[], bool]) -> tuple[SelfCheck | None, bool]:
+        """Run the check this worker claimed, renewing the claim (a renewal refused or failing: lost); kept when
+        done. (check, claim lost)."""
         renewed, why = time.monotonic(), ""
 
         def stop() -> bool:
@@ -158,22 +166,26 @@ class GalleryCache:
                 why = "stopped"
             if not why and time.monotonic() - renewed >= self_check_store.RENEW_S:
                 renewed = time.monotonic()
-                if not self_check_store.renew(company_id, gallery):
+                try:
+                    if not self_check_store.renew(company_id, token):
+                        why = "lost"
+                except self_check_store.DATABASE_ERRORS as error:
+                    log.warning("fingerprint self-check of company %d: renewing failed (%s)", company_id, error)
                     why = "lost"
             return bool(why)
         try:
             check = self.run(identifier, stop=stop)
         except BaseException:
-            self_check_store.release(company_id, gallery)     # another worker may try at once
+            _quietly(self_check_store.release, company_id, token)     # another worker may try at once
             raise
         if why:
-            self_check_store.release(company_id, gallery)
+            _quietly(self_check_store.release, company_id, token)
             return None, why == "lost"
         try:
-            self_check_store.keep(company_id, gallery, version, check)
+            self_check_store.keep(company_id, gallery, version, check, token)
             kept = self_check_store.read(company_id)  # another worker's of this gallery, if it was kept first
-        except Exception:   # noqa: BLE001 - this worker decides with its own; the others run theirs after the lease
-            log.exception("could not keep the fingerprint self-check of company %d", company_id)
+        except self_check_store.DATABASE_ERRORS as error:     # this worker decides with its own meanwhile
+            log.warning("could not keep the fingerprint self-check of company %d (%s)", company_id, error)
             return check, False
         return (kept.check if kept is not None and kept.gallery == gallery else check), False
 
@@ -232,9 +244,17 @@ class GalleryCache:
 def _kept(company_id: int) -> self_check_store.Kept | None:
     try:
         return self_check_store.read(company_id)
-    except Exception:   # noqa: BLE001 - the database failing here fails the request anyway, on its next query
-        log.exception("could not read the kept fingerprint self-check of company %d", company_id)
+    except self_check_store.DATABASE_ERRORS as error:     # the request's next query says so, if it persists
+        log.warning("could not read the kept fingerprint self-check of company %d (%s)", company_id, error)
         return None
+
+
+def _quietly(write: Callable[..., None], *args) -> None:
+    """A claim's release, when failing only means the claim lapses after LEASE."""
+    try:
+        write(*args)
+    except self_check_store.DATABASE_ERRORS as error:
+        log.warning("fingerprint self-check: releasing the claim failed (%s); it lapses after its lease", error)
 
 
 GALLERIES = GalleryCache()

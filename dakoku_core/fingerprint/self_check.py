@@ -57,8 +57,8 @@ TAIL_POINTS = 300       # the tail starts where this many pairs are above it (at
                         # gallery reads its own pairs deeper before it extrapolates (the ninth look)
 QUIET_S = 0.3           # the check resumes this long after the last decision an employee waited for ended
 LONGEST_PAUSE_S = 10.0  # and after this long even if one is still running (a hung decision never stalls it)
-# How a check is computed: a kept check is reused for the same gallery only when this is the same (the server:
-# dakoku_server.self_check_store). Any change that changes a check's result changes it.
+# How a check is computed: the server reuses a kept check for the same gallery only when this (and the source of
+# this package, dakoku_server.self_check_store.CODE_DIGEST) is the same. Change it with the check's parameters.
 METHOD = (f"self_check 2: probes {MAX_PROBES}, pairs {MIN_PAIRS}, alike {LOOK_ALIKE_DB}, tail {TAIL_POINTS}, "
           f"safety {SAFETY_DB}, top {TOP_DB}")
 

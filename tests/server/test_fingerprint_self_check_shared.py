@@ -12,11 +12,13 @@ import time
 import uuid
 from datetime import timedelta
 
+import peewee as pw
 import pytest
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint import FingerprintIdentifier, Matcher
 from dakoku_core.fingerprint.crypto import FileKeyProvider
+from dakoku_core.fingerprint.gallery import Gallery
 from dakoku_server import admin, api_fingerprints, self_check_store
 from dakoku_server.fingerprint_gallery import GALLERIES, GalleryCache
 from dakoku_server.self_check_store import FingerprintSelfCheck
@@ -136,22 +138,84 @@ def test_a_kept_value_another_version_wrote_is_replaced(app, server, rows, runs,
 
 
 def test_the_store_keeps_the_newest_gallerys_check_and_its_claims(app):
-    """The rules of claim / renew / keep on a company of their own (digests are plain names here)."""
+    """The rules of claim / renew / release / keep on a company of their own (digests are plain names here)."""
     company_id = admin.add_company(f"SS{uuid.uuid4().hex[:10]}", "保管株式会社").id
     newer, older = light(range(4)), heavy(range(4))
     assert self_check_store.read(company_id) is None
-    assert self_check_store.claim(company_id, "b", 5)
-    assert not self_check_store.claim(company_id, "b", 5)          # live: another worker waits for it
-    assert not self_check_store.claim(company_id, "a", 3)          # nor does an older gallery's worker take it
-    self_check_store.keep(company_id, "b", 5, newer)
-    assert self_check_store.claim(company_id, "a", 3)              # the claim ended with the check
-    self_check_store.keep(company_id, "a", 3, older)               # older than the kept: not kept
+    b = self_check_store.claim(company_id, "b", 5)
+    assert b and self_check_store.claim(company_id, "b", 5) is None    # live: another worker waits for it
+    assert self_check_store.claim(company_id, "a", 3) is None          # nor does an older gallery's worker take it
+    assert self_check_store.claim(company_id, "b2", 5) is None         # nor another build's digest of the same
+    assert self_check_store.claimed_elsewhere(company_id, "b2", 5)     # fingers (no two runs taking turns)
+    assert self_check_store.keep(company_id, "b", 5, newer, b)
+    a = self_check_store.claim(company_id, "a", 3)                     # the claim ended with the check
+    assert a and not self_check_store.keep(company_id, "a", 3, older, a)   # older than the kept: not kept
     kept = self_check_store.read(company_id)
     assert (kept.gallery, kept.data_version, kept.check) == ("b", 5, newer)
-    assert self_check_store.claim(company_id, "c", 7)
-    assert self_check_store.renew(company_id, "c")
-    assert self_check_store.claim(company_id, "d", 8)              # a newer gallery's worker takes it over
-    assert not self_check_store.renew(company_id, "c")             # and the older one learns so
-    self_check_store.keep(company_id, "d", 8, None)                # a gallery too small: the table alone, kept
+    c = self_check_store.claim(company_id, "c", 7)
+    assert c and self_check_store.renew(company_id, c)
+    d = self_check_store.claim(company_id, "d", 8)                     # a newer gallery's worker takes it over
+    assert d and not self_check_store.renew(company_id, c)             # and the older run learns so
+    self_check_store.release(company_id, c)                            # its release leaves d's claim alone
+    assert self_check_store.claimed_elsewhere(company_id, "d", 8) and self_check_store.renew(company_id, d)
+    assert self_check_store.keep(company_id, "d", 8, None, d)          # a gallery too small: the table alone, kept
     kept = self_check_store.read(company_id)
     assert (kept.gallery, kept.check) == ("d", None)
+    assert not self_check_store.claimed_elsewhere(company_id, "e", 9)
+
+
+def test_a_claim_past_its_lease_is_taken_over_and_the_late_release_does_not_end_the_new_one(app, monkeypatch):
+    company_id = admin.add_company(f"SL{uuid.uuid4().hex[:10]}", "期限株式会社").id
+    hung = self_check_store.claim(company_id, "g", 5)
+    monkeypatch.setattr(self_check_store, "LEASE", timedelta(seconds=0))  # as if 120 s had passed unrenewed
+    taker = self_check_store.claim(company_id, "g", 5)
+    monkeypatch.setattr(self_check_store, "LEASE", timedelta(seconds=120))
+    assert hung and taker and taker != hung
+    self_check_store.release(company_id, hung)                            # the hung run wakes and stops
+    assert self_check_store.claimed_elsewhere(company_id, "g", 5)         # the new run's claim stands
+    assert not self_check_store.renew(company_id, hung) and self_check_store.renew(company_id, taker)
+
+
+def test_a_database_error_while_waiting_is_tried_again_not_a_failed_check(app, server, rows, runs, vault,
+                                                                          monkeypatch, caplog):
+    """A worker waiting for another's check that meets a database error (here: SQLite's "database is locked"
+    once) keeps waiting and takes the check when it is kept; a failed run would leave it on the previous one."""
+    runs.script = light
+    company = tenant(app, server, rows, 3)
+    assert company.checks().finished.wait(WAIT_S)
+    runs.script, runs.gate = heavy, threading.Event()
+    assert delete(company.outside, company.keys[2], 1).get_json()["deleted"] is True
+    wait_for(lambda: runs.running == 1, "the first worker's check of the new gallery holds its claim")
+    real, calls = self_check_store.claimed_elsewhere, []
+
+    def locked_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise pw.OperationalError("database is locked")
+        return real(*args)
+    monkeypatch.setattr(self_check_store, "claimed_elsewhere", locked_once)
+    other = worker(runs)
+    assert identify(other, company, vault, rows[0][2]) == "outside_scope"
+    wait_for(lambda: len(calls) >= 2, "the waiting worker tried again")
+    runs.gate.set()
+    assert other.self_checks(company.company_id).finished.wait(WAIT_S)
+    assert other.self_checks(company.company_id).current.calibration == HEAVY
+    assert identify(other, company, vault, rows[0][2]) == "none"
+    assert "database is locked" in caplog.text
+
+
+def test_a_run_for_a_gallery_already_replaced_never_puts_the_table_alone_in_force(app, server, rows, runs):
+    """A run that starts after its gallery was replaced in the cache (its thread is late: nice 19) must not
+    return "no check" while its gallery is still the newest attached: that would put the table alone in force."""
+    runs.script = light
+    company = tenant(app, server, rows, 3)
+    checks = company.checks()
+    assert checks.finished.wait(WAIT_S)
+    in_force = checks.current
+    stray = FingerprintIdentifier(Gallery(GALLERIES.identifier(company.company(), TemplateVault(
+        FileKeyProvider(server.template_keys)), FingerprintIdentifier).gallery.entries))   # not the cache's
+    checks.attach(stray)
+    assert not checks.finished.wait(0.5)              # it waits for its gallery to be replaced
+    assert checks.current == in_force and stray.self_check == in_force
+    assert company.inside.identify(rows[0][2]) == "outside_scope"    # the cache's gallery attached again
+    assert checks.finished.wait(WAIT_S) and checks.current == in_force

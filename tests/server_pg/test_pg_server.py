@@ -68,10 +68,11 @@ from tests.server.test_timecard_and_errors import (  # noqa: F401
     test_forged_timecard_link_is_refused, test_openapi_is_served_and_lists_every_route,
     test_timecard_link_expires, test_timecard_link_renders_the_employee_page, test_unknown_route_and_method_are_json,
 )
-
-pytestmark = pytest.mark.timeout(120)
-from tests.server.test_fingerprint_self_check_shared import (  # noqa: F401  (the kept self-check's claims and upsert)
+from tests.server.test_fingerprint_self_check_shared import (  # noqa: F401  (the kept self-check: claims, upserts)
     app, rows, runs, test_a_claim_no_longer_renewed_is_taken_over_and_the_first_kept_check_stands,
+    test_a_claim_past_its_lease_is_taken_over_and_the_late_release_does_not_end_the_new_one,
     test_the_store_keeps_the_newest_gallerys_check_and_its_claims,
     test_two_workers_run_one_check_of_a_gallery_and_both_decide_with_it, vault,
 )
+
+pytestmark = pytest.mark.timeout(120)

@@ -129,8 +129,21 @@ def settings_screens(app, shot) -> None:
         touch(app.settings_screen._section_buttons[section])
         advance(10)
         shot(app, f"settings_{section}")
+    diagnosis_results(app, shot)
     credentials_of_yamada(app, shot)
     _back_to_standby(app)
+
+
+def diagnosis_results(app, shot) -> None:
+    """自己診断 after 診断を実行: every check's verdict (the demo's simulated reader and sensor, its server)."""
+    from kivy_harness import advance, touch, wait_until
+
+    screen = app.settings_screen
+    touch(screen._section_buttons["diagnosis"])
+    touch(screen.ids.actions.children[-1])                      # 診断を実行
+    wait_until(lambda: screen.notice == "" and len(screen.ids.rows.children) >= 2, timeout=60)
+    advance(5)
+    shot(app, "settings_diagnosis_results")
 
 
 def credentials_of_yamada(app, shot) -> None:

@@ -67,7 +67,7 @@ def server_checks(client, kiosk_offset: float) -> list[CheckLine]:
     return [CheckLine("server", OK, text("check.server")), CheckLine("certificate", OK, text("check.certificate")),
             CheckLine("ip_allow", OK, text("check.ip_allow")),
             CheckLine("clock_offset", OK if clock_ok else FAIL, text("check.clock_offset"),
-                      text("check.clock_offset_value").format(seconds=f"{drift:+.1f}"),
+                      text("check.clock_offset_value").format(seconds=f"{round(drift, 1) + 0.0:+.1f}"),   # no "-0.0"
                       None if clock_ok else "auth_failed", {"drift": drift})]
 
 

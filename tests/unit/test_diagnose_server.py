@@ -40,6 +40,11 @@ def test_a_failure_is_attributed_to_its_check(key, failed, remedy):
     assert result["clock_offset"] == "skipped"
 
 
+@pytest.mark.parametrize("offset, shown", [(-0.04, "+0.0 秒"), (0.04, "+0.0 秒"), (-0.06, "-0.1 秒")])
+def test_a_clock_in_step_reads_plus_zero_not_minus_zero(offset, shown):
+    assert server_checks(Client(offset=offset), kiosk_offset=0.0)[-1].detail == shown
+
+
 def test_a_clock_off_by_minutes_fails():
     lines = server_checks(Client(offset=300.0), kiosk_offset=0.0)
     assert outcomes(lines)["clock_offset"] == "fail"

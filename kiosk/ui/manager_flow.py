@@ -152,7 +152,7 @@ class ManagerFlow(FlowEvents):
             if self.app.kiosk.settings.reader.backend == "pcsc":
                 actions.append((tr("settings.test_read"), lambda: self.diagnose(True)))
             screen.show_section(name, actions)
-            screen.notice = tr("settings.diagnosis_hint")   # what it checks, before the manager runs it
+            screen.notice = diagnosis_hint(self.app.kiosk.settings)   # what it checks, before the manager runs it
 
     # -- 接続先変更 ------------------------------------------------------------------------------
     def _connection_rows(self) -> list[tuple[str, str, str]]:
@@ -304,3 +304,14 @@ class ManagerFlow(FlowEvents):
         self.app.settings_screen.set_busy("")
         self.audit(f"settings.{self.app.settings_screen.section}", "failed", error.key)
         self.app.presenter.show(error)
+
+
+def diagnosis_hint(settings) -> str:
+    """What 診断を実行 checks on this kiosk: the card reader only when there is one to probe (PC/SC), the fingerprint
+    lines only with a sensor (kiosk.app_factory: reader_checks, device_checks)."""
+    names = ["ledger", "clock", "server", "certificate"]
+    names += ["reader"] if settings.reader.backend == "pcsc" else []
+    names += ["sensor"] if settings.fingerprint.backend != "none" else []
+    items = [tr(f"settings.diagnosis_item.{name}") for name in names]
+    return tr("settings.diagnosis_hint").format(
+        items=tr("update.joiner").join(items[:-1]) + tr("settings.diagnosis_hint_last") + items[-1])

@@ -276,6 +276,8 @@ def test_settings_need_the_manager_pin_and_are_audited(app, window):
     assert "設定を開く: パスワード誤り" in audit_row.value and "設定を開く: 許可" in audit_row.value
     screenshot(window, "settings_info")
     touch(screen._section_buttons["diagnosis"])
+    # what it checks here: no PC/SC reader to probe (simulated), no fingerprint sensor
+    assert screen.notice == "打刻データベース、時刻、サーバーへの接続と証明書を確かめます"
     touch(screen.ids.actions.children[-1])            # 診断を実行
     wait_until(lambda: screen.notice == "" and len(screen.ids.rows.children) >= 2)
     badges = {row.title: row.badge for row in screen.ids.rows.children}
@@ -323,3 +325,16 @@ def test_help_registration_button_needs_the_server(app, window):
     wait_until(lambda: app.presenter.is_open)
     assert app.presenter.current.key == "online_only"   # no connection configured
     assert app.kiosk.punches.count() == 0
+
+
+@pytest.mark.parametrize("reader, sensor, hint", [
+    ("pcsc", "none", "打刻データベース、時刻、サーバーへの接続、証明書とカードリーダーを確かめます"),
+    ("pcsc", "libfprint", "打刻データベース、時刻、サーバーへの接続、証明書、カードリーダーと指紋センサーを確かめます"),
+    ("simulated", "simulated", "打刻データベース、時刻、サーバーへの接続、証明書と指紋センサーを確かめます"),
+])
+def test_the_diagnosis_hint_names_only_what_this_kiosk_checks(reader, sensor, hint):
+    from kiosk.settings import FingerprintSettings, ReaderSettings, Settings
+    from kiosk.ui.manager_flow import diagnosis_hint
+
+    settings = Settings(reader=ReaderSettings(backend=reader), fingerprint=FingerprintSettings(backend=sensor))
+    assert diagnosis_hint(settings) == hint

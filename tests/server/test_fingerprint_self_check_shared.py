@@ -3,10 +3,13 @@ share one check per gallery, a restart decides with it from its first request, a
 claim (hung or killed mid-check) does not hold the others back, and a kept value another version wrote is replaced.
 
 A second worker is a second ``GalleryCache`` in this process on the same database, as each gunicorn worker has its
-own. Company, prints and the run seam are those of tests/server/test_fingerprint_self_check.py.
+own; the restart is a real one (another ``kiosk-server serve`` on the session's database, asked over HTTPS).
+Company, prints and the run seam are those of tests/server/test_fingerprint_self_check.py.
 """
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 import uuid
@@ -14,15 +17,19 @@ from datetime import timedelta
 
 import peewee as pw
 import pytest
+import requests
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint import FingerprintIdentifier, Matcher
+from dakoku_core.fingerprint.code_codec import encode_code
 from dakoku_core.fingerprint.crypto import FileKeyProvider
 from dakoku_core.fingerprint.gallery import Gallery
+from dakoku_core.protocol.signing import sign_request
 from dakoku_server import admin, api_fingerprints, self_check_store
 from dakoku_server.fingerprint_gallery import GALLERIES, GalleryCache
 from dakoku_server.self_check_store import FingerprintSelfCheck
 from dakoku_server.template_vault import TemplateVault
+from tests.support.server_process import ServerProcess, free_port
 from tests.server.test_fingerprint_self_check import (HEAVY, WAIT_S, Runs, app, delete, heavy, light,  # noqa: F401
                                                       rows, runs, tenant)
 
@@ -219,3 +226,34 @@ def test_a_run_for_a_gallery_already_replaced_never_puts_the_table_alone_in_forc
     assert checks.current == in_force and stray.self_check == in_force
     assert company.inside.identify(rows[0][2]) == "outside_scope"    # the cache's gallery attached again
     assert checks.finished.wait(WAIT_S) and checks.current == in_force
+
+
+def test_a_restarted_server_decides_with_the_kept_check_from_its_first_request(app, server, rows, runs, tmp_path):
+    """Real processes: another ``kiosk-server serve`` (two gunicorn workers) on the session's database, as after a
+    restart. The check kept for the company's gallery demands more than the table (a scripted run in this process
+    made it); the new server's first answer is decided with it. Had it run a check of its own instead, 3 fingers
+    are too few for one (the table alone) and the genuine finger would be ``outside_scope``."""
+    runs.script = heavy
+    company = tenant(app, server, rows, 3)
+    assert company.checks().finished.wait(WAIT_S)
+    assert self_check_store.read(company.company_id).check.calibration == HEAVY
+    assert company.inside.identify(rows[0][2]) == "none"
+    restarted = ServerProcess(server.db_url, server.db_path, server.directory / "demo" / "tls", free_port(),
+                              tmp_path / "restarted.log", template_keys=str(server.template_keys))
+    restarted.start()
+    try:
+        for _ in range(4):                                  # whichever worker answers
+            assert identify_over_https(restarted, company.inside, rows[0][2]) == "none"
+    finally:
+        restarted.stop()
+
+
+def identify_over_https(process: ServerProcess, kiosk, template) -> str:
+    code = base64.b64encode(encode_code(Matcher().encode(template))).decode("ascii")
+    body = json.dumps({"code": code}).encode("utf-8")
+    path = "/v1/fingerprints/identify"
+    headers = sign_request(kiosk.certificate.private_key, kiosk.certificate.key_id, "POST", path, body)
+    response = requests.post(process.url.rstrip("/") + path, data=body, verify=process.ca_file, timeout=30,
+                             headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    return response.json()["match"]

@@ -71,6 +71,7 @@ from tests.server.test_timecard_and_errors import (  # noqa: F401
 from tests.server.test_fingerprint_self_check_shared import (  # noqa: F401  (the kept self-check: claims, upserts)
     app, rows, runs, test_a_claim_no_longer_renewed_is_taken_over_and_the_first_kept_check_stands,
     test_a_claim_past_its_lease_is_taken_over_and_the_late_release_does_not_end_the_new_one,
+    test_a_restarted_server_decides_with_the_kept_check_from_its_first_request,
     test_the_store_keeps_the_newest_gallerys_check_and_its_claims,
     test_two_workers_run_one_check_of_a_gallery_and_both_decide_with_it, vault,
 )

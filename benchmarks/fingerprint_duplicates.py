@@ -84,7 +84,8 @@ def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thres
     print(f"duplicate_false_alarm_{kind}_second_half: {int(agreeing_a[halves_a].sum())}/{int(halves_a.sum())} count")
     print(f"duplicate_gallery_{kind}: {len(gallery)} sub-templates of {len(rows) - failed} fingers "
           f"({failed} failed to enrol)")
-    print(f"duplicate_margin_db_{kind}_max: {max(margins):.1f} dB")
+    best = max(margins, default=-np.inf)
+    print(f"duplicate_margin_db_{kind}_max: " + (f"{best:.1f} dB" if np.isfinite(best) else "none reached count"))
 
 
 def detection(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thresholds) -> None:

@@ -135,7 +135,7 @@ def settings_screens(app, shot) -> None:
 
 
 def diagnosis_results(app, shot) -> None:
-    """自己診断 after 診断を実行: every check's verdict (the demo's simulated reader and sensor, its server)."""
+    """自己診断 after 診断を実行: every check's verdict (the demo server's; a simulated reader has nothing to probe)."""
     from kivy_harness import advance, touch, wait_until
 
     screen = app.settings_screen

@@ -21,8 +21,9 @@ the threshold against one enrolled finger), ``..._one_<kind>`` with the rule unt
 half the set; the gallery's size; ``duplicate_margin_db_<kind>_max``: the best score against another employee's
 finger minus the threshold.
 
-True duplicates (``--detection-fingers``, 8 impressions a finger): each finger enrolled from captures 0-3, then
-enrolled again from captures 4-7 and checked against the whole gallery: ``duplicate_found[_one]_<kind>`` (its own
+True duplicates (``--detection-fingers``, 8 impressions a finger): each finger enrolled from captures 0-3, the
+gallery filled with the set's other fingers up to ``--fingers`` (the false alarms' gallery size, so the same
+threshold), then each enrolled again from captures 4-7 and checked against it: ``duplicate_found[_one]_<kind>`` (its own
 finger found by each rule) and ``duplicate_found_as_own_<kind>`` (found, and the strongest duplicate is its own, so
 an enrolment by the same employee is answered 「検出された認証データは「{name}({code})」に登録済みです」 with
 their own name rather than as another employee's).
@@ -88,9 +89,10 @@ def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thres
     print(f"duplicate_margin_db_{kind}_max: " + (f"{best:.1f} dB" if np.isfinite(best) else "none reached count"))
 
 
-def detection(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thresholds) -> None:
-    """True duplicates (8 impressions a finger): every finger enrolled from captures 0-3, then each enrolled again
-    from captures 4-7 (none shared) and checked against the whole gallery, its own first enrolment included."""
+def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, thresholds: Thresholds) -> None:
+    """True duplicates (8 impressions a finger): every finger enrolled from captures 0-3, the gallery filled up to
+    ``pad`` fingers with the set's others (as large as the false alarms' gallery, so at the same threshold), then
+    each enrolled again from captures 4-7 (none shared) and checked against it, its own first enrolment included."""
     rows = kind_templates(kind, split, fingers, impressions=8)
     entries, again = [], []
     for f, row in enumerate(rows):
@@ -100,7 +102,14 @@ def detection(kind: str, split: str, fingers: int, matcher: Matcher, thresholds:
             continue
         entries += [EnrolledTemplate(f"e{f}", 1, code) for code in first.codes]
         again.append((f"e{f}", second))
+    for f, row in enumerate(kind_templates(kind, split, pad)[fingers:], start=fingers):   # other fingers
+        try:
+            entries += [EnrolledTemplate(f"e{f}", 1, code) for code in consolidate(row[:4], matcher).codes]
+        except KioskError:
+            continue
     gallery = Gallery(entries)
+    print(f"duplicate_detection_gallery_{kind}: {len(gallery)} sub-templates "
+          f"(threshold {thresholds.duplicate(len(gallery)):.1f} dB)")
     one = agreeing = two = own_decides = 0
     for key, second in again:
         found = duplicate_scores(second, gallery, matcher, thresholds)
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.kinds or sorted(KINDS) + sorted(HELD_OUT):
         run(kind, args.split, args.fingers, matcher, thresholds)
         if args.detection_fingers:
-            detection(kind, args.split, args.detection_fingers, matcher, thresholds)
+            detection(kind, args.split, args.detection_fingers, args.fingers, matcher, thresholds)
     return 0
 
 

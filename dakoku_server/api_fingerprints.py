@@ -22,6 +22,7 @@ from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint.enroll import Enrollment, check_duplicates
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
+from dakoku_core.fingerprint.policy import Thresholds
 from dakoku_core.fingerprint.template import FingerprintTemplate as Template
 from dakoku_core.protocol.schemas import FINGERPRINT_REGISTRATION, MAX_TEMPLATE_BYTES
 from dakoku_server.api_master import since_param
@@ -36,6 +37,7 @@ from dakoku_server.template_vault import TemplateVault, binding
 
 blueprint = api_blueprint("fingerprints", __name__)
 MATCHER = Matcher()
+THRESHOLDS = Thresholds()
 Row = FingerprintTemplate
 
 log = logging.getLogger("dakoku_server")
@@ -67,6 +69,19 @@ def _template(text: str) -> Template:
     if len(template) == 0:
         raise bad_request("invalid_template")
     return template
+
+
+def _one_finger(codes: list[CylinderCode]) -> None:
+    """The posted templates are one finger's, as ``enroll.consolidate`` makes them: each agrees at the verify
+    threshold with the one that agrees most with the others. Else 400 ``templates_disagree``: the duplicate check
+    needs every template to reach an enrolled finger, so a registration padded with another finger's template
+    would slip a duplicate past it."""
+    if len(codes) < 2:
+        return
+    scores = [[MATCHER.score(a, b) if i != j else 0.0 for j, b in enumerate(codes)] for i, a in enumerate(codes)]
+    primary = max(range(len(codes)), key=lambda i: sum(scores[i]))
+    if any(scores[primary][i] < THRESHOLDS.verify for i in range(len(codes)) if i != primary):
+        raise bad_request("templates_disagree")
 
 
 def _check_duplicates(comp: Company, emp: Employee, finger: int, templates: list[Template],
@@ -113,6 +128,7 @@ def register_fingerprint() -> Response:
     finger = body.get("finger")            # given: replace that finger; absent: a new finger, numbered here
     templates = [_template(text) for text in body["templates"]]
     codes = [MATCHER.encode(t) for t in templates]              # ~17 ms each: outside the write lock
+    _one_finger(codes)
     vault = request_vault()
     GALLERIES.gallery(Company.get_by_id(caller().company.id), vault)     # a cold load, not under the write lock
     with write_transaction():

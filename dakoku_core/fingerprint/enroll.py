@@ -86,8 +86,9 @@ def consolidate(captures: Sequence[FingerprintTemplate], matcher: Matcher | None
 def duplicate_agreement(enrollment: Enrollment) -> int:
     """How many of the new sub-templates must reach one enrolled finger at the duplicate threshold for it to be a
     duplicate: every one (2 or 3 from the kiosk's enrolment; 1 for a registration of one template, which the server
-    accepts). The same finger enrolled again reaches its first enrolment from every capture; a stranger's finger
-    reaches another's only now and then, from one capture or two (benchmarks/fingerprint_duplicates.py)."""
+    accepts, all of one finger). The same finger enrolled again mostly reaches its first enrolment from every
+    capture; a stranger's finger reaches another's far more often from one capture than from all of them
+    (benchmarks/fingerprint_duplicates.py)."""
     return len(enrollment.codes)
 
 
@@ -119,8 +120,9 @@ def check_duplicates(enrollment: Enrollment, employee_key: str, gallery: Gallery
 
     A duplicate is an enrolled finger that every new sub-template reaches at the duplicate threshold
     (:func:`duplicate_agreement`). Until session 11 one comparison above it was enough, and on prints the 1:1 table
-    was not fitted to that refused most new employees' fingers as registered already (86 % of new fingers at about
-    140 enrolled on small_sensor prints, 57 % on moist_midsize: docs/fingerprint.md § Enrolment). Another
+    was not fitted to that refused most new employees' fingers as registered already (95.5 % of new fingers at
+    about 140 enrolled on small_sensor prints, 46.0 % on moist_midsize, fresh prints: docs/fingerprint.md § False
+    duplicates). Another
     employee's -> ``credential_duplicate``; this employee's own -> ``credential_registered_to_employee`` with the
     employee's name and code. The strongest such finger decides.
     """

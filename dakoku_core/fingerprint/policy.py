@@ -10,9 +10,11 @@
   10 log10 e = 4.34 dB for any N and any shift that a kind of data adds to every stranger alike, so the margin alone
   keeps such a shift's FPIR near 0.1 %; it does not bound a spike against one finger, which is what a held-out kind
   showed (docs/fingerprint.md, the seventh look).
-- duplicate check at enrolment: compared against every enrolled template of the company; it should catch a
-  duplicate rather than miss it (a manager is present and a false alarm costs one retry), so it runs 10 points
-  below the old pairwise identify threshold for the same N (pairwise scale, N = templates).
+- duplicate check at enrolment: each new sub-template against its prefilter candidates among the company's
+  enrolled templates, 10 points below the old pairwise identify threshold for the same N (pairwise scale,
+  N = templates). Meant to catch a duplicate rather than miss it, it refused most new fingers on prints the pairwise
+  table was not fitted on, where one comparison was enough; since session 11 every new sub-template must reach the
+  same enrolled finger (``enroll.check_duplicates``, docs/fingerprint.md § False duplicates).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from dakoku_server.template_vault import TemplateVault, binding, resolve_keys_di
 
 pytestmark = pytest.mark.timeout(120)
 
-FINGERS = 19
+FINGERS = 21
 FINGERPRINT_SET_VALIDATOR = jsonschema.Draft202012Validator(FINGERPRINT_SET)
 
 
@@ -152,6 +152,20 @@ def test_another_employees_finger_is_a_duplicate_without_saying_whose(client, pr
     assert not Row.select().where(Row.employee == other.id).exists()
     assert Company.get(Company.code == "DEMO").data_version == before       # nothing changed
     assert register(client, other.key, 6, prints[2][0]).status_code == 201  # a different finger is fine
+
+
+def test_a_registration_padded_with_another_fingers_template_is_refused(client, prints):
+    """Every posted template of a finger must agree with the others, as the kiosk's enrolment makes them: the
+    duplicate check needs every one to reach an enrolled finger, so padding with another finger's template
+    would slip a duplicate past it."""
+    owner, other = new_employee("HQ"), new_employee("HQ", "指紋", "三郎")
+    assert register(client, owner.key, 2, prints[19][0]).status_code == 201
+    padded = register(client, other.key, 6, prints[19][1], prints[20][0])
+    assert error_of(padded) == (400, "unexpected", "templates_disagree")
+    assert not Row.select().where(Row.employee == other.id).exists()
+    alone = register(client, other.key, 6, prints[19][1])           # the same finger without the padding
+    assert error_of(alone) == (409, "credential_duplicate", "credential_duplicate")
+    assert register(client, other.key, 6, prints[20][0], prints[20][1]).status_code == 201   # one finger's: fine
 
 
 def test_own_other_finger_names_the_employee(client, prints):

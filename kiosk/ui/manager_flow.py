@@ -309,9 +309,9 @@ class ManagerFlow(FlowEvents):
 def diagnosis_hint(settings) -> str:
     """What 診断を実行 checks on this kiosk: the card reader only when there is one to probe (PC/SC), the fingerprint
     lines only with a sensor (kiosk.app_factory: reader_checks, device_checks)."""
-    names = ["ledger", "clock", "server", "certificate"]
+    names = ["ledger", "clock", "server", "certificate", "ip_allow"]
     names += ["reader"] if settings.reader.backend == "pcsc" else []
-    names += ["sensor"] if settings.fingerprint.backend != "none" else []
+    names += ["sensor", "match"] if settings.fingerprint.backend != "none" else []
     items = [tr(f"settings.diagnosis_item.{name}") for name in names]
     return tr("settings.diagnosis_hint").format(
         items=tr("update.joiner").join(items[:-1]) + tr("settings.diagnosis_hint_last") + items[-1])

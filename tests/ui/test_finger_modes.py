@@ -187,7 +187,8 @@ def test_self_diagnosis_reports_the_sensor_and_the_enrolled_fingers_against_the_
         keypad(app, "0000")
         wait_until(lambda: app.manager.current == "settings")
         touch(screen._section_buttons["diagnosis"])
-        assert screen.notice == "打刻データベース、時刻、サーバーへの接続、証明書と指紋センサーを確かめます"
+        assert screen.notice == ("打刻データベース、時刻、サーバーへの接続、証明書、アクセス元IPの許可、指紋センサーと"
+                                 "指紋の照合を確かめます")
         touch(screen.ids.actions.children[-1])                    # 診断を実行
         wait_until(lambda: screen.notice == "" and any(r.title == "指紋センサー" for r in screen.ids.rows.children))
         row = next(r for r in screen.ids.rows.children if r.title == "指紋センサー")

@@ -277,7 +277,7 @@ def test_settings_need_the_manager_pin_and_are_audited(app, window):
     screenshot(window, "settings_info")
     touch(screen._section_buttons["diagnosis"])
     # what it checks here: no PC/SC reader to probe (simulated), no fingerprint sensor
-    assert screen.notice == "打刻データベース、時刻、サーバーへの接続と証明書を確かめます"
+    assert screen.notice == "打刻データベース、時刻、サーバーへの接続、証明書とアクセス元IPの許可を確かめます"
     touch(screen.ids.actions.children[-1])            # 診断を実行
     wait_until(lambda: screen.notice == "" and len(screen.ids.rows.children) >= 2)
     badges = {row.title: row.badge for row in screen.ids.rows.children}
@@ -328,9 +328,11 @@ def test_help_registration_button_needs_the_server(app, window):
 
 
 @pytest.mark.parametrize("reader, sensor, hint", [
-    ("pcsc", "none", "打刻データベース、時刻、サーバーへの接続、証明書とカードリーダーを確かめます"),
-    ("pcsc", "libfprint", "打刻データベース、時刻、サーバーへの接続、証明書、カードリーダーと指紋センサーを確かめます"),
-    ("simulated", "simulated", "打刻データベース、時刻、サーバーへの接続、証明書と指紋センサーを確かめます"),
+    ("pcsc", "none", "打刻データベース、時刻、サーバーへの接続、証明書、アクセス元IPの許可とカードリーダーを確かめます"),
+    ("pcsc", "libfprint", "打刻データベース、時刻、サーバーへの接続、証明書、アクセス元IPの許可、カードリーダー、"
+                           "指紋センサーと指紋の照合を確かめます"),
+    ("simulated", "simulated", "打刻データベース、時刻、サーバーへの接続、証明書、アクセス元IPの許可、指紋センサーと"
+                                   "指紋の照合を確かめます"),
 ])
 def test_the_diagnosis_hint_names_only_what_this_kiosk_checks(reader, sensor, hint):
     from kiosk.settings import FingerprintSettings, ReaderSettings, Settings

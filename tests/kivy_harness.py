@@ -74,6 +74,21 @@ def touch(widget) -> None:
     advance(2)
 
 
+def laid_out(widget, timeout: float = 10.0):
+    """``widget`` once its layout has placed it: its window rectangle unchanged from one frame to the next. A button
+    just added (a picker's names after its row was touched) may still sit where it was made, and a touch there
+    misses it (CI: the 鈴木 button of 認証情報 once took no touch)."""
+    last = None
+
+    def steady() -> bool:
+        nonlocal last
+        now = (*widget.to_window(*widget.pos), *widget.size)
+        same, last = now == last, now
+        return same and widget.get_root_window() is not None
+    wait_until(steady, timeout=timeout)
+    return widget
+
+
 def screenshot(window, name: str) -> Path:
     """Render to artifacts/screens/<name>0001.png (replacing the last run's), for a person to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from dakoku_core.domain.credentials import card_ref
 from dakoku_core.domain.model import AuthMethod
 from kiosk.ports.recorder_api import ConnectionSettings
 from kiosk.ui.manager_credentials import ConfirmDelete, CredentialItem
-from kivy_harness import advance, running_app, screenshot, touch, wait_until
+from kivy_harness import advance, laid_out, running_app, screenshot, touch, wait_until
 from registration_screens import open_settings
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(300)]
@@ -55,7 +55,7 @@ def test_a_card_is_deleted_by_touch_without_the_card(sync_server, window, tmp_pa
         assert "1003" in codes and "1006" not in codes                  # 伊藤 (STORE) is not this recorder's
         shots(window, "settings_credentials_choose")
         touch(page.picker.row_button("サ"))
-        touch(page.picker.name_button("鈴木"))
+        touch(laid_out(page.picker.name_button("鈴木")))
         wait_until(lambda: any(isinstance(r, CredentialItem) and mask in r.title for r in rows(app)), timeout=30,
                    describe=lambda: _state(app, page))
         item = next(r for r in rows(app) if isinstance(r, CredentialItem) and mask in r.title)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dakoku_core.domain.model import AuthMethod, PunchKind
-from kivy_harness import SHOTS, advance, running_app, screenshot, touch, wait_until
+from kivy_harness import SHOTS, advance, laid_out, running_app, screenshot, touch, wait_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 MIN_KEY_DP = 76   # 12 mm on a 160 dpi panel
@@ -50,7 +50,7 @@ def choose_from_list(screen, row: str, name: str) -> None:
     touch(picker.row_button(row))
     wait_until(lambda: any(name in b.text for b in picker.ids.names.children))
     advance(3)
-    touch(picker.name_button(name))
+    touch(laid_out(picker.name_button(name)))
 
 
 def error_shown(app) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from itertools import groupby
 from flask import Response, jsonify, request
 
 from dakoku_core.errors import KioskError
-from dakoku_core.fingerprint.enroll import Enrollment, check_duplicates
+from dakoku_core.fingerprint.enroll import Enrollment, agreement, check_duplicates
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.policy import Thresholds
@@ -78,9 +78,8 @@ def _one_finger(codes: list[CylinderCode]) -> None:
     would slip a duplicate past it."""
     if len(codes) < 2:
         return
-    scores = [[MATCHER.score(a, b) if i != j else 0.0 for j, b in enumerate(codes)] for i, a in enumerate(codes)]
-    primary = max(range(len(codes)), key=lambda i: sum(scores[i]))
-    if any(scores[primary][i] < THRESHOLDS.verify for i in range(len(codes)) if i != primary):
+    primary, scores = agreement(codes, MATCHER)
+    if any(score < THRESHOLDS.verify for i, score in enumerate(scores) if i != primary):
         raise bad_request("templates_disagree")
 
 

@@ -64,23 +64,33 @@ def consolidate(captures: Sequence[FingerprintTemplate], matcher: Matcher | None
     codes = [matcher.encode(t) for t in captures]
     feedback = [assess_capture(t, i, c) for i, (t, c) in enumerate(zip(captures, codes))]
     usable = [i for i, f in enumerate(feedback) if f.usable]
-    scores = np.zeros((len(captures), len(captures)))
-    for a in usable:
-        for b in usable:
-            if a < b:
-                scores[a, b] = scores[b, a] = matcher.score(codes[a], codes[b])
     if len(usable) < MIN_AGREEING:
         raise KioskError("enrollment_failed", situation=Situation.REGISTRATION, detail=f"{len(usable)} usable captures")
-    primary = max(usable, key=lambda i: scores[i].sum())
-    agreeing = [i for i in usable if i == primary or scores[primary, i] >= thresholds.verify]
+    primary, scores = agreement([codes[i] for i in usable], matcher)
+    primary = usable[primary]
+    scores = {usable[k]: s for k, s in enumerate(scores)}
+    agreeing = [i for i in usable if i == primary or scores[i] >= thresholds.verify]
     for i in usable:
         if i not in agreeing:
             feedback[i] = CaptureFeedback(i, feedback[i].minutiae, feedback[i].quality, False, "does_not_match_others")
     if len(agreeing) < MIN_AGREEING:
         raise KioskError("enrollment_failed", situation=Situation.REGISTRATION, detail="captures do not agree")
-    others = sorted((i for i in agreeing if i != primary), key=lambda i: scores[primary, i])
+    others = sorted((i for i in agreeing if i != primary), key=lambda i: scores[i])
     kept = [primary] + others[:MAX_SUB_TEMPLATES - 1]
     return Enrollment(tuple(captures[i] for i in kept), tuple(codes[i] for i in kept), tuple(feedback))
+
+
+def agreement(codes: Sequence[CylinderCode], matcher: Matcher | None = None) -> tuple[int, list[float]]:
+    """The primary of several captures of one finger (the highest summed pairwise score against the others) and
+    each capture's score against it (the primary's own: 0). Enrolment keeps the captures at the verify threshold;
+    the server refuses a registration whose templates are not all there (one rule, two places)."""
+    matcher = matcher or Matcher()
+    scores = np.zeros((len(codes), len(codes)))
+    for a in range(len(codes)):
+        for b in range(a + 1, len(codes)):
+            scores[a, b] = scores[b, a] = matcher.score(codes[a], codes[b])
+    primary = int(np.argmax(scores.sum(axis=1)))
+    return primary, [float(x) for x in scores[primary]]
 
 
 def duplicate_agreement(enrollment: Enrollment) -> int:
@@ -122,9 +132,8 @@ def check_duplicates(enrollment: Enrollment, employee_key: str, gallery: Gallery
     (:func:`duplicate_agreement`). Until session 11 one comparison above it was enough, and on prints the 1:1 table
     was not fitted to that refused most new employees' fingers as registered already (95.5 % of new fingers at
     about 140 enrolled on small_sensor prints, 46.0 % on moist_midsize, fresh prints: docs/fingerprint.md § False
-    duplicates). Another
-    employee's -> ``credential_duplicate``; this employee's own -> ``credential_registered_to_employee`` with the
-    employee's name and code. The strongest such finger decides.
+    duplicates). Another employee's -> ``credential_duplicate``; this employee's own ->
+    ``credential_registered_to_employee`` with the employee's name and code. The strongest such finger decides.
     """
     found = duplicate_scores(enrollment, gallery, matcher, thresholds)
     needed = duplicate_agreement(enrollment)

@@ -18,8 +18,8 @@ also beat every other employee by ``identify_margin`` (30 dB), else ``auth_faile
 every stranger's score alike (a kind of print the calibration was not fitted on), not a spike against one finger
 (docs/fingerprint.md, the seventh look). Spikes are what :meth:`FingerprintIdentifier.apply_self_check` answers:
 a match must then also be one on the gallery's own strangers' tail where it is heavier than the table's
-(:mod:`dakoku_core.fingerprint.self_check`, the eighth look). Pairwise scores (1:1 verify) keep :class:`Matcher`'s
-own calibration.
+(:mod:`dakoku_core.fingerprint.self_check`, the eighth look). 1:1 verify (the 2-factor mode) decides on the same
+per-finger scale (since session 12; before, :class:`Matcher`'s pairwise table).
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ PREFILTER_CANDIDATES = 30
 class Match:
     employee_key: str
     finger: int
-    score: float          # calibrated: -10 log10 FMR (identify: per enrolled finger; verify: per comparison)
+    score: float          # calibrated: -10 log10 FMR per enrolled finger (identify and verify)
     threshold: float
 
 
@@ -122,15 +122,22 @@ class FingerprintIdentifier:
         return match
 
     def verify(self, probe: CylinderCode, employee_key: str) -> Match:
-        """1:1 (2-factor mode: the employee was chosen by login ID / code): their best template must match."""
-        threshold = self.thresholds.verify
-        best = max(((self.matcher.score(probe, e.code), e.finger) for e in self.gallery.of_employee(employee_key)),
-                   default=(0.0, 0))
-        if best[0] < threshold:
+        """1:1 (2-factor mode: the employee was chosen by login ID / code): one of their enrolled fingers must match,
+        on the identify path's own per-finger scale (its calibration fitted on the worst kind, and the gallery's
+        self-check over it when applied), at ``Thresholds.verify_for(fingers)``: a stranger claiming this employee
+        passes with probability about 10^(-verify/10), whatever the kind of print. Until session 12 it was the
+        pairwise 1:1 table, fitted on one kind only, which on other kinds let strangers through far more often
+        than its 40 promised (docs/fingerprint.md § 1:1 verify)."""
+        gallery = self.gallery.restricted_to((employee_key,))
+        fingers = gallery.pattern_count() if employee_key in gallery.employees() else 0
+        threshold = self.thresholds.verify_for(fingers)
+        calibration = self.calibration          # read once: the self-check may be applied meanwhile
+        level, finger = self.raw_scores(probe, gallery).get(employee_key, (0.0, 0)) if fingers else (0.0, 0)
+        score = min(self.base_calibration(level), calibration(level))
+        if score < threshold:
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
-                             detail=f"verify score {best[0]:.1f} < {threshold:.1f}")
-        return Match(employee_key, best[1], best[0], threshold)
-
+                             detail=f"verify score {score:.1f} < {threshold:.1f} ({fingers} fingers)")
+        return Match(employee_key, finger, score, threshold)
 
 def _decide(levels: dict[str, tuple[float, int]], calibration: IdentifyCalibration, threshold: float, margin: float,
             two_factor: bool) -> Match:

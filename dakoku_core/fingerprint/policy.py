@@ -1,6 +1,9 @@
 """Decision thresholds on calibrated scores (score = -10 log10 FMR per comparison).
 
-- 1:1 verify: one comparison, ``verify`` (default 40: FMR 0.01 %, SourceAFIS's convention).
+- 1:1 verify (the 2-factor mode): ``verify`` (default 40: 0.01 % of strangers' claims, SourceAFIS's convention) +
+  10 log10(the employee's enrolled fingers), on the identify path's per-finger scale (since session 12; before, the
+  pairwise table fitted on one kind, docs/fingerprint.md § 1:1 verify). Enrolment's agreement between captures
+  still uses ``verify`` on the pairwise table (:func:`dakoku_core.fingerprint.enroll.consolidate`).
 - 1:N identify: on the identify path's own scale (-10 log10 FMR per *enrolled finger*, fitted on the worst of
   several kinds of data, :mod:`dakoku_core.fingerprint.identify_calibration`). A stranger's search meets N enrolled
   fingers, so the per-finger FMR must fall as N grows to keep the false identification rate per search (FPIR)
@@ -31,6 +34,12 @@ class Thresholds:
 
     def identify(self, gallery_size: int) -> float:
         return self.identify_base + 10.0 * log10(max(gallery_size, 1))
+
+    def verify_for(self, fingers: int) -> float:
+        """1:1 verify against an employee's ``fingers`` enrolled fingers, on the identify path's per-finger scale:
+        a stranger's claim passes with probability about fingers x 10^(-verify/10) per finger, so 10^(-verify/10)
+        per claim."""
+        return self.verify + 10.0 * log10(max(fingers, 1))
 
     def duplicate(self, gallery_size: int) -> float:
         return self.duplicate_base + 10.0 * log10(max(gallery_size, 1))

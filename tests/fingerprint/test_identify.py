@@ -2,6 +2,9 @@ import pytest
 
 from dakoku_core.errors import KioskError
 from dakoku_core.fingerprint import EnrolledTemplate, FingerprintIdentifier, Gallery
+from dakoku_core.fingerprint.calibration import Calibration
+from dakoku_core.fingerprint.policy import Thresholds
+from dakoku_core.fingerprint.self_check import SelfCheck
 
 from .conftest import FINGERS
 
@@ -72,10 +75,49 @@ def test_more_patterns_than_the_department_limit(gallery, tiny_codes):
 def test_verify_one_to_one(gallery, tiny_codes):
     identifier = FingerprintIdentifier(gallery)
     match = identifier.verify(tiny_codes[3][1], employee(3))
-    assert match.score >= identifier.thresholds.verify
+    assert (match.employee_key, match.finger) == (employee(3), 1)
+    # on the identify path's per-finger scale: the score is the calibrated level of the claimed employee's finger
+    level = identifier.raw_scores(tiny_codes[3][1], gallery.restricted_to([employee(3)]))[employee(3)][0]
+    assert match.score == pytest.approx(identifier.calibration(level))
+    assert match.score >= match.threshold == identifier.thresholds.verify_for(1) == identifier.thresholds.verify
     with pytest.raises(KioskError) as info:
         identifier.verify(tiny_codes[3][1], employee(4))
     assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+
+
+def test_verify_asks_more_of_an_employee_with_more_fingers(tiny_codes):
+    # A stranger's claim meets each of the employee's fingers: 10 log10(fingers) more keeps 0.01 % per claim.
+    t = Thresholds()
+    assert t.verify_for(0) == t.verify_for(1) == t.verify == 40.0
+    assert t.verify_for(10) == pytest.approx(50.0)
+    one = Gallery([EnrolledTemplate("alice", 1, tiny_codes[0][0]), EnrolledTemplate("alice", 1, tiny_codes[0][2])])
+    many = one.changed((), [EnrolledTemplate("alice", f + 1, tiny_codes[f][k])
+                            for f in range(1, FINGERS) for k in (0, 2)])
+    assert FingerprintIdentifier(one).verify(tiny_codes[0][1], "alice").threshold == pytest.approx(40.0)
+    match = FingerprintIdentifier(many).verify(tiny_codes[0][1], "alice")
+    assert (match.finger, match.threshold) == (1, pytest.approx(t.verify_for(FINGERS)))
+    assert match.threshold > 47.0
+
+
+def test_verify_of_an_employee_without_fingers_is_refused(gallery, tiny_codes):
+    with pytest.raises(KioskError) as info:
+        FingerprintIdentifier(gallery).verify(tiny_codes[3][1], "nobody")
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+
+
+def test_verify_decides_with_the_gallerys_self_check(gallery, tiny_codes):
+    identifier = FingerprintIdentifier(gallery)
+    assert identifier.verify(tiny_codes[3][1], employee(3)).employee_key == employee(3)
+    level = identifier.raw_scores(tiny_codes[3][1], gallery.restricted_to([employee(3)]))[employee(3)][0]
+    # this gallery's strangers (as if) reach twice the genuine level at FMR 1 %: the claim is not trusted
+    heavy = SelfCheck(Calibration((0.0, 2 * level), (0.0, 20.0), 20.0 / (2 * level)), probes=12, pairs=5000,
+                      look_alike=0)
+    identifier.apply_self_check(heavy)
+    with pytest.raises(KioskError) as info:
+        identifier.verify(tiny_codes[3][1], employee(3))
+    assert info.value.key == "auth_failed" and info.value.cause_letter == "A"
+    identifier.apply_self_check(None)
+    assert identifier.verify(tiny_codes[3][1], employee(3)).employee_key == employee(3)
 
 
 def test_identify_threshold_grows_with_gallery_size():

@@ -3,7 +3,7 @@ already registered (「すでに登録済みの情報です。 重複して登�
 per kind of print, and how often the same finger enrolled again is found.
 
 Usage: python benchmarks/fingerprint_duplicates.py [--fingers 140] [--detection-fingers 60]
-       [--split reporting|fresh] [KIND ...]
+       [--split reporting|fresh] [--scale pairwise|identify] [--duplicate-base 30] [KIND ...]
 (default: every kind, held-out ones included; prints are dakoku_core.fingerprint.synth.kinds' cached templates).
 
 Protocol, as a company enrols its employees one after the other: finger i (its first 4 captures consolidated, as at
@@ -27,6 +27,10 @@ threshold), then each enrolled again from captures 4-7 and checked against it: `
 finger found by each rule) and ``duplicate_found_as_own_<kind>`` (found, and the strongest duplicate is its own, so
 an enrolment by the same employee is answered 「検出された認証データは「{name}({code})」に登録済みです」 with
 their own name rather than as another employee's).
+
+``--scale identify`` (considered in session 12, not in force): the same counts with each new sub-template searched
+on the identify path's per-finger scale (table alone) at ``--duplicate-base`` + 10 log10(enrolled fingers)
+(docs/fingerprint.md § False duplicates).
 """
 from __future__ import annotations
 
@@ -48,6 +52,33 @@ from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
 from dakoku_core.fingerprint.synth.kinds import HELD_OUT, KINDS, kind_templates  # noqa: E402
 
 
+def identify_scale_scores(enrolment, gallery: Gallery, thresholds: Thresholds) -> dict:
+    """``duplicate_scores`` on the identify path's scale (``--scale identify``, considered): each new sub-template
+    searched as a punch is (prefilter, stage 1, a finger's sub-templates fused, stage 2 per enrolled finger, the
+    table alone), a finger counting when it reaches ``Thresholds.duplicate_base`` + 10 log10(the gallery's enrolled
+    fingers) on that scale."""
+    from dakoku_core.fingerprint.identify import FingerprintIdentifier
+    from dakoku_core.fingerprint.identify_calibration import fuse
+    identifier = FingerprintIdentifier(gallery)
+    cal = identifier.calibration
+    threshold = THRESHOLD["identify"](thresholds, gallery)
+    found: dict = {}
+    for code in enrolment.codes:
+        levels: dict = {}
+        for entry, raw, pairs in identifier.candidate_scores(code, gallery):
+            levels.setdefault((entry.employee_key, entry.finger), []).append(cal.comparison(raw, pairs))
+        for key, values in levels.items():
+            score = cal(fuse(values))
+            if score >= threshold:
+                count, best = found.get(key, (0, -np.inf))
+                found[key] = (count + 1, max(best, score))
+    return found
+
+
+SCORES = {"pairwise": duplicate_scores, "identify": lambda e, g, _m, t: identify_scale_scores(e, g, t)}
+THRESHOLD = {"pairwise": lambda t, g: t.duplicate(len(g)), "identify": lambda t, g: t.duplicate(g.pattern_count())}
+
+
 def alarms_of(found: dict, needed: int, key: str | None = None) -> tuple[bool, bool]:
     """Whether any finger of ``found`` (duplicate_scores; with ``key``, only that employee's) is a duplicate by one
     sub-template at the threshold (the rule until session 11), and by ``needed`` of them."""
@@ -55,7 +86,7 @@ def alarms_of(found: dict, needed: int, key: str | None = None) -> tuple[bool, b
     return any(counts), any(c >= needed for c in counts)
 
 
-def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thresholds) -> None:
+def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thresholds, scale: str = "pairwise") -> None:
     """False alarms: each finger checked against the gallery of the ones enrolled before it."""
     rows = kind_templates(kind, split, fingers)
     one, agreeing, two, halves, margins, failed = [], [], [], [], [], 0
@@ -67,14 +98,14 @@ def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thres
             failed += 1
             continue
         if len(gallery):
-            found = duplicate_scores(enrolment, gallery, matcher, thresholds)
+            found = SCORES[scale](enrolment, gallery, matcher, thresholds)
             a, b = alarms_of(found, duplicate_agreement(enrolment))
             two.append(alarms_of(found, min(2, len(enrolment.codes)))[1])
             one.append(a)
             agreeing.append(b)
             halves.append(f >= fingers // 2)
             best = max((score for _count, score in found.values()), default=-np.inf)
-            margins.append(best - thresholds.duplicate(len(gallery)))
+            margins.append(best - THRESHOLD[scale](thresholds, gallery))
         gallery = gallery.changed((), [EnrolledTemplate(f"e{f}", 1, code) for code in enrolment.codes])
     one_a, agreeing_a, halves_a = np.array(one), np.array(agreeing), np.array(halves, dtype=bool)
     m = len(one_a)
@@ -89,7 +120,8 @@ def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thres
     print(f"duplicate_margin_db_{kind}_max: " + (f"{best:.1f} dB" if np.isfinite(best) else "none reached count"))
 
 
-def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, thresholds: Thresholds) -> None:
+def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, thresholds: Thresholds,
+              scale: str = "pairwise") -> None:
     """True duplicates (8 impressions a finger): every finger enrolled from captures 0-3, the gallery filled up to
     ``pad`` fingers with the set's others (as large as the false alarms' gallery, so at the same threshold), then
     each enrolled again from captures 4-7 (none shared) and checked against it, its own first enrolment included."""
@@ -109,10 +141,10 @@ def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, t
             continue
     gallery = Gallery(entries)
     print(f"duplicate_detection_gallery_{kind}: {len(gallery)} sub-templates "
-          f"(threshold {thresholds.duplicate(len(gallery)):.1f} dB)")
+          f"(threshold {THRESHOLD[scale](thresholds, gallery):.1f} dB)")
     one = agreeing = two = own_decides = 0
     for key, second in again:
-        found = duplicate_scores(second, gallery, matcher, thresholds)
+        found = SCORES[scale](second, gallery, matcher, thresholds)
         a, b = alarms_of(found, duplicate_agreement(second), key)
         one, agreeing = one + a, agreeing + b
         two += alarms_of(found, min(2, len(second.codes)), key)[1]
@@ -131,12 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fingers", type=int, default=140)
     parser.add_argument("--split", choices=("reporting", "fresh"), default="reporting")
     parser.add_argument("--detection-fingers", type=int, default=60, help="fingers of 8 impressions (0: none)")
+    parser.add_argument("--scale", choices=sorted(SCORES), default="pairwise",
+                        help="pairwise: the check in force; identify: the identify path's scale (considered)")
+    parser.add_argument("--duplicate-base", type=float, default=Thresholds().duplicate_base,
+                        help="dB at one enrolled finger (or sub-template, pairwise); default the policy's")
     args = parser.parse_args(argv)
-    matcher, thresholds = Matcher(), Thresholds()
+    matcher, thresholds = Matcher(), Thresholds(duplicate_base=args.duplicate_base)
     for kind in args.kinds or sorted(KINDS) + sorted(HELD_OUT):
-        run(kind, args.split, args.fingers, matcher, thresholds)
+        run(kind, args.split, args.fingers, matcher, thresholds, args.scale)
         if args.detection_fingers:
-            detection(kind, args.split, args.detection_fingers, args.fingers, matcher, thresholds)
+            detection(kind, args.split, args.detection_fingers, args.fingers, matcher, thresholds, args.scale)
     return 0
 
 

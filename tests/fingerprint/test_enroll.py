@@ -84,3 +84,65 @@ def test_a_strangers_finger_that_reaches_another_once_is_no_duplicate_but_the_sa
             check_duplicates(again, "someone else", gallery, {})
         assert (own.value.key, other.value.key) == ("credential_registered_to_employee", "credential_duplicate")
         assert own.value.context == {"name": "", "code": f"e{f}"}
+
+
+class ScriptedMatcher:
+    """Pairwise scores set by the test (by the codes' minutiae positions: a gallery entry decompresses a new copy of
+    its code each time, 0 otherwise): the duplicate rule without matching."""
+
+    def __init__(self):
+        self.table: dict[tuple[bytes, bytes], float] = {}
+
+    def set(self, probe, entry, score: float) -> None:
+        self.table[(probe.xy.tobytes(), entry.code.xy.tobytes())] = score
+
+    def score(self, a, b) -> float:
+        return self.table.get((a.xy.tobytes(), b.xy.tobytes()), 0.0)
+
+
+@pytest.fixture()
+def scripted(tiny_codes):
+    """A new enrolment of three sub-templates, a gallery of finger A (e0, two sub-templates) and finger B (e1, one)."""
+    from dakoku_core.fingerprint.enroll import Enrollment
+    new = Enrollment((), tuple(tiny_codes[0]), ())
+    a1, a2 = EnrolledTemplate("e0", 1, tiny_codes[1][0]), EnrolledTemplate("e0", 1, tiny_codes[1][1])
+    b = EnrolledTemplate("e1", 2, tiny_codes[2][0])
+    return new, Gallery([a1, a2, b]), (a1, a2, b), ScriptedMatcher()
+
+
+def test_sub_templates_split_between_two_fingers_are_no_duplicate(scripted):
+    new, gallery, (a1, a2, b), matcher = scripted
+    p1, p2, p3 = new.codes
+    matcher.set(p1, a1, 100.0)
+    matcher.set(p2, a2, 100.0)
+    matcher.set(p3, b, 100.0)                    # two reach A, one reaches B: no finger reached by all three
+    check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)
+    matcher.set(p3, a1, 100.0)                   # now all three reach A
+    with pytest.raises(KioskError) as info:
+        check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)
+    assert info.value.key == "credential_duplicate"
+
+
+def test_one_sub_template_reaching_two_of_a_fingers_sub_templates_counts_once(scripted):
+    from dakoku_core.fingerprint.enroll import Enrollment, duplicate_scores
+    new, gallery, (a1, a2, _b), matcher = scripted
+    p1, p2, _p3 = new.codes
+    matcher.set(p1, a1, 90.0)
+    matcher.set(p1, a2, 100.0)
+    two = Enrollment((), (p1, p2), ())
+    assert duplicate_scores(two, gallery, matcher) == {("e0", 1): (1, 100.0)}
+    check_duplicates(two, "e2", gallery, EMPLOYEES, matcher)     # one of two sub-templates: no duplicate
+
+
+@pytest.mark.parametrize("own_score, key", [(110.0, "credential_registered_to_employee"),
+                                            (90.0, "credential_duplicate")])
+def test_the_strongest_of_two_duplicated_fingers_decides(scripted, own_score, key):
+    new, gallery, (a1, _a2, b), matcher = scripted
+    for p in new.codes:
+        matcher.set(p, a1, 100.0)                # e0's finger, another employee's
+        matcher.set(p, b, own_score)             # e1's own other finger
+    with pytest.raises(KioskError) as info:
+        check_duplicates(new, "e1", gallery, EMPLOYEES, matcher)
+    assert info.value.key == key
+    if key == "credential_registered_to_employee":
+        assert info.value.context == {"name": EMPLOYEES["e1"].display_name, "code": "0101"}

@@ -26,6 +26,7 @@ MIN_CYLINDERS = 8
 MIN_AGREEING = 2
 MAX_SUB_TEMPLATES = 3
 DUPLICATE_CANDIDATES = 20
+DUPLICATE_PAIRWISE_AGREEMENT = 2   # new sub-templates at the pairwise duplicate threshold (one also on the identify scale)
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,37 @@ def agreement(codes: Sequence[CylinderCode], matcher: Matcher | None = None) -> 
 
 
 def duplicate_agreement(enrollment: Enrollment) -> int:
-    """How many of the new sub-templates must reach one enrolled finger at the duplicate threshold for it to be a
-    duplicate: every one (2 or 3 from the kiosk's enrolment; 1 for a registration of one template, which the server
-    accepts, all of one finger). The same finger enrolled again mostly reaches its first enrolment from every
-    capture; a stranger's finger reaches another's far more often from one capture than from all of them
-    (benchmarks/fingerprint_duplicates.py)."""
-    return len(enrollment.codes)
+    """How many of the new sub-templates must reach one enrolled finger at the pairwise duplicate threshold for it to
+    be a duplicate: two (one for a registration of one template, which the server accepts, all of one finger), and
+    one of them must also reach it on the identify path's scale (:func:`identify_scale_reached`). Session 11 asked
+    every sub-template on the pairwise scale alone; session 12's rule was chosen on REPORTING prints because it
+    refuses fewer new fingers *and* finds at least as many true duplicates on every kind
+    (docs/fingerprint.md § False duplicates, benchmarks/fingerprint_duplicates.py)."""
+    return min(DUPLICATE_PAIRWISE_AGREEMENT, len(enrollment.codes))
+
+
+def identify_scale_reached(enrollment: Enrollment, gallery: Gallery, fingers: set[tuple[str, int]],
+                           thresholds: Thresholds = Thresholds()) -> set[tuple[str, int]]:
+    """Which of ``fingers`` any new sub-template reaches when searched as a punch is (prefilter, stage 1, the
+    finger's sub-templates fused, stage 2 per enrolled finger) at ``Thresholds.duplicate_identify`` for the
+    gallery's enrolled fingers. The table alone: the gallery's self-check only raises what a match needs, which
+    here would mean more missed duplicates, the costly error."""
+    from dakoku_core.fingerprint.identify import FingerprintIdentifier
+    from dakoku_core.fingerprint.identify_calibration import fuse
+    identifier = FingerprintIdentifier(gallery)
+    calibration = identifier.base_calibration
+    threshold = thresholds.duplicate_identify(gallery.pattern_count())
+    reached: set[tuple[str, int]] = set()
+    for code in enrollment.codes:
+        levels: dict[tuple[str, int], list[float]] = {}
+        for entry, raw, pairs in identifier.candidate_scores(code, gallery):
+            key = (entry.employee_key, entry.finger)
+            if key in fingers:
+                levels.setdefault(key, []).append(calibration.comparison(raw, pairs))
+        reached |= {key for key, values in levels.items() if calibration(fuse(values)) >= threshold}
+        if reached >= fingers:
+            break
+    return reached
 
 
 def duplicate_scores(enrollment: Enrollment, gallery: Gallery, matcher: Matcher | None = None,
@@ -123,21 +149,33 @@ def duplicate_scores(enrollment: Enrollment, gallery: Gallery, matcher: Matcher 
     return found
 
 
+def duplicate_fingers(enrollment: Enrollment, gallery: Gallery, matcher: Matcher | None = None,
+                      thresholds: Thresholds = Thresholds()) -> list[tuple[float, tuple[str, int]]]:
+    """The enrolled fingers the new one duplicates by the rule in force (:func:`duplicate_agreement`), each with its
+    best pairwise score: (score, (employee key, finger))."""
+    found = duplicate_scores(enrollment, gallery, matcher, thresholds)
+    needed = duplicate_agreement(enrollment)
+    agreeing = [(best, key) for key, (count, best) in found.items() if count >= needed]
+    if agreeing:        # the identify path only for the rare candidates: most enrolments stop here
+        reached = identify_scale_reached(enrollment, gallery, {key for _best, key in agreeing}, thresholds)
+        agreeing = [(best, key) for best, key in agreeing if key in reached]
+    return agreeing
+
+
 def check_duplicates(enrollment: Enrollment, employee_key: str, gallery: Gallery,
                      employees: Mapping[str, Employee], matcher: Matcher | None = None,
                      thresholds: Thresholds = Thresholds()) -> None:
     """Raise if the new finger is already enrolled in the company-wide ``gallery``.
 
-    A duplicate is an enrolled finger that every new sub-template reaches at the duplicate threshold
-    (:func:`duplicate_agreement`). Until session 11 one comparison above it was enough, and on prints the 1:1 table
-    was not fitted to that refused most new employees' fingers as registered already (95.5 % of new fingers at
-    about 140 enrolled on small_sensor prints, 46.0 % on moist_midsize, fresh prints: docs/fingerprint.md § False
-    duplicates). Another employee's -> ``credential_duplicate``; this employee's own ->
+    A duplicate is an enrolled finger that two new sub-templates reach at the pairwise duplicate threshold and one
+    of them on the identify path's scale (:func:`duplicate_agreement`). Until session 11 one pairwise comparison was
+    enough, and on prints the 1:1 table was not fitted to that refused most new employees' fingers as registered
+    already (95.5 % of new fingers at about 140 enrolled on small_sensor prints, fresh); session 11 asked every
+    sub-template, which still refused a third (docs/fingerprint.md § False duplicates). Another employee's ->
+    ``credential_duplicate``; this employee's own ->
     ``credential_registered_to_employee`` with the employee's name and code. The strongest such finger decides.
     """
-    found = duplicate_scores(enrollment, gallery, matcher, thresholds)
-    needed = duplicate_agreement(enrollment)
-    agreeing = [(best, key) for key, (count, best) in found.items() if count >= needed]
+    agreeing = duplicate_fingers(enrollment, gallery, matcher, thresholds)
     if not agreeing:
         return
     best, (owner, _finger) = max(agreeing)

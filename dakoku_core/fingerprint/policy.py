@@ -31,6 +31,7 @@ class Thresholds:
     identify_base: float = 30.0
     identify_margin: float = 30.0       # dB over the best other employee: 4.34 dB x ln(1,000)
     duplicate_base: float = 30.0
+    duplicate_identify_base: float = 25.0   # on the identify path's per-finger scale (session 12, REPORTING)
 
     def identify(self, gallery_size: int) -> float:
         return self.identify_base + 10.0 * log10(max(gallery_size, 1))
@@ -43,6 +44,9 @@ class Thresholds:
 
     def duplicate(self, gallery_size: int) -> float:
         return self.duplicate_base + 10.0 * log10(max(gallery_size, 1))
+
+    def duplicate_identify(self, fingers: int) -> float:
+        return self.duplicate_identify_base + 10.0 * log10(max(fingers, 1))
 
 
 DEFAULT_PATTERN_LIMIT = 1000      # enrolled fingers per department; settings may change it

@@ -26,7 +26,7 @@ MIN_CYLINDERS = 8
 MIN_AGREEING = 2
 MAX_SUB_TEMPLATES = 3
 DUPLICATE_CANDIDATES = 20
-DUPLICATE_PAIRWISE_AGREEMENT = 2   # new sub-templates at the pairwise duplicate threshold (one also on the identify scale)
+DUPLICATE_PAIRWISE_AGREEMENT = 2   # sub-templates at the pairwise duplicate threshold (one also on the identify scale)
 
 
 @dataclass(frozen=True)

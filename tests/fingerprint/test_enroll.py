@@ -61,23 +61,24 @@ def test_duplicate_check(tiny_templates, tiny_codes):
 
 def test_a_strangers_finger_that_reaches_another_once_is_no_duplicate_but_the_same_finger_again_is():
     """Real prints of a kind the 1:1 table was not fitted on (held-out moist_midsize, 20 fingers): enrolled one
-    after the other from 3 captures, 7 new fingers reach another employee's with one comparison over the duplicate
-    threshold, which until session 11 refused them as registered already; none reaches one from every capture.
-    Each finger enrolled again from its 3 other captures (none shared) is still found: as the same employee's
-    finger, or as another's when someone else tries to enrol it."""
+    after the other from the kiosk's 4 captures, 7 new fingers reach another employee's with one pairwise comparison
+    over the duplicate threshold, which until session 11 refused them as registered already; none is refused now.
+    Each finger enrolled again from its 4 other captures (none shared) is still found: as the same employee's
+    finger, or as another's when someone else tries to enrol it. (From 3 captures, session 12's rule missed one of
+    the 20: its small moist templates reach the identify path's threshold of 38 dB with 31-35.)"""
     from dakoku_core.fingerprint.enroll import duplicate_scores
     from dakoku_core.fingerprint.synth.kinds import kind_templates
 
-    rows = kind_templates("moist_midsize", "reporting", 20)
+    rows = kind_templates("moist_midsize", "reporting", 20, impressions=8)
     gallery, reached_once = Gallery(()), 0
     for f, row in enumerate(rows):
-        enrolment = consolidate(row[:3])
+        enrolment = consolidate(row[:4])
         reached_once += bool(duplicate_scores(enrolment, gallery))
         check_duplicates(enrolment, f"e{f}", gallery, {})              # a new employee's finger: never refused
         gallery = gallery.changed((), [EnrolledTemplate(f"e{f}", 1, code) for code in enrolment.codes])
     assert reached_once >= 5
     for f, row in enumerate(rows):
-        again = consolidate(row[3:6])
+        again = consolidate(row[4:8])
         with pytest.raises(KioskError) as own:
             check_duplicates(again, f"e{f}", gallery, {})
         with pytest.raises(KioskError) as other:
@@ -102,42 +103,66 @@ class ScriptedMatcher:
 
 @pytest.fixture()
 def scripted(tiny_codes):
-    """A new enrolment of three sub-templates, a gallery of finger A (e0, two sub-templates) and finger B (e1, one)."""
+    """A new enrolment of three sub-templates (finger 0's captures) and a gallery of finger A (e0, two sub-templates)
+    and finger B (e1, one), both of finger 0's captures so that the identify path reaches them, and finger C (e0,
+    another finger's capture) that it does not. The pairwise scores are the test's."""
     from dakoku_core.fingerprint.enroll import Enrollment
     new = Enrollment((), tuple(tiny_codes[0]), ())
-    a1, a2 = EnrolledTemplate("e0", 1, tiny_codes[1][0]), EnrolledTemplate("e0", 1, tiny_codes[1][1])
-    b = EnrolledTemplate("e1", 2, tiny_codes[2][0])
-    return new, Gallery([a1, a2, b]), (a1, a2, b), ScriptedMatcher()
+    a1, a2 = EnrolledTemplate("e0", 1, tiny_codes[0][0]), EnrolledTemplate("e0", 1, tiny_codes[0][1])
+    b = EnrolledTemplate("e1", 2, tiny_codes[0][2])
+    c = EnrolledTemplate("e0", 3, tiny_codes[3][0])
+    return new, Gallery([a1, a2, b, c]), (a1, a2, b, c), ScriptedMatcher()
 
 
 def test_sub_templates_split_between_two_fingers_are_no_duplicate(scripted):
-    new, gallery, (a1, a2, b), matcher = scripted
+    new, gallery, (a1, _a2, b, _c), matcher = scripted
     p1, p2, p3 = new.codes
     matcher.set(p1, a1, 100.0)
-    matcher.set(p2, a2, 100.0)
-    matcher.set(p3, b, 100.0)                    # two reach A, one reaches B: no finger reached by all three
+    matcher.set(p2, b, 100.0)                    # one reaches A, one reaches B: no finger reached by two
     check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)
-    matcher.set(p3, a1, 100.0)                   # now all three reach A
+    matcher.set(p3, a1, 100.0)                   # now two reach A (and the identify path does too)
     with pytest.raises(KioskError) as info:
         check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)
     assert info.value.key == "credential_duplicate"
 
 
 def test_one_sub_template_reaching_two_of_a_fingers_sub_templates_counts_once(scripted):
-    from dakoku_core.fingerprint.enroll import Enrollment, duplicate_scores
-    new, gallery, (a1, a2, _b), matcher = scripted
-    p1, p2, _p3 = new.codes
+    from dakoku_core.fingerprint.enroll import duplicate_scores
+    new, gallery, (a1, a2, _b, _c), matcher = scripted
+    p1 = new.codes[0]
     matcher.set(p1, a1, 90.0)
     matcher.set(p1, a2, 100.0)
-    two = Enrollment((), (p1, p2), ())
-    assert duplicate_scores(two, gallery, matcher) == {("e0", 1): (1, 100.0)}
-    check_duplicates(two, "e2", gallery, EMPLOYEES, matcher)     # one of two sub-templates: no duplicate
+    assert duplicate_scores(new, gallery, matcher) == {("e0", 1): (1, 100.0)}
+    check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)     # one of three sub-templates: no duplicate
+
+
+def test_a_finger_only_the_pairwise_table_names_is_no_duplicate(scripted):
+    # Every capture reaches C on the pairwise scale (as another sensor's prints often do: § False duplicates), but
+    # the identify path, fitted on the worst of several kinds, does not take them for C: a new finger, enrolled.
+    from dakoku_core.fingerprint.enroll import duplicate_fingers, duplicate_scores
+    new, gallery, (_a1, _a2, _b, c), matcher = scripted
+    for p in new.codes:
+        matcher.set(p, c, 100.0)
+    assert duplicate_scores(new, gallery, matcher)[("e0", 3)][0] == 3
+    assert duplicate_fingers(new, gallery, matcher) == []
+    check_duplicates(new, "e2", gallery, EMPLOYEES, matcher)
+
+
+def test_a_registration_of_one_template_needs_that_one(scripted):
+    from dakoku_core.fingerprint.enroll import Enrollment
+    new, gallery, (a1, _a2, _b, _c), matcher = scripted
+    one = Enrollment((), new.codes[:1], ())
+    check_duplicates(one, "e2", gallery, EMPLOYEES, matcher)
+    matcher.set(new.codes[0], a1, 100.0)
+    with pytest.raises(KioskError) as info:
+        check_duplicates(one, "e2", gallery, EMPLOYEES, matcher)
+    assert info.value.key == "credential_duplicate"
 
 
 @pytest.mark.parametrize("own_score, key", [(110.0, "credential_registered_to_employee"),
                                             (90.0, "credential_duplicate")])
 def test_the_strongest_of_two_duplicated_fingers_decides(scripted, own_score, key):
-    new, gallery, (a1, _a2, b), matcher = scripted
+    new, gallery, (a1, _a2, b, _c), matcher = scripted
     for p in new.codes:
         matcher.set(p, a1, 100.0)                # e0's finger, another employee's
         matcher.set(p, b, own_score)             # e1's own other finger

@@ -76,10 +76,12 @@ class FingerprintIdentifier:
             self._restricted = (keys, self.gallery.restricted_to(keys))
         return self._restricted[1]
 
-    def candidate_scores(self, probe: CylinderCode, gallery: Gallery) -> list[tuple[EnrolledTemplate, float, int]]:
-        """The prefilter's candidates with their raw scores (LSS-R fused with :mod:`pairing`'s second opinion
-        for the best ``pairing.CANDIDATES`` of them) and how many pairs each LSS-R score averaged."""
-        entries = [gallery.entries[i] for i in gallery.prefilter(probe, self.candidates)]
+    def candidate_scores(self, probe: CylinderCode, gallery: Gallery, candidates: int | None = None
+                         ) -> list[tuple[EnrolledTemplate, float, int]]:
+        """The prefilter's ``candidates`` (default the identifier's) with their raw scores (LSS-R fused with
+        :mod:`pairing`'s second opinion for the best ``pairing.CANDIDATES`` of them) and how many pairs each LSS-R
+        score averaged."""
+        entries = [gallery.entries[i] for i in gallery.prefilter(probe, candidates or self.candidates)]
         codes = [e.code for e in entries]                  # decompressed once each
         sims = mcc.local_similarities_many(probe, codes)
         first = [relaxation.lss_r_pairs(probe, c, s) for c, s in zip(codes, sims)]
@@ -88,10 +90,11 @@ class FingerprintIdentifier:
                  relaxation.pair_count(*s.shape))
                 for k, (e, c, s, (raw, ia, ib)) in enumerate(zip(entries, codes, sims, first))]
 
-    def raw_scores(self, probe: CylinderCode, gallery: Gallery) -> dict[str, tuple[float, int]]:
+    def raw_scores(self, probe: CylinderCode, gallery: Gallery, candidates: int | None = None
+                   ) -> dict[str, tuple[float, int]]:
         """Best fused stage-1 score (:func:`fuse` of a finger's sub-templates) and finger per employee."""
         levels: dict[tuple[str, int], list[float]] = {}
-        for entry, raw, pairs in self.candidate_scores(probe, gallery):
+        for entry, raw, pairs in self.candidate_scores(probe, gallery, candidates):
             levels.setdefault((entry.employee_key, entry.finger), []).append(self.calibration.comparison(raw, pairs))
         best: dict[str, tuple[float, int]] = {}
         for (employee_key, finger), values in levels.items():
@@ -131,13 +134,17 @@ class FingerprintIdentifier:
         gallery = self.gallery.restricted_to((employee_key,))
         fingers = gallery.pattern_count() if employee_key in gallery.employees() else 0
         threshold = self.thresholds.verify_for(fingers)
-        calibration = self.calibration          # read once: the self-check may be applied meanwhile
-        level, finger = self.raw_scores(probe, gallery).get(employee_key, (0.0, 0)) if fingers else (0.0, 0)
+        # read once: the self-check may be applied meanwhile (stage 1, which raw_scores reads, is the same in both)
+        calibration = self.calibration
+        # every sub-template of the employee is a candidate, however many fingers they have
+        level, finger = (self.raw_scores(probe, gallery, max(len(gallery), 1)).get(employee_key, (0.0, 0))
+                         if fingers else (0.0, 0))
         score = min(self.base_calibration(level), calibration(level))
         if score < threshold:
             raise KioskError("auth_failed", situation=Situation.PUNCH, cause_letter="A",
                              detail=f"verify score {score:.1f} < {threshold:.1f} ({fingers} fingers)")
         return Match(employee_key, finger, score, threshold)
+
 
 def _decide(levels: dict[str, tuple[float, int]], calibration: IdentifyCalibration, threshold: float, margin: float,
             two_factor: bool) -> Match:

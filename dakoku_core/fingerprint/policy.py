@@ -1,4 +1,5 @@
-"""Decision thresholds on calibrated scores (score = -10 log10 FMR per comparison).
+"""Decision thresholds on calibrated scores (score = -10 log10 FMR: per comparison on the pairwise scale, per
+enrolled finger on the identify path's).
 
 - 1:1 verify (the 2-factor mode): ``verify`` (default 40: 0.01 % of strangers' claims, SourceAFIS's convention) +
   10 log10(the employee's enrolled fingers), on the identify path's per-finger scale (since session 12; before, the
@@ -14,10 +15,11 @@
   keeps such a shift's FPIR near 0.1 %; it does not bound a spike against one finger, which is what a held-out kind
   showed (docs/fingerprint.md, the seventh look).
 - duplicate check at enrolment: each new sub-template against its prefilter candidates among the company's
-  enrolled templates, 10 points below the old pairwise identify threshold for the same N (pairwise scale,
-  N = templates). Meant to catch a duplicate rather than miss it, it refused most new fingers on prints the pairwise
-  table was not fitted on, where one comparison was enough; since session 11 every new sub-template must reach the
-  same enrolled finger (``enroll.check_duplicates``, docs/fingerprint.md § False duplicates).
+  enrolled templates on the pairwise scale, at ``duplicate_base`` + 10 log10(N templates); an enrolled finger is a
+  duplicate when two new sub-templates reach it there and one of them also reaches it on the identify path's scale
+  at ``duplicate_identify_base`` + 10 log10(N fingers) (session 12, ``enroll.duplicate_fingers``). One pairwise
+  comparison (until session 11) or every sub-template pairwise (session 11) refused most or a third of new fingers
+  on prints the pairwise table was not fitted on (docs/fingerprint.md § False duplicates).
 """
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ class Thresholds:
 
     def verify_for(self, fingers: int) -> float:
         """1:1 verify against an employee's ``fingers`` enrolled fingers, on the identify path's per-finger scale:
-        a stranger's claim passes with probability about fingers x 10^(-verify/10) per finger, so 10^(-verify/10)
-        per claim."""
+        10^(-verify/10) / fingers per finger, so a stranger's claim, which meets every one of them, passes with
+        probability about 10^(-verify/10)."""
         return self.verify + 10.0 * log10(max(fingers, 1))
 
     def duplicate(self, gallery_size: int) -> float:

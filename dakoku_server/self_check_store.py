@@ -33,13 +33,11 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import peewee as pw
 from playhouse.pool import MaxConnectionsExceeded
 
-from dakoku_core import fingerprint as fingerprint_package
-from dakoku_core.fingerprint.self_check import METHOD, SelfCheck, dumps, loads
+from dakoku_core.fingerprint.self_check import CODE_DIGEST, METHOD, SelfCheck, dumps, loads
 from dakoku_server.db import BaseModel, Company, database, utcnow
 
 log = logging.getLogger("dakoku_server")
@@ -73,20 +71,6 @@ class Kept:
     gallery: str                 # digest
     data_version: int
     check: SelfCheck | None      # None: the table alone (a gallery too small)
-
-
-def _code_digest() -> str:
-    """The source of dakoku_core.fingerprint (its synthetic data generator aside): any change to the matcher, the
-    prefilter, the calibration or the check changes it, and so every company's check is computed again once after
-    an upgrade that touches them (METHOD alone would rely on someone remembering to change it)."""
-    digest = hashlib.sha256()
-    root = Path(fingerprint_package.__file__).resolve().parent
-    for path in sorted(p for p in root.rglob("*.py") if "synth" not in p.relative_to(root).parts):
-        digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-CODE_DIGEST = _code_digest()
 
 
 def gallery_digest(fingers: dict[FingerKey, int], calibration: object) -> str:

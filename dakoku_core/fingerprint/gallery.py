@@ -10,6 +10,8 @@ same entries recomputes them from the code.
 """
 from __future__ import annotations
 
+import hashlib
+
 from typing import Collection, Iterable, Sequence
 
 import numpy as np
@@ -42,6 +44,10 @@ class EnrolledTemplate:
     def nbytes(self) -> int:
         """Bytes held for the code (the compressed form)."""
         return len(self._packed)
+
+    def code_digest(self) -> bytes:
+        """SHA-256 of the compressed code (equal codes, equal digests: the self-check's gallery digest)."""
+        return hashlib.sha256(self._packed).digest()
 
     def take_prefilter_bits(self) -> np.ndarray:
         """The packed bits of the prefilter cylinders, handed over once (recomputed from the code after)."""

@@ -26,6 +26,7 @@ by chance, and leaving those out would hide the very tail the check is for.)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -33,7 +34,8 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -70,6 +72,7 @@ class SelfCheck:
     pairs: int                  # (probe, other enrolled finger) scores the fit saw, zeros included
     look_alike: int             # finger pairs left out: the kiosk's own rule takes them for one finger
     alike: tuple[tuple[FingerKey, FingerKey], ...] = ()   # which (a manager should see them: 自己診断)
+    gallery: str = ""           # gallery_digest of the gallery it was computed on ("": not known)
 
     def applied_to(self, base: IdentifyCalibration) -> IdentifyCalibration:
         """``base`` with a stage 2 that, at every level, needs the higher of the two stage-1 scores."""
@@ -80,12 +83,37 @@ class SelfCheck:
         return max(0.0, float(base.finger(float(raw_at(self.calibration, level_db)))) - level_db)
 
 
+def _code_digest() -> str:
+    """The source of dakoku_core.fingerprint (its synthetic data generator aside): any change to the matcher, the
+    prefilter, the calibration or the check changes it, and so a kept check is computed again once after an upgrade
+    that touches them (METHOD alone would rely on someone remembering to change it)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(p for p in root.rglob("*.py") if "synth" not in p.relative_to(root).parts):
+        digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+CODE_DIGEST = _code_digest()
+
+
+def gallery_digest(gallery: "Gallery", calibration: object) -> str:
+    """What a check is of: every sub-template of ``gallery`` (whose, which finger, its code), in any order, and how a
+    check of it is computed (METHOD, the fingerprint code, and the identify table it is fitted against, as
+    ``repr``). Equal for a gallery rebuilt from the same templates, after a restart or a データ更新 that changed
+    nothing."""
+    digest = hashlib.sha256(json.dumps([METHOD, CODE_DIGEST, repr(calibration)]).encode("utf-8"))
+    for key, finger, code in sorted((e.employee_key, e.finger, e.code_digest()) for e in gallery.entries):
+        digest.update(json.dumps([key, finger]).encode("utf-8") + code)
+    return digest.hexdigest()
+
+
 def dumps(check: SelfCheck) -> str:
     """The check as the kiosk keeps it across restarts (JSON)."""
     c = check.calibration
     return json.dumps({"v": 1, "raw": list(c.raw), "calibrated": list(c.calibrated), "tail_slope": c.tail_slope,
                        "probes": check.probes, "pairs": check.pairs, "look_alike": check.look_alike,
-                       "alike": [[a[0], a[1], b[0], b[1]] for a, b in check.alike]})
+                       "alike": [[a[0], a[1], b[0], b[1]] for a, b in check.alike], "gallery": check.gallery})
 
 
 def loads(text: str) -> SelfCheck:
@@ -96,6 +124,7 @@ def loads(text: str) -> SelfCheck:
         slope = float(data["tail_slope"])
         counts = [int(data[k]) for k in ("probes", "pairs", "look_alike")]
         alike = tuple(((str(a), int(fa)), (str(b), int(fb))) for a, fa, b, fb in data.get("alike", ()))
+        gallery = str(data.get("gallery", ""))
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
         raise ValueError(f"not a kept self-check: {type(exc).__name__}") from None
     if data.get("v") != 1 or len(raw) != len(calibrated) or len(raw) < 2:
@@ -104,7 +133,7 @@ def loads(text: str) -> SelfCheck:
         raise ValueError("not a kept self-check: values")
     if any(b <= a for a, b in zip(raw, raw[1:])) or any(b < a for a, b in zip(calibrated, calibrated[1:])):
         raise ValueError("not a kept self-check: not increasing")
-    return SelfCheck(Calibration(tuple(raw), tuple(calibrated), slope), *counts, alike=alike)
+    return SelfCheck(Calibration(tuple(raw), tuple(calibrated), slope), *counts, alike=alike, gallery=gallery)
 
 
 class Foreground:
@@ -242,10 +271,13 @@ class BackgroundSelfCheck:
     previous check standing until the gallery changes again."""
 
     def __init__(self, run: Callable[..., SelfCheck | None] = self_check, *, initial: SelfCheck | None = None,
-                 keep: Callable[[SelfCheck | None], None] | None = None):
+                 keep: Callable[[SelfCheck | None], None] | None = None,
+                 digest: Callable[["Gallery", object], str] | None = None):
         """``initial``: the check kept from before a restart (it stands until the first gallery's own is done);
-        ``keep``: called with each finished check, to keep it across restarts."""
-        self._run, self._keep = run, keep
+        ``keep``: called with each finished check, to keep it across restarts; ``digest`` (the kiosk:
+        :func:`gallery_digest`): each check is marked with its gallery's, and a gallery whose digest the check in
+        force carries is not checked again (the server keeps its own digests, of row versions, in its database)."""
+        self._run, self._keep, self._digest = run, keep, digest
         self._lock = threading.Lock()
         self._newest: "Gallery | None" = None
         self._check: SelfCheck | None = initial
@@ -298,13 +330,23 @@ class BackgroundSelfCheck:
 
     def _check_and_apply(self, identifier: "FingerprintIdentifier") -> None:
         gallery, started = identifier.gallery, time.monotonic()
-        check = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery))
+        digest = "" if self._digest is None else self._digest(gallery, identifier.base_calibration)
+        standing = self._check
+        if digest and standing is not None and standing.gallery == digest:
+            # the check in force is this very gallery's (kept from before a restart, or a rebuild of the same
+            # templates): the run would compute it again, at 30-70 s of a core
+            log.info("fingerprint self-check: the check in force is this gallery's own, no run")
+            check, kept = standing, True
+        else:
+            check, kept = self._run(identifier, stop=lambda: self._paused_or_replaced(gallery)), False
+            if check is not None and digest:
+                check = replace(check, gallery=digest)
         with self._lock:
             if self._newest is not gallery:
                 return
             self._check = check
             identifier.apply_self_check(check)
-        if self._keep is not None and self._newest is gallery:
+        if self._keep is not None and not kept and self._newest is gallery:
             try:
                 self._keep(check)
             except Exception:   # noqa: BLE001 - kept only to shorten the next start's wait: the check stands

@@ -34,7 +34,7 @@ from dakoku_core.fingerprint.identify import FingerprintIdentifier, Match
 from dakoku_core.fingerprint.matcher import Matcher
 from dakoku_core.fingerprint.mcc import CylinderCode
 from dakoku_core.fingerprint.policy import DEFAULT_PATTERN_LIMIT, Thresholds
-from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck, dumps, loads, self_check
+from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, SelfCheck, dumps, gallery_digest, loads, self_check
 from dakoku_core.fingerprint.extractors.base import MinutiaeExtractor
 from kiosk.fingerprint.sensor import FingerprintSensor
 from dakoku_core.fingerprint.template import FingerprintTemplate
@@ -88,7 +88,8 @@ class FingerprintService:
         self._thresholds = thresholds
         self._identifier: FingerprintIdentifier | None = None
         self._identifier_lock = threading.Lock()
-        self.self_checks = BackgroundSelfCheck(self_check_run, initial=_kept_check(store), keep=_keeper(store))
+        self.self_checks = BackgroundSelfCheck(self_check_run, initial=_kept_check(store), keep=_keeper(store),
+                                               digest=gallery_digest)
         self.sensor_error: KioskError | None = None   # the device's last failure, until it answers again
         self._enrol_lock = threading.Lock()
 

@@ -204,16 +204,21 @@ def test_the_gallerys_own_strangers_decide_once_their_check_is_done(fp, template
     assert (err.key, err.cause_letter) == ("auth_failed", "A")
     assert svc.store.kept_self_check() is not None                  # kept in the ledger
 
-    blocked = threading.Event()
+    blocked, runs = threading.Event(), []
 
     def never(identifier, stop):
+        runs.append(identifier.gallery)
         blocked.wait(10)
         return None
-    restarted = service_like(fp, never)                             # the kiosk restarts: no run finishes yet
+    restarted = service_like(fp, never)                             # the kiosk restarts
     err = error_of(place_and_punch, restarted, 1, PunchKind.CLOCK_OUT)
-    assert (err.key, err.cause_letter) == ("auth_failed", "A")      # the kept check decides meanwhile
+    assert (err.key, err.cause_letter) == ("auth_failed", "A")      # the kept check decides
+    assert restarted.self_checks.finished.wait(10) and runs == []   # it is this gallery's own: no run again
+    restarted.enrol_templates(employee(restarted, "1003"), templates(2))
+    restarted.warm_up()
+    assert soon(lambda: len(runs) == 1)                             # a new finger: a new gallery, its own run
     blocked.set()
-    assert restarted.self_checks.finished.wait(10)                  # its own run: too few fingers, the table alone
+    assert restarted.self_checks.finished.wait(10)                  # too few fingers: the table alone
     restarted.sensor.place_when_asked(1)                            # (a punch again would be already_punched)
     assert restarted.identify(restarted.wait_for_finger(timeout=5.0)).employee_key == employee(fp, "1001").key
     assert restarted.store.kept_self_check() is None

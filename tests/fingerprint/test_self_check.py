@@ -160,7 +160,7 @@ def test_a_new_gallery_keeps_the_previous_check_until_its_own_is_done(tiny_codes
     first = FingerprintIdentifier(gallery(FINGERS))
     checks.attach(first)
     assert first.self_check is None                               # nothing finished yet: the table alone
-    gates[id(first.gallery)].set()
+    gates.setdefault(id(first.gallery), threading.Event()).set()
     assert checks.finished.wait(10)
     assert first.self_check.probes == FINGERS                     # its own check, once done
     second = FingerprintIdentifier(gallery(FINGERS - 1))          # a finger deleted: a new gallery
@@ -173,6 +173,55 @@ def test_a_new_gallery_keeps_the_previous_check_until_its_own_is_done(tiny_codes
     assert checks.finished.wait(10)
     assert third.self_check.probes == FINGERS - 2
     assert second.self_check is first.self_check                 # the abandoned run applied nothing
+
+
+def test_a_gallery_rebuilt_from_the_same_templates_keeps_its_check_without_a_run(tiny_codes):
+    """A restarted kiosk (or a データ更新 that changed nothing) builds a new Gallery of the same templates: the check
+    kept for them stands and nothing runs again (30-70 s of a core at N = 1,000-10,000); any change runs it."""
+    from dakoku_core.fingerprint.self_check import BackgroundSelfCheck, dumps, gallery_digest, loads
+    runs = []
+
+    def run(identifier, stop):
+        runs.append(identifier.gallery)
+        return SelfCheck(IDENTITY, probes=len(runs), pairs=5000, look_alike=0)
+
+    def gallery(fingers, order=1):
+        return Gallery([EnrolledTemplate(f"emp{f}", 1, tiny_codes[f][k]) for f in range(fingers) for k in (0, 2)
+                        ][::order])
+
+    kept = []
+    first = BackgroundSelfCheck(run, keep=kept.append, digest=gallery_digest)
+    first.attach(FingerprintIdentifier(gallery(FINGERS)))
+    assert first.finished.wait(10) and len(runs) == 1
+    assert kept[0].gallery == gallery_digest(gallery(FINGERS), FingerprintIdentifier(gallery(1)).base_calibration)
+
+    restarted = BackgroundSelfCheck(run, initial=loads(dumps(kept[0])), keep=kept.append,
+                                    digest=gallery_digest)
+    identifier = FingerprintIdentifier(gallery(FINGERS, order=-1))           # the same templates, another order
+    restarted.attach(identifier)
+    assert restarted.finished.wait(10)
+    assert len(runs) == 1 and len(kept) == 1                                 # no run, nothing kept again
+    assert identifier.self_check == kept[0] and restarted.current == kept[0]
+
+    fewer = FingerprintIdentifier(gallery(FINGERS - 1))                       # a finger deleted: its own run
+    restarted.attach(fewer)
+    assert restarted.finished.wait(10) and len(runs) == 2 and fewer.self_check.probes == 2
+
+
+def test_the_gallery_digest_names_whose_finger_and_how_it_is_checked(tiny_codes):
+    from dakoku_core.fingerprint.identify_calibration import identify_calibration
+    from dakoku_core.fingerprint.self_check import gallery_digest
+    table = identify_calibration()
+    base = [EnrolledTemplate("a", 1, tiny_codes[0][0]), EnrolledTemplate("b", 2, tiny_codes[1][0])]
+    digest = gallery_digest(Gallery(base), table)
+    assert gallery_digest(Gallery(base[::-1]), table) == digest
+    for other in ([EnrolledTemplate("a", 1, tiny_codes[0][0]), EnrolledTemplate("c", 2, tiny_codes[1][0])],
+                  [EnrolledTemplate("a", 1, tiny_codes[0][0]), EnrolledTemplate("b", 3, tiny_codes[1][0])],
+                  [EnrolledTemplate("a", 1, tiny_codes[0][0]), EnrolledTemplate("b", 2, tiny_codes[1][1])],
+                  base[:1]):
+        assert gallery_digest(Gallery(other), table) != digest
+    other_table = IdentifyCalibration(table.by_pairs, Calibration((0.0, 1.0), (0.0, 2.0), 2.0))
+    assert gallery_digest(Gallery(base), other_table) != digest
 
 
 def test_a_kept_check_reads_back_and_anything_else_is_refused():

@@ -36,6 +36,7 @@ from dakoku_core.fingerprint.open_set import ENROL_CAPTURES  # noqa: E402
 from dakoku_core.fingerprint.policy import Thresholds  # noqa: E402
 from dakoku_core.fingerprint.synth.dataset import cache_dir  # noqa: E402
 from dakoku_core.fingerprint.synth.kinds import HELD_OUT, KINDS, KINDS_VERSION, kind_templates  # noqa: E402
+from fingerprint_duplicates import detection_gallery  # noqa: E402  (benchmarks/ is this script's directory)
 
 FINGERS, DETECTION = 140, 60
 RULES = ([(("k", 0, 30),)]
@@ -78,20 +79,7 @@ def scores_of(kind: str, split: str) -> dict:
         if len(gallery):
             alarms.append((len(gallery), gallery.pattern_count(), per_sub_template(enrolment, gallery, matcher)))
         gallery = gallery.changed((), [EnrolledTemplate(f"e{f}", 1, c) for c in enrolment.codes])
-    entries, again = [], []
-    for f, row in enumerate(kind_templates(kind, split, DETECTION, impressions=8)):
-        try:
-            first, second = consolidate(row[:4], matcher), consolidate(row[4:8], matcher)
-        except KioskError:
-            continue
-        entries += [EnrolledTemplate(f"e{f}", 1, c) for c in first.codes]
-        again.append((f"e{f}", second))
-    for f, row in enumerate(rows[DETECTION:], start=DETECTION):
-        try:
-            entries += [EnrolledTemplate(f"e{f}", 1, c) for c in consolidate(row[:4], matcher).codes]
-        except KioskError:
-            continue
-    full = Gallery(entries)
+    full, again = detection_gallery(kind, split, DETECTION, FINGERS, matcher)
     dups = [(key, len(full), full.pattern_count(), per_sub_template(second, full, matcher)) for key, second in again]
     data = {"alarms": alarms, "dups": dups}
     path.write_bytes(pickle.dumps(data))

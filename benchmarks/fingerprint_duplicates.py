@@ -89,13 +89,12 @@ def run(kind: str, split: str, fingers: int, matcher: Matcher, thresholds: Thres
     print(f"duplicate_margin_db_{kind}_max: " + (f"{best:.1f} dB" if np.isfinite(best) else "none reached count"))
 
 
-def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, thresholds: Thresholds) -> None:
-    """True duplicates (8 impressions a finger): every finger enrolled from captures 0-3, the gallery filled up to
-    ``pad`` fingers with the set's others (as large as the false alarms' gallery, so at the same threshold), then
-    each enrolled again from captures 4-7 (none shared) and checked against it, its own first enrolment included."""
-    rows = kind_templates(kind, split, fingers, impressions=8)
+def detection_gallery(kind: str, split: str, fingers: int, pad: int, matcher: Matcher
+                      ) -> tuple[Gallery, list[tuple[str, object]]]:
+    """The first ``fingers`` fingers (8 impressions) enrolled from captures 0-3 and the set's next ones up to ``pad``
+    from theirs; and each of the first enrolled again from captures 4-7: (employee key, enrolment)."""
     entries, again = [], []
-    for f, row in enumerate(rows):
+    for f, row in enumerate(kind_templates(kind, split, fingers, impressions=8)):
         try:
             first, second = consolidate(row[:4], matcher), consolidate(row[4:8], matcher)
         except KioskError:
@@ -107,7 +106,14 @@ def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, t
             entries += [EnrolledTemplate(f"e{f}", 1, code) for code in consolidate(row[:4], matcher).codes]
         except KioskError:
             continue
-    gallery = Gallery(entries)
+    return Gallery(entries), again
+
+
+def detection(kind: str, split: str, fingers: int, pad: int, matcher: Matcher, thresholds: Thresholds) -> None:
+    """True duplicates (8 impressions a finger): every finger enrolled from captures 0-3, the gallery filled up to
+    ``pad`` fingers with the set's others (as large as the false alarms' gallery, so at the same threshold), then
+    each enrolled again from captures 4-7 (none shared) and checked against it, its own first enrolment included."""
+    gallery, again = detection_gallery(kind, split, fingers, pad, matcher)
     print(f"duplicate_detection_gallery_{kind}: {len(gallery)} sub-templates "
           f"(threshold {thresholds.duplicate(len(gallery)):.1f} dB pairwise, "
           f"{thresholds.duplicate_identify(gallery.pattern_count()):.1f} dB identify)")

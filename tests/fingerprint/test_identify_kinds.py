@@ -125,11 +125,11 @@ def test_fit_tail_extrapolates_on_the_safe_side_of_an_exponential_tail():
     assert fit_tail(sample, z=0.0)(15.0) > cal(15.0)    # the margin costs points, on purpose
 
 
-def _benchmark():
+def _benchmark(name: str = "fingerprint_identify_kinds"):
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "fingerprint_identify_kinds.py"
-    spec = importlib.util.spec_from_file_location("fingerprint_identify_kinds", path)
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -170,3 +170,23 @@ def test_the_benchmarks_fnir_draws_the_rivals_the_set_lacks_at_n():
     kept = [(1 - 10 ** -6.0) ** 997, (1 - 10 ** -3.2) ** 997, 0.0]
     assert abs(missed - np.mean([1 - k for k in kept])) < 1e-9
     assert bench.fnir_margin(scores, exact, 60.0, 30.0, 3, exact) == 1 / 3
+
+
+def test_the_separation_benchmark_pairs_a_strangers_captures_and_needs_both_to_name_the_finger():
+    bench = _benchmark("fingerprint_separation")
+    spike = [("f0", 0.5, 6)]
+    genuine = [Search("f0", [("f0", 0.4, 8)]), Search("f0", [("f0", 0.3, 8)]),
+               Search("f1", [("f1", 0.4, 8)]), Search("f1", [("f0", 0.2, 8)])]
+    # the stranger reaches f0 on capture 0 only, and on both captures 2 and 3
+    stranger = [Search(None, spike), Search(None, []), Search(None, spike), Search(None, spike),
+                Search(None, []), Search(None, [])]
+    run = SearchRun(genuine + stranger + [Search(None, [])] * 6, frozenset({"f0", "f1"}), 0)
+    own, strangers = bench.split_searches(run, 4)
+    assert sorted(own) == ["f0", "f1"] and len(strangers) == 2
+    first, second = own["f1"]
+    assert bench.both(first, second, "f1") == 0.0            # its second capture did not name it
+    assert bench.both(*own["f0"], "f0") == pytest.approx(min(own["f0"][0]["f0"], own["f0"][1]["f0"]))
+    pairs = [bench.both(strangers[0][a], strangers[0][b], "f0") for a, b in bench.STRANGER_PAIRS]
+    assert pairs[0] == 0.0 and pairs[1] > 0.0 and pairs[2] == 0.0
+    with pytest.raises(AssertionError):
+        bench.split_searches(SearchRun(genuine + stranger, frozenset({"f0", "f1"}), 0), 4)

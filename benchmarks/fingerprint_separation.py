@@ -17,6 +17,11 @@ a stranger's search; each search's per-finger level is the identify path's stage
   finger's level is the lower of its two levels. Strangers' pairs are captures (0, 1), (2, 3), (4, 5) of each
   stranger finger; the genuine pair is captures 4 and 5.
 
+``--gallery-pairs``: also what the kiosk could learn of these tails from its own gallery (the self-check's sample):
+each enrolled finger's sub-templates searched against every other enrolled finger, one at a time and in pairs of
+two sub-templates, their thresholds beside the strangers' (``separation_gallery_<one|two>_<rate>_<kind>``), and how
+often strangers' real pairs reach the gallery's pair threshold (``separation_gallery_two_observed_*``).
+
 Per-finger rates 1e-4 ... 1e-7 are what N = 10 ... 10,000 enrolled fingers need for an FPIR of 0.1 % (p = 0.001 / N).
 Printed per kind (``name: value unit``): ``separation_fnir_one_n<N>`` and ``separation_fnir_two_n<N>``, and
 ``separation_repeat_<kind>``: of the strangers' pairs, how many reach the one-placement 1e-3 threshold with both
@@ -35,10 +40,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+import itertools  # noqa: E402
+
+from dakoku_core.fingerprint import Gallery, Matcher  # noqa: E402
 from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
+from dakoku_core.fingerprint.identify import FingerprintIdentifier  # noqa: E402
 from dakoku_core.fingerprint.identify_calibration import fuse, identify_calibration  # noqa: E402
-from dakoku_core.fingerprint.open_set import ENROL_CAPTURES, SearchRun, kind_run  # noqa: E402
+from dakoku_core.fingerprint.open_set import ENROL_CAPTURES, SearchRun, enrol_half, kind_run  # noqa: E402
 from dakoku_core.fingerprint.synth import kinds as kind_data  # noqa: E402
+from dakoku_core.fingerprint.synth.kinds import kind_templates  # noqa: E402
 
 CAPTURES = 6
 STRANGER_PAIRS = ((0, 1), (2, 3), (4, 5))
@@ -74,6 +84,33 @@ def split_searches(run: SearchRun, fingers: int) -> tuple[dict[str, list[dict]],
     return genuine, strangers
 
 
+def gallery_levels(gallery: Gallery, matcher: Matcher) -> dict[str, list[dict[str, float]]]:
+    """Per enrolled finger, each of its sub-templates' stage-1 levels per *other* enrolled finger (the self-check's
+    searches, every sub-template)."""
+    cal = identify_calibration()
+    identifier = FingerprintIdentifier(gallery, matcher)
+    out: dict[str, list[dict[str, float]]] = {}
+    for probe in gallery.entries:
+        levels: dict[str, list[float]] = {}
+        for entry, raw, pairs in identifier.candidate_scores(probe.code, gallery):
+            if entry.employee_key != probe.employee_key:
+                levels.setdefault(entry.employee_key, []).append(cal.comparison(raw, pairs))
+        out.setdefault(probe.employee_key, []).append({key: fuse(values) for key, values in levels.items()})
+    return out
+
+
+def gallery_tails(kind: str, split: str, fingers: int) -> tuple[np.ndarray, np.ndarray]:
+    """The gallery's own levels against other enrolled fingers: one sub-template at a time, and two of one finger."""
+    matcher = Matcher()
+    entries, _failed = enrol_half(kind_templates(kind, split, fingers), matcher)
+    own = gallery_levels(Gallery(entries), matcher)
+    keys = sorted(own)
+    one = [d.get(k, 0.0) for a, subs in own.items() for d in subs for k in keys if k != a]
+    two = [both(d1, d2, k) for a, subs in own.items() for d1, d2 in itertools.combinations(subs, 2)
+           for k in keys if k != a]
+    return np.array(one), np.array(two)
+
+
 def both(first: dict[str, float], second: dict[str, float], key: str) -> float:
     return min(first.get(key, 0.0), second.get(key, 0.0))
 
@@ -86,7 +123,7 @@ def missed(own: np.ndarray, rival: np.ndarray, t: float) -> float:
     return float(np.mean((own < t) | (rival >= t)))
 
 
-def report(kind: str, split: str, fingers: int) -> None:
+def report(kind: str, split: str, fingers: int, gallery_pairs: bool = False) -> None:
     run = kind_run(kind, split, fingers)
     keys = sorted(run.keys)
     genuine, strangers = split_searches(run, fingers)
@@ -111,6 +148,16 @@ def report(kind: str, split: str, fingers: int) -> None:
               f"(stage-1 level {t1:.1f} for {p:.0e} per finger)")
         print(f"separation_fnir_two_n{n}_{kind}: {100 * missed(two_own, two_rival, t2):.1f} % "
               f"(stage-1 level {t2:.1f})")
+    if gallery_pairs:
+        own_one, own_two = gallery_tails(kind, split, fingers)
+        for p in (1e-4, 1e-5, 1e-6, 1e-7):
+            t_own = threshold(own_two, p)
+            print(f"separation_gallery_one_{p:.0e}_{kind}: {threshold(own_one, p):.1f} level "
+                  f"(strangers {threshold(one_imp, p):.1f}; {len(own_one)} gallery levels)")
+            print(f"separation_gallery_two_{p:.0e}_{kind}: {t_own:.1f} level "
+                  f"(strangers {threshold(two_imp, p):.1f}; {len(own_two)} gallery pairs)")
+            print(f"separation_gallery_two_observed_{p:.0e}_{kind}: {float(np.mean(two_imp >= t_own)):.1e} "
+                  f"of strangers' pairs at the gallery's threshold")
     t = threshold(one_imp, 1e-3)
     rate = float(np.mean(one_imp >= t))
     print(f"separation_repeat_{kind}: {int(np.sum(two_imp >= t))} of {len(two_imp)} count "
@@ -121,10 +168,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fingers", type=int, default=140)
     parser.add_argument("--split", choices=("reporting", "fresh"), default="reporting")
+    parser.add_argument("--gallery-pairs", action="store_true")
     parser.add_argument("kinds", nargs="*")
     args = parser.parse_args()
     for kind in args.kinds or list(kind_data.KINDS) + list(kind_data.HELD_OUT):
-        report(kind, args.split, args.fingers)
+        report(kind, args.split, args.fingers, args.gallery_pairs)
         sys.stdout.flush()
 
 

@@ -190,3 +190,15 @@ def test_the_separation_benchmark_pairs_a_strangers_captures_and_needs_both_to_n
     assert pairs[0] == 0.0 and pairs[1] > 0.0 and pairs[2] == 0.0
     with pytest.raises(AssertionError):
         bench.split_searches(SearchRun(genuine + stranger, frozenset({"f0", "f1"}), 0), 4)
+
+
+def test_the_separation_benchmarks_gallery_sample_never_scores_a_finger_against_itself(partial_prints):
+    bench = _benchmark("fingerprint_separation")
+    matcher = Matcher()
+    entries, _ = enrol_half(partial_prints, matcher)
+    gallery = Gallery(entries)
+    own = bench.gallery_levels(gallery, matcher)
+    assert {key: len(subs) for key, subs in own.items()} == {
+        key: len(gallery.of_employee(key)) for key in gallery.employees()}
+    assert all(key not in levels for key, subs in own.items() for levels in subs)
+    assert any(levels for subs in own.values() for levels in subs)      # other fingers were scored

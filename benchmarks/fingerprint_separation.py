@@ -31,6 +31,7 @@ captures, against that rate squared (two captures of one stranger finger would b
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -39,8 +40,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
-import itertools  # noqa: E402
 
 from dakoku_core.fingerprint import Gallery, Matcher  # noqa: E402
 from dakoku_core.fingerprint.calibration import fit_tail, raw_at  # noqa: E402
@@ -56,16 +55,19 @@ SIZES = (10, 100, 1_000, 10_000)
 FPIR = 1e-3
 
 
+def fused(candidates, cal) -> dict[str, float]:
+    """One search's stage-1 level per employee key among its candidates (key, raw, pairs), sub-templates fused as
+    the identify path fuses them."""
+    levels: dict[str, list[float]] = {}
+    for key, raw, pairs in candidates:
+        levels.setdefault(key, []).append(cal.comparison(raw, pairs))
+    return {key: fuse(values) for key, values in levels.items()}
+
+
 def finger_levels(run: SearchRun) -> list[dict[str, float]]:
     """Each search's stage-1 level per enrolled finger among its candidates (a finger not among them: absent, 0)."""
     cal = identify_calibration()
-    out = []
-    for search in run.searches:
-        levels: dict[str, list[float]] = {}
-        for key, raw, pairs in search.candidates:
-            levels.setdefault(key, []).append(cal.comparison(raw, pairs))
-        out.append({key: fuse(values) for key, values in levels.items()})
-    return out
+    return [fused(search.candidates, cal) for search in run.searches]
 
 
 def split_searches(run: SearchRun, fingers: int) -> tuple[dict[str, list[dict]], list[list[dict]]]:
@@ -91,11 +93,9 @@ def gallery_levels(gallery: Gallery, matcher: Matcher) -> dict[str, list[dict[st
     identifier = FingerprintIdentifier(gallery, matcher)
     out: dict[str, list[dict[str, float]]] = {}
     for probe in gallery.entries:
-        levels: dict[str, list[float]] = {}
-        for entry, raw, pairs in identifier.candidate_scores(probe.code, gallery):
-            if entry.employee_key != probe.employee_key:
-                levels.setdefault(entry.employee_key, []).append(cal.comparison(raw, pairs))
-        out.setdefault(probe.employee_key, []).append({key: fuse(values) for key, values in levels.items()})
+        others = [(entry.employee_key, raw, pairs) for entry, raw, pairs in
+                  identifier.candidate_scores(probe.code, gallery) if entry.employee_key != probe.employee_key]
+        out.setdefault(probe.employee_key, []).append(fused(others, cal))
     return out
 
 
@@ -130,7 +130,8 @@ def report(kind: str, split: str, fingers: int, gallery_pairs: bool = False) -> 
     one_imp = np.array([d.get(k, 0.0) for captures in strangers for d in captures for k in keys])
     two_imp = np.array([both(c[a], c[b], k) for c in strangers for a, b in STRANGER_PAIRS for k in keys])
     one_own, one_rival, two_own, two_rival = [], [], [], []
-    for key, (first, second) in ((k, v[:2]) for k, v in genuine.items()):
+    for key, captures in genuine.items():
+        first, second = captures[:2]
         enrolled = key in run.keys          # a failed enrolment misses every time
         for d in (first, second):
             one_own.append(d.get(key, 0.0) if enrolled else -1.0)
